@@ -1,0 +1,151 @@
+package onboard
+
+import (
+	"context"
+	"time"
+)
+
+// Step names one stage of an onboarding. Front ends show steps in this order.
+type Step string
+
+// The steps of an onboarding, in order.
+const (
+	StepConnect  Step = "connect"  // TCP/TLS connect, trust, login
+	StepInspect  Step = "inspect"  // read the router
+	StepPlan     Step = "plan"     // decide and check the plan with the evaluator
+	StepArm      Step = "arm"      // backup, export, rollback script and schedulers
+	StepApply    Step = "apply"    // router-side changes
+	StepTunnel   Step = "tunnel"   // local peer up, handshake
+	StepVerify   Step = "verify"   // API through the tunnel
+	StepHarden   Step = "harden"   // drop API on the WAN
+	StepReverify Step = "reverify" // API through the tunnel again, WAN probe
+	StepCommit   Step = "commit"   // disarm, write config, journal, summary
+	StepRollback Step = "rollback" // undo (on failure or on request)
+)
+
+// Kind says what an Event reports.
+type Kind string
+
+// Event kinds.
+const (
+	KindStarted  Kind = "started"
+	KindProgress Kind = "progress"
+	KindDone     Kind = "done"
+	KindFailed   Kind = "failed"
+	KindWarning  Kind = "warning"
+	KindInfo     Kind = "info"
+)
+
+// Event is one thing the engine reports. Front ends render events; they hold
+// no onboarding logic. Fields other than Time, Step, Kind and Message are
+// optional: nil means "not part of this event".
+type Event struct {
+	Time    time.Time `json:"time"`
+	Step    Step      `json:"step"`
+	Kind    Kind      `json:"kind"`
+	Message string    `json:"message"`
+
+	Facts     []Fact        `json:"facts,omitempty"`     // inspect results, one per checklist line
+	Plan      *Plan         `json:"plan,omitempty"`      // on StepPlan done
+	Handshake *Handshake    `json:"handshake,omitempty"` // on StepTunnel progress/done
+	Deadline  *time.Time    `json:"deadline,omitempty"`  // armed auto-rollback fires at this time (router clock mapped to local)
+	Summary   *Summary      `json:"summary,omitempty"`   // on StepCommit done
+	Err       *FailureInfo  `json:"error,omitempty"`     // on KindFailed
+	Elapsed   time.Duration `json:"elapsed,omitempty"`
+}
+
+// Fact is one line of the inspect checklist ("RouterOS", "7.20.6").
+type Fact struct {
+	Name    string `json:"name"`
+	Value   string `json:"value"`
+	Warning string `json:"warning,omitempty"` // a sentence a technician can act on
+}
+
+// Handshake is the live state of the tunnel.
+type Handshake struct {
+	Done     bool          `json:"done"`
+	Age      time.Duration `json:"age"`
+	Rx       uint64        `json:"rx,omitempty"`
+	Tx       uint64        `json:"tx,omitempty"`
+	Endpoint string        `json:"endpoint,omitempty"`
+}
+
+// FailureInfo explains a failure in words a technician can act on.
+type FailureInfo struct {
+	What        string   `json:"what"`        // what failed, in plain words
+	Undone      []string `json:"undone"`      // what was rolled back
+	Try         string   `json:"try"`         // what to try next
+	Diagnostics string   `json:"diagnostics"` // text to copy into a ticket
+}
+
+// Question is something the engine needs the technician to decide.
+type Question struct {
+	ID      string `json:"id"` // "trust-fingerprint", "create-certificate", "apply-plan", "harden"
+	Title   string `json:"title"`
+	Detail  string `json:"detail"`
+	Default bool   `json:"default"`
+	Danger  bool   `json:"danger,omitempty"` // shown in red (e.g. a changed fingerprint)
+}
+
+// Prompter answers the engine's questions. The headless CLI answers from flags
+// (--yes) or stdin; the TUI answers from its screens. Confirm blocks until the
+// answer is known or ctx is done.
+type Prompter interface {
+	Confirm(ctx context.Context, q Question) (bool, error)
+}
+
+// Sink receives events. It must not block for long; the engine calls it from
+// its own goroutine, in order.
+type Sink func(Event)
+
+// Settings are the choices a plan is made from. Zero values mean "let the
+// engine choose" (the chosen values come back in Plan.Settings).
+type Settings struct {
+	Subnet         string        `json:"subnet"`          // VPN subnet, e.g. "10.77.0.0/24"
+	ListenPort     int           `json:"listen_port"`     // router WireGuard port
+	Endpoint       string        `json:"endpoint"`        // published endpoint host written into the config
+	VerifyEndpoint string        `json:"verify_endpoint"` // where this run sends WireGuard packets (host or host:port)
+	Local          string        `json:"local"`           // "auto", "kernel", "netstack"
+	LANKeepsAPI    bool          `json:"lan_keeps_api"`
+	LogRefused     bool          `json:"log_refused"`
+	ConfirmTimeout time.Duration `json:"confirm_timeout"`
+}
+
+// Plan is what the engine will do, shown before anything changes.
+type Plan struct {
+	Settings Settings     `json:"settings"`
+	Changes  []Change     `json:"changes"`
+	Verdicts []VerdictRow `json:"verdicts"`
+	Warnings []string     `json:"warnings,omitempty"`
+	Noop     bool         `json:"noop,omitempty"` // router already onboarded: nothing to change
+}
+
+// Change is one router change with its inverse, both in export syntax.
+type Change struct {
+	Step        Step   `json:"step"` // StepApply or StepHarden
+	Description string `json:"description"`
+	Command     string `json:"command"` // e.g. `/interface wireguard add name=wgboot ...`
+	Inverse     string `json:"inverse"`
+}
+
+// VerdictRow is one probe of the before/after table ("WAN→API": drop → drop).
+type VerdictRow struct {
+	Probe  string `json:"probe"`
+	Before string `json:"before"`
+	After  string `json:"after"`
+}
+
+// Summary is what a finished onboarding leaves the technician.
+type Summary struct {
+	Router       string `json:"router"`        // host:port used
+	Identity     string `json:"identity"`      // /system identity
+	RouterTunnel string `json:"router_tunnel"` // e.g. 10.77.0.1
+	LocalTunnel  string `json:"local_tunnel"`  // e.g. 10.77.0.2/24
+	Endpoint     string `json:"endpoint"`      // published endpoint host:port
+	ConfigPath   string `json:"config_path"`   // wg-quick file
+	QR           string `json:"qr,omitempty"`  // QR code of the config, terminal text
+	ProvenVia    string `json:"proven_via"`    // "wan" or "lan" (see docs)
+	Reconnect    string `json:"reconnect"`     // exact command for next time
+	Undo         string `json:"undo"`          // exact command to undo
+	Changes      int    `json:"changes"`
+}
