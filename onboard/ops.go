@@ -1,0 +1,257 @@
+package onboard
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// kv is one property of a command, in order.
+type kv struct{ K, V string }
+
+// op is one router change as the engine applies it. Its export line and its
+// inverse are derived from it, so what is shown is what is sent.
+type op struct {
+	Key  string // unique within a run; adds carry the comment "wgboot:<run> <key>"
+	Step Step   // StepApply or StepHarden
+	Desc string
+	Menu string // export menu, "/ip firewall filter"
+	Verb string // "add", "set" or "move"
+	ID   string // set/move: the .id of the existing item
+	Name string // set: a name to show instead of the id ("api-ssl", "admin")
+	Args []kv   // add/set: properties in order (no comment, no place-before)
+	// Before is where an add goes (place-before) or where a move goes
+	// (destination): an existing .id, "@key" for an earlier add of this
+	// run, or "" for the end.
+	Before  string
+	Old     []kv   // set: the previous values ("" = was unset)
+	OldNext string // move: the .id that followed the item before ("" = it was last)
+}
+
+// tag is the comment an add of this run carries.
+func tag(run, key string) string { return tagPrefix + run + " " + key }
+
+// findTag is the export expression that finds an item by its tag.
+func findTag(run, key string) string {
+	return "[find where comment=" + quote(tag(run, key)) + "]"
+}
+
+// ref renders a place-before/destination reference in export syntax.
+func ref(run, r string) string {
+	if k, ok := strings.CutPrefix(r, "@"); ok {
+		return findTag(run, k)
+	}
+	return r
+}
+
+// target renders the item a set or move works on.
+func (o op) target() string {
+	if o.Name != "" {
+		return "[find where name=" + quote(o.Name) + "]"
+	}
+	return o.ID
+}
+
+// command renders the op in export syntax, ready to paste into a terminal.
+func (o op) command(run string) string {
+	var b strings.Builder
+	b.WriteString(o.Menu)
+	b.WriteString(" ")
+	b.WriteString(o.Verb)
+	switch o.Verb {
+	case "add":
+		writeArgs(&b, o.Args)
+		writeArgs(&b, []kv{{"comment", tag(run, o.Key)}})
+		if o.Before != "" {
+			b.WriteString(" place-before=" + ref(run, o.Before))
+		}
+	case "set":
+		b.WriteString(" " + o.target())
+		writeArgs(&b, o.Args)
+	case "move":
+		b.WriteString(" " + o.target())
+		if o.Before != "" {
+			b.WriteString(" destination=" + ref(run, o.Before))
+		}
+	}
+	return b.String()
+}
+
+// inverse renders the command that undoes the op, in export syntax (and
+// RouterOS script: the undo script is made of these lines).
+func (o op) inverse(run string) string {
+	switch o.Verb {
+	case "add":
+		return o.Menu + " remove " + findTag(run, o.Key)
+	case "set":
+		var b strings.Builder
+		b.WriteString(o.Menu + " set " + o.target())
+		writeArgs(&b, o.Old)
+		return b.String()
+	case "move":
+		s := o.Menu + " move " + o.target()
+		if o.OldNext != "" {
+			s += " destination=" + o.OldNext
+		}
+		return s
+	}
+	return ""
+}
+
+func writeArgs(b *strings.Builder, args []kv) {
+	for _, a := range args {
+		b.WriteString(" " + a.K + "=" + quote(a.V))
+	}
+}
+
+// quote writes a value the way export does: bare when it is a plain word,
+// else in double quotes with \ escapes.
+func quote(v string) string {
+	if v == "" {
+		return `""`
+	}
+	plain := true
+	for _, c := range v {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./:,*!+@", c)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return v
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, c := range v {
+		switch c {
+		case '"', '\\', '$':
+			b.WriteByte('\\')
+			b.WriteRune(c)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			b.WriteRune(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// apiPath turns an export menu into an API command path: "/ip firewall
+// filter" + "add" -> "/ip/firewall/filter/add".
+func apiPath(menu, verb string) string {
+	return strings.ReplaceAll(menu, " ", "/") + "/" + verb
+}
+
+// clone deep-copies the snapshot so ops can be simulated on it.
+func (r *Router) clone() *Router {
+	c := *r
+	cp := func(rows []Row) []Row {
+		out := make([]Row, len(rows))
+		for i, row := range rows {
+			out[i] = maps.Clone(row)
+		}
+		return out
+	}
+	c.Interfaces, c.WireGuard, c.Peers = cp(r.Interfaces), cp(r.WireGuard), cp(r.Peers)
+	c.Addresses, c.Addresses6, c.Routes = cp(r.Addresses), cp(r.Addresses6), cp(r.Routes)
+	c.Filter, c.NAT, c.Raw, c.Filter6 = cp(r.Filter), cp(r.NAT), cp(r.Raw), cp(r.Filter6)
+	c.AddressLists, c.Services, c.Users = cp(r.AddressLists), cp(r.Services), cp(r.Users)
+	c.Lists, c.ListMembers = cp(r.Lists), cp(r.ListMembers)
+	c.Cloud = maps.Clone(r.Cloud)
+	return &c
+}
+
+// rowsFor returns a pointer to the snapshot table an export menu maps to.
+func (r *Router) rowsFor(menu string) *[]Row {
+	switch menu {
+	case "/ip firewall filter":
+		return &r.Filter
+	case "/ipv6 firewall filter":
+		return &r.Filter6
+	case "/ip firewall address-list":
+		return &r.AddressLists
+	case "/interface wireguard":
+		return &r.WireGuard
+	case "/interface wireguard peers":
+		return &r.Peers
+	case "/ip address":
+		return &r.Addresses
+	case "/ip service":
+		return &r.Services
+	case "/user":
+		return &r.Users
+	}
+	return nil
+}
+
+func indexOfID(rows []Row, id string) int {
+	return slices.IndexFunc(rows, func(r Row) bool { return r[".id"] == id })
+}
+
+// simulate applies ops to a copy of the snapshot, the way the router would,
+// so the plan can be checked with the evaluator before anything is sent.
+// Items added by the plan get the id "@key".
+func simulate(r *Router, run string, ops []op) (*Router, error) {
+	c := r.clone()
+	for _, o := range ops {
+		rows := c.rowsFor(o.Menu)
+		if rows == nil {
+			return nil, fmt.Errorf("onboard: simulate: no table for %s", o.Menu)
+		}
+		switch o.Verb {
+		case "add":
+			row := Row{".id": "@" + o.Key, "comment": tag(run, o.Key)}
+			for _, a := range o.Args {
+				row[a.K] = a.V
+			}
+			if o.Menu == "/ip firewall filter" || o.Menu == "/ipv6 firewall filter" {
+				row["disabled"] = "false"
+			}
+			at := len(*rows)
+			if o.Before != "" {
+				if at = indexOfID(*rows, o.Before); at < 0 {
+					return nil, fmt.Errorf("onboard: simulate %s: place-before %s not found", o.Key, o.Before)
+				}
+			}
+			*rows = slices.Insert(*rows, at, row)
+			if o.Menu == "/interface wireguard" {
+				c.Interfaces = append(c.Interfaces, Row{".id": "@" + o.Key, "name": row["name"], "type": "wg"})
+			}
+		case "set":
+			i := indexOfID(*rows, o.ID)
+			if i < 0 {
+				return nil, fmt.Errorf("onboard: simulate %s: item %s not found", o.Key, o.ID)
+			}
+			for _, a := range o.Args {
+				if a.V == "" {
+					delete((*rows)[i], a.K)
+				} else {
+					(*rows)[i][a.K] = a.V
+				}
+			}
+		case "move":
+			i := indexOfID(*rows, o.ID)
+			if i < 0 {
+				return nil, fmt.Errorf("onboard: simulate %s: item %s not found", o.Key, o.ID)
+			}
+			row := (*rows)[i]
+			*rows = slices.Delete(*rows, i, i+1)
+			at := len(*rows)
+			if o.Before != "" {
+				if at = indexOfID(*rows, o.Before); at < 0 {
+					return nil, fmt.Errorf("onboard: simulate %s: destination %s not found", o.Key, o.Before)
+				}
+			}
+			*rows = slices.Insert(*rows, at, row)
+		default:
+			return nil, fmt.Errorf("onboard: simulate: unknown verb %s", o.Verb)
+		}
+	}
+	return c, nil
+}

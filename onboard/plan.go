@@ -1,0 +1,543 @@
+package onboard
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/wgboot/wgboot/firewall"
+)
+
+// planned is a plan with everything Apply needs that the public Plan does
+// not show.
+type planned struct {
+	Decision *decision
+	Ops      []op
+	LocalPub string // technician's public key (base64)
+	AllowKey string // the rule VPN→API is accepted by: "@key" or an existing .id
+}
+
+// apiOnlyRule reports whether a filter rule accepts only API ports from
+// source addresses, the rule the spec says to move to the address list.
+func apiOnlyRule(row Row, apiPorts map[uint16]bool) bool {
+	if row["chain"] != "input" || row["action"] != "accept" || !enabled(row) || isTrue(row["dynamic"]) {
+		return false
+	}
+	if row["protocol"] != "tcp" && row["protocol"] != "6" {
+		return false
+	}
+	src := row["src-address"]
+	if src == "" || strings.HasPrefix(src, "!") || row["dst-port"] == "" {
+		return false
+	}
+	meta := map[string]bool{".id": true, ".nextid": true, ".about": true, "chain": true, "action": true, "protocol": true,
+		"dst-port": true, "src-address": true, "comment": true, "disabled": true, "dynamic": true, "invalid": true,
+		"bytes": true, "packets": true, "log": true, "log-prefix": true}
+	for k, v := range row {
+		if meta[k] || v == "" {
+			continue
+		}
+		return false
+	}
+	for _, p := range strings.Split(row["dst-port"], ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(p), "-")
+		a, err := strconv.ParseUint(lo, 10, 16)
+		if err != nil {
+			return false
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.ParseUint(hi, 10, 16); err != nil {
+				return false
+			}
+		}
+		for x := a; x <= b; x++ {
+			if !apiPorts[uint16(x)] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func rulePorts(row Row) map[uint16]bool {
+	out := map[uint16]bool{}
+	for _, p := range strings.Split(row["dst-port"], ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(p), "-")
+		a, _ := strconv.ParseUint(lo, 10, 16)
+		b := a
+		if isRange {
+			b, _ = strconv.ParseUint(hi, 10, 16)
+		}
+		for x := a; x <= b && x != 0; x++ {
+			out[uint16(x)] = true
+		}
+	}
+	return out
+}
+
+// anchor returns the index in the filter table of the input-chain rule that
+// decided v (the rule itself, or the jump that led to it), or -1 when no
+// filter rule decided. The index is moved below any leading dynamic rules:
+// nothing may be placed above them.
+func anchor(rows []Row, v firewall.Verdict) int {
+	if v.Table != "filter" || v.Index < 0 || v.Index >= len(rows) {
+		return -1
+	}
+	idx := -1
+	if rows[v.Index]["chain"] == "input" {
+		idx = v.Index
+	} else {
+		for i := len(v.Hits) - 1; i >= 0; i-- {
+			h := v.Hits[i]
+			if h.Table == "filter" && h.Index < len(rows) && rows[h.Index]["chain"] == "input" {
+				idx = h.Index
+				break
+			}
+		}
+	}
+	if idx < 0 {
+		return -1
+	}
+	for idx < len(rows) && isTrue(rows[idx]["dynamic"]) {
+		idx++
+	}
+	if idx >= len(rows) {
+		return -1
+	}
+	return idx
+}
+
+// probe is one packet of the before/after table.
+type probe struct {
+	Label  string
+	Kind   string // "wan-api", "lan-api", "vpn-api", "wan-wg", "lan-wg", "other", "wan-api6"
+	Packet firewall.Packet
+	V6     bool
+	Use    bool // the API port this run talks to
+}
+
+func (d *decision) probes(r *Router) []probe {
+	var ps []probe
+	dstOf := func(iface string) netip.Addr {
+		if a := r.ifaceAddrs(iface); len(a) > 0 {
+			return a[0].Addr()
+		}
+		for _, a := range r.Addresses {
+			if p, ok := ifacePrefix(a["address"]); ok && p.Addr().Is4() {
+				return p.Addr()
+			}
+		}
+		return netip.MustParseAddr("192.0.2.1")
+	}
+	lanSrc := func(iface string) netip.Addr {
+		if a := r.ifaceAddrs(iface); len(a) > 0 {
+			p := a[0].Masked()
+			src := p.Addr().Next()
+			for i := 0; i < 200 && (src == a[0].Addr()) && p.Contains(src.Next()); i++ {
+				src = src.Next()
+			}
+			// Prefer an address that is not the router's own.
+			if src == a[0].Addr() || !p.Contains(src) {
+				return a[0].Addr()
+			}
+			for n := src.Next(); n.IsValid() && p.Contains(n) && n != a[0].Addr(); n = n.Next() {
+				src = n
+				if n.As4()[3] >= 100 {
+					break
+				}
+			}
+			return src
+		}
+		return netip.MustParseAddr("192.168.88.100")
+	}
+	for _, w := range d.WANs {
+		for _, a := range d.API {
+			ps = append(ps, probe{Label: fmt.Sprintf("WAN→API %s tcp/%d", w.Name, a.Port), Kind: "wan-api", Use: a.Port == d.UsePort,
+				Packet: firewall.Packet{InInterface: w.Name, Src: probeWANSrc, Dst: dstOf(w.Name), Protocol: "tcp", SrcPort: 40000, DstPort: a.Port}})
+		}
+	}
+	for _, l := range d.LANs {
+		for _, a := range d.API {
+			ps = append(ps, probe{Label: fmt.Sprintf("LAN→API %s tcp/%d", l, a.Port), Kind: "lan-api", Use: a.Port == d.UsePort,
+				Packet: firewall.Packet{InInterface: l, Src: lanSrc(l), Dst: dstOf(l), Protocol: "tcp", SrcPort: 40000, DstPort: a.Port}})
+		}
+	}
+	for _, a := range d.API {
+		ps = append(ps, probe{Label: fmt.Sprintf("VPN→API %s tcp/%d", d.IfName, a.Port), Kind: "vpn-api", Use: a.Port == d.UsePort,
+			Packet: firewall.Packet{InInterface: d.IfName, Src: d.LocalAddr.Addr(), Dst: d.RouterAddr.Addr(), Protocol: "tcp", SrcPort: 40000, DstPort: a.Port}})
+	}
+	for _, w := range d.WANs {
+		ps = append(ps, probe{Label: fmt.Sprintf("WAN→WireGuard %s udp/%d", w.Name, d.ListenPort), Kind: "wan-wg",
+			Packet: firewall.Packet{InInterface: w.Name, Src: probeWANSrc, Dst: dstOf(w.Name), Protocol: "udp", SrcPort: 40000, DstPort: uint16(d.ListenPort)}})
+	}
+	for _, l := range d.LANs {
+		ps = append(ps, probe{Label: fmt.Sprintf("LAN→WireGuard %s udp/%d", l, d.ListenPort), Kind: "lan-wg",
+			Packet: firewall.Packet{InInterface: l, Src: lanSrc(l), Dst: dstOf(l), Protocol: "udp", SrcPort: 40000, DstPort: uint16(d.ListenPort)}})
+	}
+	// Non-API probes: their verdicts must not change.
+	type other struct {
+		name, proto string
+		port        uint16
+	}
+	others := []other{{"ssh", "tcp", 22}, {"winbox", "tcp", 8291}, {"www", "tcp", 80}, {"icmp", "icmp", 0}}
+	for _, wg := range r.WireGuard {
+		if p, err := strconv.ParseUint(wg["listen-port"], 10, 16); err == nil && !wgbootTagged(wg) {
+			others = append(others, other{"WireGuard " + wg["name"], "udp", uint16(p)})
+		}
+	}
+	for _, side := range []struct {
+		label  string
+		ifaces []string
+		wan    bool
+	}{{"WAN", wanNames(d.WANs), true}, {"LAN", d.LANs, false}} {
+		for _, i := range side.ifaces {
+			src := probeWANSrc
+			if !side.wan {
+				src = lanSrc(i)
+			}
+			for _, o := range others {
+				label := fmt.Sprintf("%s→%s %s", side.label, o.name, i)
+				if o.port != 0 {
+					label += fmt.Sprintf(" %s/%d", o.proto, o.port)
+				}
+				ps = append(ps, probe{Label: label, Kind: "other",
+					Packet: firewall.Packet{InInterface: i, Src: src, Dst: dstOf(i), Protocol: o.proto, SrcPort: 40000, DstPort: o.port}})
+			}
+		}
+	}
+	for _, w := range d.WANs {
+		if len(w.Addr6) == 0 {
+			continue
+		}
+		for _, a := range d.API {
+			ps = append(ps, probe{Label: fmt.Sprintf("WAN→API %s IPv6 tcp/%d", w.Name, a.Port), Kind: "wan-api6", V6: true,
+				Packet: firewall.Packet{InInterface: w.Name, Src: probeWANSrc6, Dst: w.Addr6[0].Addr(), Protocol: "tcp", SrcPort: 40000, DstPort: a.Port}})
+		}
+	}
+	return ps
+}
+
+func wanNames(ws []wanIface) []string {
+	var out []string
+	for _, w := range ws {
+		out = append(out, w.Name)
+	}
+	return out
+}
+
+// evaluate runs a probe on a snapshot.
+func evaluate(r *Router, p probe) firewall.Verdict {
+	if p.V6 {
+		return firewall.EvaluateInput(firewall.Tables{Filter: toRules(r.Filter6)}, r.env(), p.Packet)
+	}
+	return firewall.EvaluateInput(r.tables(), r.env(), p.Packet)
+}
+
+func verdictText(v firewall.Verdict) string {
+	s := v.Action
+	if v.DstNAT {
+		s = "dstnat"
+	}
+	if v.Uncertain {
+		s += "?"
+	}
+	return s
+}
+
+// makePlan turns a decision into ordered ops and checks them with the
+// evaluator. It is pure.
+func makePlan(r *Router, d *decision, s Settings, localPub string) (*planned, *Plan, error) {
+	run := d.RunID
+	pl := &planned{Decision: d, LocalPub: localPub}
+	var ops []op
+	add := func(o op) { ops = append(ops, o) }
+
+	add(op{Key: "wg-interface", Step: StepApply, Desc: "WireGuard interface " + d.IfName + " on UDP " + strconv.Itoa(d.ListenPort),
+		Menu: "/interface wireguard", Verb: "add", Args: []kv{{"listen-port", strconv.Itoa(d.ListenPort)}, {"name", d.IfName}}})
+	add(op{Key: "wg-address", Step: StepApply, Desc: "router tunnel address " + d.RouterAddr.String(),
+		Menu: "/ip address", Verb: "add", Args: []kv{{"address", d.RouterAddr.String()}, {"interface", d.IfName}}})
+	add(op{Key: "wg-peer", Step: StepApply, Desc: "technician peer " + netip.PrefixFrom(d.LocalAddr.Addr(), 32).String(),
+		Menu: "/interface wireguard peers", Verb: "add", Args: []kv{{"allowed-address", netip.PrefixFrom(d.LocalAddr.Addr(), 32).String()}, {"interface", d.IfName}, {"public-key", localPub}}})
+	add(op{Key: "vpn-list", Step: StepApply, Desc: "VPN subnet in address list " + vpnList,
+		Menu: "/ip firewall address-list", Verb: "add", Args: []kv{{"address", d.Subnet.String()}, {"list", vpnList}}})
+
+	probes := d.probes(r)
+	cur, err := simulate(r, run, ops)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	// WireGuard UDP: accept before whatever would drop it, from WAN and LAN.
+	wgAt := -1
+	for _, p := range probes {
+		if p.Kind != "wan-wg" && p.Kind != "lan-wg" {
+			continue
+		}
+		v := evaluate(cur, p)
+		if v.Action == "accept" {
+			continue
+		}
+		if a := anchor(cur.Filter, v); a >= 0 && (wgAt < 0 || a < wgAt) {
+			wgAt = a
+		}
+	}
+	if wgAt >= 0 {
+		add(op{Key: "wg-accept", Step: StepApply, Desc: "accept WireGuard UDP " + strconv.Itoa(d.ListenPort),
+			Menu: "/ip firewall filter", Verb: "add", Before: cur.Filter[wgAt][".id"],
+			Args: []kv{{"action", "accept"}, {"chain", "input"}, {"dst-port", strconv.Itoa(d.ListenPort)}, {"protocol", "udp"}}})
+		if cur, err = simulate(r, run, ops); err != nil {
+			return nil, nil, err
+		}
+	}
+
+	// The API allow rule moves to the address list.
+	apiPorts := map[uint16]bool{}
+	var portList []string
+	for _, a := range d.API {
+		apiPorts[a.Port] = true
+		portList = append(portList, strconv.Itoa(int(a.Port)))
+	}
+	slices.Sort(portList)
+	var candidates []Row
+	for _, row := range r.Filter {
+		if apiOnlyRule(row, apiPorts) {
+			candidates = append(candidates, row)
+		}
+	}
+	for i, row := range candidates {
+		id := row[".id"]
+		add(op{Key: fmt.Sprintf("src-%d", i+1), Step: StepApply, Desc: "sources of the API rule " + id + " into " + vpnList,
+			Menu: "/ip firewall address-list", Verb: "add", Args: []kv{{"address", row["src-address"]}, {"list", vpnList}}})
+		add(op{Key: fmt.Sprintf("api-rule-%d", i+1), Step: StepApply, Desc: "API rule " + id + " matches " + vpnList + " instead of " + row["src-address"],
+			Menu: "/ip firewall filter", Verb: "set", ID: id, Args: []kv{{"src-address", ""}, {"src-address-list", vpnList}},
+			Old: []kv{{"src-address", row["src-address"]}, {"src-address-list", ""}}})
+	}
+	if cur, err = simulate(r, run, ops); err != nil {
+		return nil, nil, err
+	}
+	vpnProbe := func() probe {
+		for _, p := range probes {
+			if p.Kind == "vpn-api" && p.Use {
+				return p
+			}
+		}
+		return probe{}
+	}()
+	v := evaluate(cur, vpnProbe)
+	at := anchor(cur.Filter, v)
+	allow := ""
+	if at >= 0 && slices.ContainsFunc(candidates, func(c Row) bool { return c[".id"] == cur.Filter[at][".id"] }) && v.Action == "accept" {
+		allow = cur.Filter[at][".id"]
+	}
+	if allow == "" {
+		for i, c := range candidates {
+			if !rulePorts(c)[d.UsePort] {
+				continue
+			}
+			ci := indexOfID(cur.Filter, c[".id"])
+			if at >= 0 && ci > at {
+				oldNext := ""
+				if oi := indexOfID(r.Filter, c[".id"]); oi+1 < len(r.Filter) {
+					oldNext = r.Filter[oi+1][".id"]
+				}
+				add(op{Key: fmt.Sprintf("api-move-%d", i+1), Step: StepApply, Desc: "API rule " + c[".id"] + " moved above the rule that would drop the tunnel",
+					Menu: "/ip firewall filter", Verb: "move", ID: c[".id"], Before: cur.Filter[at][".id"], OldNext: oldNext})
+			}
+			allow = c[".id"]
+			break
+		}
+	}
+	if allow == "" {
+		before := ""
+		if at >= 0 {
+			before = cur.Filter[at][".id"]
+		}
+		add(op{Key: "api-allow", Step: StepApply, Desc: "accept the API from " + vpnList,
+			Menu: "/ip firewall filter", Verb: "add", Before: before,
+			Args: []kv{{"action", "accept"}, {"chain", "input"}, {"dst-port", strings.Join(portList, ",")}, {"protocol", "tcp"}, {"src-address-list", vpnList}}})
+		allow = "@api-allow"
+	}
+	pl.AllowKey = allow
+	if cur, err = simulate(r, run, ops); err != nil {
+		return nil, nil, err
+	}
+
+	// /ip service and /user address restrictions must admit the tunnel.
+	for _, svc := range d.API {
+		if svc.Address == "" || addrAdmits(svc.Address, d.LocalAddr.Addr()) {
+			continue
+		}
+		add(op{Key: "service-" + svc.Name, Step: StepApply, Desc: "/ip service " + svc.Name + " admits " + d.Subnet.String(),
+			Menu: "/ip service", Verb: "set", ID: svc.ID, Name: svc.Name,
+			Args: []kv{{"address", svc.Address + "," + d.Subnet.String()}}, Old: []kv{{"address", svc.Address}}})
+	}
+	for _, u := range r.Users {
+		if u["name"] != d.User || u["address"] == "" || addrAdmits(u["address"], d.LocalAddr.Addr()) {
+			continue
+		}
+		add(op{Key: "user-address", Step: StepApply, Desc: "user " + u["name"] + " may log in from " + d.Subnet.String(),
+			Menu: "/user", Verb: "set", ID: u[".id"], Name: u["name"],
+			Args: []kv{{"address", u["address"] + "," + d.Subnet.String()}}, Old: []kv{{"address", u["address"]}}})
+	}
+	mid, err := simulate(r, run, ops)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	// Harden: drop every API port arriving on each WAN, above the allow rule
+	// and above anything that would accept WAN→API.
+	hardenBefore := allow
+	hb := indexOfID(mid.Filter, allow)
+	for _, p := range probes {
+		if p.Kind != "wan-api" {
+			continue
+		}
+		v := evaluate(mid, p)
+		if v.Action != "accept" {
+			continue
+		}
+		if a := anchor(mid.Filter, v); a >= 0 && a < hb {
+			hb = a
+			hardenBefore = mid.Filter[a][".id"]
+		}
+	}
+	logArgs := func(args []kv) []kv {
+		if s.LogRefused {
+			return append(args, kv{"log", "yes"}, kv{"log-prefix", refusedLogPfx})
+		}
+		return args
+	}
+	inList := map[string]bool{}
+	lists := r.resolveLists()
+	for _, l := range d.WANLists {
+		for _, m := range lists[l] {
+			inList[m] = true
+		}
+		add(op{Key: "harden-" + l, Step: StepHarden, Desc: "drop the API arriving on interface list " + l,
+			Menu: "/ip firewall filter", Verb: "add", Before: hardenBefore,
+			Args: logArgs([]kv{{"action", "drop"}, {"chain", "input"}, {"dst-port", strings.Join(portList, ",")}, {"in-interface-list", l}, {"protocol", "tcp"}})})
+	}
+	for _, w := range d.WANs {
+		if inList[w.Name] {
+			continue
+		}
+		add(op{Key: "harden-" + w.Name, Step: StepHarden, Desc: "drop the API arriving on " + w.Name,
+			Menu: "/ip firewall filter", Verb: "add", Before: hardenBefore,
+			Args: logArgs([]kv{{"action", "drop"}, {"chain", "input"}, {"dst-port", strings.Join(portList, ",")}, {"in-interface", w.Name}, {"protocol", "tcp"}})})
+	}
+	if !s.LANKeepsAPI {
+		add(op{Key: "harden-lan", Step: StepHarden, Desc: "drop the API arriving anywhere but the tunnel",
+			Menu: "/ip firewall filter", Verb: "add", Before: hardenBefore,
+			Args: logArgs([]kv{{"action", "drop"}, {"chain", "input"}, {"dst-port", strings.Join(portList, ",")}, {"in-interface", "!" + d.IfName}, {"protocol", "tcp"}})})
+	}
+	for _, w := range d.WANs {
+		if len(w.Addr6) == 0 {
+			continue
+		}
+		before := ""
+		for _, p := range probes {
+			if p.Kind != "wan-api6" || p.Packet.InInterface != w.Name {
+				continue
+			}
+			v := evaluate(mid, p)
+			if v.Action == "accept" && v.Table == "filter" {
+				if a := anchor(mid.Filter6, v); a >= 0 {
+					before = mid.Filter6[a][".id"]
+					break
+				}
+			}
+		}
+		add(op{Key: "harden6-" + w.Name, Step: StepHarden, Desc: "drop the API arriving on " + w.Name + " over IPv6",
+			Menu: "/ipv6 firewall filter", Verb: "add", Before: before,
+			Args: logArgs([]kv{{"action", "drop"}, {"chain", "input"}, {"dst-port", strings.Join(portList, ",")}, {"in-interface", w.Name}, {"protocol", "tcp"}})})
+	}
+	final, err := simulate(r, run, ops)
+	if err != nil {
+		return nil, nil, err
+	}
+	pl.Ops = ops
+
+	// Check: compute the table and refuse a plan that fails.
+	plan := &Plan{Settings: s.public(d), Warnings: append([]string{}, d.Warnings...)}
+	var problems []string
+	for _, p := range probes {
+		before := evaluate(r, p)
+		after := evaluate(final, p)
+		atMid := evaluate(mid, p)
+		row := VerdictRow{Probe: p.Label, Before: verdictText(before), After: verdictText(after)}
+		if p.Kind == "vpn-api" {
+			row.Before = "none"
+		}
+		plan.Verdicts = append(plan.Verdicts, row)
+		for _, n := range append(before.Notes, after.Notes...) {
+			if !slices.Contains(plan.Warnings, n) {
+				plan.Warnings = append(plan.Warnings, n)
+			}
+		}
+		switch p.Kind {
+		case "wan-api", "wan-api6":
+			if after.Action == "accept" {
+				problems = append(problems, p.Label+" would still be accepted after hardening")
+			}
+		case "vpn-api":
+			if p.Use && (after.Action != "accept" || atMid.Action != "accept") {
+				problems = append(problems, p.Label+" would not be accepted: the tunnel could not be verified")
+			}
+		case "lan-api":
+			if s.LANKeepsAPI && before.Action != after.Action {
+				problems = append(problems, fmt.Sprintf("%s would change from %s to %s", p.Label, before.Action, after.Action))
+			}
+		case "wan-wg":
+			if after.Action != "accept" {
+				plan.Warnings = append(plan.Warnings, p.Label+" is not accepted by the firewall: the tunnel will only work from the LAN")
+			}
+		case "other":
+			if before.Action != after.Action || before.DstNAT != after.DstNAT {
+				problems = append(problems, fmt.Sprintf("%s would change from %s to %s", p.Label, verdictText(before), verdictText(after)))
+			}
+		}
+	}
+	for _, o := range ops {
+		plan.Changes = append(plan.Changes, Change{Step: o.Step, Description: o.Desc, Command: o.command(run), Inverse: o.inverse(run)})
+	}
+	if len(problems) > 0 {
+		return pl, plan, &CheckError{Problems: problems}
+	}
+	return pl, plan, nil
+}
+
+// CheckError is a plan the evaluator refused: applying it would lock someone
+// out or change what it must not change.
+type CheckError struct{ Problems []string }
+
+func (e *CheckError) Error() string {
+	return "onboard: the plan failed its firewall check, nothing was changed: " + strings.Join(e.Problems, "; ")
+}
+
+// ErrCheck matches every *CheckError with errors.Is.
+var ErrCheck = errors.New("onboard: plan check failed")
+
+// Is makes errors.Is(err, ErrCheck) work.
+func (e *CheckError) Is(target error) bool { return target == ErrCheck }
+
+// addrAdmits reports whether a comma list of prefixes contains a.
+func addrAdmits(list string, a netip.Addr) bool {
+	for _, p := range prefixes(list) {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// public returns the settings with the engine's choices filled in.
+func (s Settings) public(d *decision) Settings {
+	s.Subnet = d.Subnet.String()
+	s.ListenPort = d.ListenPort
+	s.Endpoint = d.Endpoint
+	return s
+}
