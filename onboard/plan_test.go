@@ -139,7 +139,9 @@ func TestDecide(t *testing.T) {
 		{name: "routeros6", mod: func(r *Router) { r.Version = "6.49.10 (long-term)" }, wantErr: "RouterOS 7"},
 		{name: "subnet taken", mod: func(r *Router) {
 			r.Addresses = append(r.Addresses, Row{"address": "10.77.0.1/24", "interface": "ether2"})
-		}, want: func(d *decision) string { return d.Subnet.String() + " " + d.RouterAddr.String() + " " + d.LocalAddr.String() },
+		}, want: func(d *decision) string {
+			return d.Subnet.String() + " " + d.RouterAddr.String() + " " + d.LocalAddr.String()
+		},
 		},
 		{name: "port taken", mod: func(r *Router) {
 			r.WireGuard = []Row{{"name": "wg0", "listen-port": "13231"}}
@@ -155,8 +157,13 @@ func TestDecide(t *testing.T) {
 		{name: "multi wan disagree", mod: func(r *Router) {
 			r.Interfaces = append(r.Interfaces, Row{"name": "pppoe-out1", "type": "pppoe-out"})
 			r.Routes = append(r.Routes, Row{"dst-address": "0.0.0.0/0", "gateway": "pppoe-out1", "active": "true"})
-		}, want: func(d *decision) string { return strings.Join(wanNames(d.WANs), ",") + " " + strings.Join(d.Warnings, "|") }},
-		{name: "no api policy", mod: func(r *Router) { r.Users[0]["group"] = "read"; r.Groups = append(r.Groups, Row{"name": "read", "policy": "read,winbox"}) }, wantErr: "lacks the api policy"},
+		}, want: func(d *decision) string {
+			return strings.Join(wanNames(d.WANs), ",") + " " + strings.Join(d.Warnings, "|")
+		}},
+		{name: "no api policy", mod: func(r *Router) {
+			r.Users[0]["group"] = "read"
+			r.Groups = append(r.Groups, Row{"name": "read", "policy": "read,winbox"})
+		}, wantErr: "lacks the api policy"},
 		{name: "api-ssl disabled", mod: func(r *Router) { r.Services[1]["disabled"] = "true" }, wantErr: "api-ssl service is disabled"},
 		{name: "bad subnet", s: Settings{Subnet: "192.168.88.0/24"}, wantErr: "overlaps"},
 		{name: "ddns endpoint", mod: func(r *Router) { r.Cloud = Row{"ddns-enabled": "yes", "dns-name": "abc.sn.mynetname.net"} }, want: func(d *decision) string { return d.Endpoint }},
