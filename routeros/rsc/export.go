@@ -1,0 +1,159 @@
+package rsc
+
+import (
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+)
+
+// File is a parsed export: header comments, then blocks of commands under
+// a menu, in file order.
+type File struct {
+	// Header holds the comment lines before the first command, as written
+	// ("# 2026-11-02 09:14:11 by RouterOS 7.16.2", "# model = RB951Ui-2nD").
+	Header []string
+	Blocks []Block
+}
+
+// Block is the commands under one menu line. A menu that appears twice in
+// a file gives two blocks, because order matters when a router applies them.
+type Block struct {
+	Menu     string // "/ip firewall filter"; "/" for the root menu
+	Commands []Command
+}
+
+// Command is one export command.
+type Command struct {
+	Line   int    // physical line the command starts on
+	Verb   string // add, set, remove, move, enable, disable, ...
+	Find   *Where // set [ find default-name=ether1 ] ...; nil without a find
+	Target string // set ether1 ... / set api-ssl ... (a named item or *ID), or ""
+	Args   []Arg  // in order
+}
+
+// Arg is one key=value argument.
+type Arg struct{ Key, Value string }
+
+// Get returns the value of the first argument named key.
+func (c Command) Get(key string) (string, bool) {
+	for _, a := range c.Args {
+		if a.Key == key {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+var (
+	versionRE = regexp.MustCompile(`by RouterOS (\S+)`)
+	modelRE   = regexp.MustCompile(`^#\s*model\s*=\s*(.*?)\s*$`)
+)
+
+// Version returns the RouterOS version named in the header ("7.16.2"), or "".
+func (f *File) Version() string {
+	for _, h := range f.Header {
+		if m := versionRE.FindStringSubmatch(h); m != nil {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+// Model returns the router model named in the header, or "".
+func (f *File) Model() string {
+	for _, h := range f.Header {
+		if m := modelRE.FindStringSubmatch(h); m != nil {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+// Parse reads RouterOS export text (/export output). Errors name the
+// physical line: "rsc: line 12: unterminated quoted string". Script
+// constructs (:foreach, $variables, [substitutions] other than
+// [ find ... ]) are refused: use ParseScript for scripts.
+func Parse(r io.Reader) (*File, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("rsc: read export: %w", err)
+	}
+	p := &parser{c: newCursor(string(data)), export: true}
+	c := p.c
+	f := &File{}
+	var cur *Block
+	started := false // a menu or command has been seen: comments are no longer header
+	for {
+		c.skipBlanks()
+		ch := c.peek()
+		line := c.line
+		switch {
+		case ch == eof:
+			return f, nil
+		case ch == '\n' || ch == ';':
+			c.next()
+			continue
+		case ch == '#':
+			text := c.restOfLine()
+			if !started {
+				f.Header = append(f.Header, text)
+			}
+			continue
+		case ch == ':':
+			return nil, c.errorf("script command in an export (only menus and commands are allowed here)")
+		}
+		started = true
+		var menu, verb string
+		if ch == '/' {
+			if menu, verb, err = p.menuPath(); err != nil {
+				return nil, err
+			}
+			if verb == "" {
+				if err := p.endOfCommand(""); err != nil {
+					return nil, err
+				}
+				f.Blocks = append(f.Blocks, Block{Menu: menu})
+				cur = &f.Blocks[len(f.Blocks)-1]
+				continue
+			}
+			if cur == nil || cur.Menu != menu {
+				f.Blocks = append(f.Blocks, Block{Menu: menu})
+				cur = &f.Blocks[len(f.Blocks)-1]
+			}
+		} else {
+			verb = c.readName()
+			if !verbs[verb] {
+				if verb == "" {
+					return nil, c.errorf("unexpected %s at the start of a command", describe(ch))
+				}
+				return nil, c.errorf("unknown command %q", verb)
+			}
+			if cur == nil {
+				return nil, c.errorf("%s without a menu line before it (like /ip address)", verb)
+			}
+			menu = cur.Menu
+		}
+		rc, err := p.command(menu, verb, line, "")
+		if err != nil {
+			return nil, err
+		}
+		if rc.verb == "find" {
+			return nil, &SyntaxError{Line: line, Msg: "find on its own line does nothing in an export"}
+		}
+		cmd := Command{Line: line, Verb: verb, Find: rc.find.toWhere()}
+		if l, ok := rc.target.(litExpr); ok {
+			cmd.Target = string(l)
+		}
+		for _, a := range rc.args {
+			cmd.Args = append(cmd.Args, Arg{Key: a.key, Value: string(a.val.(litExpr))})
+		}
+		cur.Commands = append(cur.Commands, cmd)
+		if c.peek() == '#' {
+			c.restOfLine()
+		}
+	}
+}
+
+// ParseString is Parse on a string.
+func ParseString(s string) (*File, error) { return Parse(strings.NewReader(s)) }
