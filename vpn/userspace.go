@@ -1,0 +1,234 @@
+package vpn
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.zx2c4.com/wireguard/device"
+)
+
+// userspace is the wireguard-go device shared by the netstack and the TUN
+// backends: configuration over its in-process UAPI, peer state, and
+// handshake events taken from its log lines.
+type userspace struct {
+	dev     *device.Device
+	peerKey device.NoisePublicKey
+	// events gets a token when wireguard-go logs a received handshake
+	// message, so WaitHandshake wakes at once instead of at its next poll.
+	events   chan struct{}
+	attempts atomic.Int64
+}
+
+// newUserspaceLogger returns the wireguard-go logger for one device. Errors
+// go to logf; verbose lines only feed handshake events and counters, so a
+// technician's log is not flooded with routine start/stop lines.
+// wireguard-go never formats keys other than abbreviated public keys.
+func newUserspaceLogger(logf func(string, ...any), events chan struct{}, attempts *atomic.Int64) *device.Logger {
+	return &device.Logger{
+		Verbosef: func(format string, args ...any) {
+			switch {
+			case strings.Contains(format, "Sending handshake initiation"):
+				attempts.Add(1)
+			case strings.Contains(format, "Received handshake response"),
+				strings.Contains(format, "Received handshake initiation"),
+				strings.Contains(format, "Receiving keepalive packet"):
+				select {
+				case events <- struct{}{}:
+				default:
+				}
+			}
+		},
+		Errorf: func(format string, args ...any) {
+			logf("vpn: wireguard: "+format, args...)
+		},
+	}
+}
+
+// uapiConfig renders cfg as wireguard-go UAPI "set" text (keys in hex).
+func uapiConfig(cfg Config) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "private_key=%s\n", hex.EncodeToString(cfg.PrivateKey[:]))
+	fmt.Fprintf(&b, "listen_port=%d\n", cfg.ListenPort)
+	b.WriteString("replace_peers=true\n")
+	fmt.Fprintf(&b, "public_key=%s\n", hex.EncodeToString(cfg.Peer.PublicKey[:]))
+	if cfg.Peer.Endpoint.IsValid() {
+		fmt.Fprintf(&b, "endpoint=%s\n", cfg.Peer.Endpoint)
+	}
+	fmt.Fprintf(&b, "persistent_keepalive_interval=%d\n", int(cfg.Peer.Keepalive/time.Second))
+	b.WriteString("replace_allowed_ips=true\n")
+	for _, p := range cfg.Peer.AllowedIPs {
+		fmt.Fprintf(&b, "allowed_ip=%s\n", p.Masked())
+	}
+	return b.String()
+}
+
+// configure applies cfg, brings the device up and sends the first handshake
+// initiation at once (a keepalive with no session starts one), so nothing
+// waits for a keepalive timer or for application traffic.
+func (u *userspace) configure(cfg Config) error {
+	if err := u.dev.IpcSet(uapiConfig(cfg)); err != nil {
+		// The UAPI error text names the field, never the key value.
+		return fmt.Errorf("vpn: configure wireguard: %w", err)
+	}
+	if err := u.dev.Up(); err != nil {
+		return fmt.Errorf("vpn: bring wireguard up (is listen port %d free?): %w", cfg.ListenPort, err)
+	}
+	u.peerKey = device.NoisePublicKey(cfg.Peer.PublicKey)
+	p := u.dev.LookupPeer(u.peerKey)
+	if p == nil {
+		return errors.New("vpn: configured peer is missing from the device")
+	}
+	if cfg.Peer.Endpoint.IsValid() {
+		p.SendKeepalive()
+	}
+	return nil
+}
+
+func (u *userspace) stats() (Stats, error) {
+	text, err := u.dev.IpcGet()
+	if err != nil {
+		return Stats{}, fmt.Errorf("vpn: read wireguard state: %w", err)
+	}
+	st, err := parseUAPI(text)
+	if err != nil {
+		return Stats{}, err
+	}
+	for _, p := range st.Peers {
+		if p.PublicKey == u.peerKey {
+			st := p.Stats
+			st.HandshakeAttempts = int(u.attempts.Load())
+			return st, nil
+		}
+	}
+	return Stats{}, errors.New("vpn: configured peer is missing from the device")
+}
+
+// waitHandshake returns at the first handshake. It wakes on handshake log
+// events and polls every handshakePoll besides, so a missed event costs at
+// most a few milliseconds.
+func waitHandshake(ctx context.Context, stats func() (Stats, error), events <-chan struct{}) (Stats, error) {
+	t := time.NewTicker(handshakePoll)
+	defer t.Stop()
+	for {
+		st, err := stats()
+		if err != nil {
+			return st, err
+		}
+		if !st.LastHandshake.IsZero() {
+			return st, nil
+		}
+		select {
+		case <-ctx.Done():
+			return st, noHandshakeError(st, ctx.Err())
+		case <-events:
+		case <-t.C:
+		}
+	}
+}
+
+func noHandshakeError(st Stats, cause error) error {
+	attempts := ""
+	if st.HandshakeAttempts >= 0 {
+		attempts = fmt.Sprintf(" in %d handshake attempts", st.HandshakeAttempts)
+	}
+	return fmt.Errorf("%w from %s: sent %d bytes%s, received %d bytes (a filtered port and a wrong key look the same from here; check the router's side): %w",
+		ErrNoHandshake, st.Endpoint, st.Tx, attempts, st.Rx, cause)
+}
+
+func (u *userspace) listenPort() (int, error) {
+	text, err := u.dev.IpcGet()
+	if err != nil {
+		return 0, fmt.Errorf("vpn: read wireguard state: %w", err)
+	}
+	st, err := parseUAPI(text)
+	return st.ListenPort, err
+}
+
+// uapiState is the part of a UAPI "get" reply this package reads.
+type uapiState struct {
+	ListenPort int
+	Peers      []uapiPeer
+}
+
+// uapiPeer is one peer of a UAPI "get" reply.
+type uapiPeer struct {
+	PublicKey device.NoisePublicKey
+	Stats
+}
+
+// parseUAPI parses a wireguard UAPI "get" reply. Keys other than the
+// listen port and the peers' public keys and counters (private_key,
+// preshared_key, fwmark, ...) are skipped, and no value is ever copied into
+// an error: the reply carries the private key.
+func parseUAPI(text string) (uapiState, error) {
+	var st uapiState
+	var peers []uapiPeer
+	var sec, nsec int64
+	flush := func() {
+		if len(peers) > 0 && (sec != 0 || nsec != 0) {
+			peers[len(peers)-1].LastHandshake = time.Unix(sec, nsec)
+		}
+		sec, nsec = 0, 0
+	}
+	sc := bufio.NewScanner(strings.NewReader(text))
+	line := 0
+	for sc.Scan() {
+		line++
+		s := sc.Text()
+		if s == "" {
+			continue
+		}
+		var err error
+		key, value, ok := strings.Cut(s, "=")
+		if !ok {
+			return uapiState{}, fmt.Errorf("vpn: wireguard state line %d has no '='", line)
+		}
+		if key == "public_key" {
+			flush()
+			var k device.NoisePublicKey
+			if err := k.FromHex(value); err != nil {
+				return uapiState{}, fmt.Errorf("vpn: wireguard state line %d: bad public key", line)
+			}
+			peers = append(peers, uapiPeer{PublicKey: k})
+			continue
+		}
+		if len(peers) == 0 {
+			if key == "listen_port" {
+				if st.ListenPort, err = strconv.Atoi(value); err != nil || st.ListenPort < 0 || st.ListenPort > 65535 {
+					return uapiState{}, fmt.Errorf("vpn: wireguard state line %d: bad listen_port", line)
+				}
+			}
+			continue // other device lines
+		}
+		p := &peers[len(peers)-1]
+		switch key {
+		case "endpoint":
+			p.Endpoint, err = netip.ParseAddrPort(value)
+		case "last_handshake_time_sec":
+			sec, err = strconv.ParseInt(value, 10, 64)
+		case "last_handshake_time_nsec":
+			nsec, err = strconv.ParseInt(value, 10, 64)
+		case "tx_bytes":
+			p.Tx, err = strconv.ParseUint(value, 10, 64)
+		case "rx_bytes":
+			p.Rx, err = strconv.ParseUint(value, 10, 64)
+		}
+		if err != nil {
+			return uapiState{}, fmt.Errorf("vpn: wireguard state line %d: bad %s", line, key)
+		}
+	}
+	flush()
+	if err := sc.Err(); err != nil {
+		return uapiState{}, fmt.Errorf("vpn: read wireguard state: %w", err)
+	}
+	st.Peers = peers
+	return st, nil
+}
