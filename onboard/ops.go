@@ -67,8 +67,7 @@ func (o op) command(run string) string {
 			b.WriteString(" place-before=" + ref(run, o.Before))
 		}
 	case "set":
-		b.WriteString(" " + o.target())
-		writeArgs(&b, o.Args)
+		return setLine(o.Menu, o.target(), o.Args)
 	case "move":
 		b.WriteString(" " + o.target())
 		if o.Before != "" {
@@ -85,10 +84,7 @@ func (o op) inverse(run string) string {
 	case "add":
 		return o.Menu + " remove " + findTag(run, o.Key)
 	case "set":
-		var b strings.Builder
-		b.WriteString(o.Menu + " set " + o.target())
-		writeArgs(&b, o.Old)
-		return b.String()
+		return setLine(o.Menu, o.target(), o.Old)
 	case "move":
 		s := o.Menu + " move " + o.target()
 		if o.OldNext != "" {
@@ -97,6 +93,31 @@ func (o op) inverse(run string) string {
 		return s
 	}
 	return ""
+}
+
+// setLine renders a set; empty values become unset commands, the way
+// RouterOS clears a property (set with an empty value is refused by many
+// properties).
+func setLine(menu, target string, args []kv) string {
+	var set, unset []kv
+	for _, a := range args {
+		if a.V == "" {
+			unset = append(unset, a)
+		} else {
+			set = append(set, a)
+		}
+	}
+	var lines []string
+	if len(set) > 0 {
+		var b strings.Builder
+		b.WriteString(menu + " set " + target)
+		writeArgs(&b, set)
+		lines = append(lines, b.String())
+	}
+	for _, a := range unset {
+		lines = append(lines, menu+" unset "+target+" value-name="+a.K)
+	}
+	return strings.Join(lines, "; ")
 }
 
 func writeArgs(b *strings.Builder, args []kv) {

@@ -110,7 +110,7 @@ func TestPlanMovesAPIOnlyRule(t *testing.T) {
 	want := []string{
 		`/ip firewall filter add action=accept chain=input dst-port=13231 protocol=udp comment="wgboot:t1 wg-accept" place-before=*2 <- /ip firewall filter remove [find where comment="wgboot:t1 wg-accept"]`,
 		`/ip firewall address-list add address=192.168.88.0/24 list=wgboot-vpn comment="wgboot:t1 src-1" <- /ip firewall address-list remove [find where comment="wgboot:t1 src-1"]`,
-		`/ip firewall filter set *3 src-address="" src-address-list=wgboot-vpn <- /ip firewall filter set *3 src-address=192.168.88.0/24 src-address-list=""`,
+		`/ip firewall filter set *3 src-address-list=wgboot-vpn; /ip firewall filter unset *3 value-name=src-address <- /ip firewall filter set *3 src-address=192.168.88.0/24; /ip firewall filter unset *3 value-name=src-address-list`,
 		`/ip firewall filter add action=drop chain=input dst-port=8728,8729 in-interface-list=WAN protocol=tcp comment="wgboot:t1 harden-WAN" place-before=*3 <- /ip firewall filter remove [find where comment="wgboot:t1 harden-WAN"]`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

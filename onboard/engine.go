@@ -1,0 +1,498 @@
+package onboard
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wgboot/wgboot/routeros"
+	"github.com/wgboot/wgboot/vpn"
+	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
+)
+
+// Named deadlines. Each bounds one kind of wait; ctx may cut them shorter.
+const (
+	callTimeout      = 10 * time.Second // each API call
+	handshakeTimeout = 20 * time.Second // first WireGuard handshake
+	wanProbeTimeout  = 3 * time.Second  // "the WAN gets no answer" probe
+)
+
+// Options configure an Engine.
+type Options struct {
+	Router      string // host[:port]
+	Plain       bool   // api 8728 instead of api-ssl 8729
+	User        string
+	Password    string // from WGBOOT_PASSWORD or a prompt, never a flag
+	Fingerprint string // pinned api-ssl certificate (hex SHA-256)
+	TOFU        bool   // trust the certificate on first use (recorded in StateDir)
+	StateDir    string
+	Settings    Settings
+	Dial        routeros.DialFunc                    // nil: net.Dialer (tests: loopback)
+	NewLocal    func(kind string) (vpn.Backend, error) // nil: vpn.New
+	Prompter    Prompter                             // nil: every question gets its default
+	Sink        Sink                                 // nil: events are dropped
+	Now         func() time.Time                     // nil: time.Now
+	Logf        func(format string, args ...any)     // nil: discard
+
+	// WANProbe is the host:port of the API as seen from the WAN, dialled
+	// after hardening to confirm it no longer answers. Empty: Router, when
+	// the router address is one of its WAN addresses; otherwise no probe.
+	WANProbe string
+	// RunID names this run in every tag; empty: random.
+	RunID string
+	// Timeout bounds each API call; zero means 10s.
+	Timeout time.Duration
+}
+
+// session is the part of routeros.Client the engine uses; tests may wrap it.
+type session interface {
+	Run(ctx context.Context, words ...string) (*routeros.Reply, error)
+	Batch(ctx context.Context, cmds ...[]string) ([]*routeros.Reply, []error)
+	Close() error
+}
+
+var _ session = (*routeros.Client)(nil)
+
+// Engine runs one onboarding against one router. Its methods are not safe
+// for concurrent use: a front end drives it from one goroutine.
+type Engine struct {
+	o    Options
+	addr string // host:port of the API
+	host string
+	logf func(string, ...any)
+	now  func() time.Time
+
+	fingerprint string
+	cl          session
+	router      *Router
+	plan        *planned
+	public      *Plan
+	key         wgtypes.Key // technician's private key: never logged
+	run         string
+	local       vpn.Backend
+
+	mu     sync.Mutex // guards following
+	closed bool
+}
+
+// New checks o and returns an engine. It does no I/O.
+func New(o Options) (*Engine, error) {
+	if o.Router == "" {
+		return nil, errors.New("onboard: no router given: use --router HOST[:PORT]")
+	}
+	if o.User == "" {
+		o.User = "admin"
+	}
+	e := &Engine{o: o, logf: o.Logf, now: o.Now}
+	if e.logf == nil {
+		e.logf = func(string, ...any) {}
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	port := "8729"
+	if o.Plain {
+		port = "8728"
+	}
+	host, p, err := net.SplitHostPort(o.Router)
+	if err != nil {
+		host, p = strings.Trim(o.Router, "[]"), port
+	}
+	e.host, e.addr = host, net.JoinHostPort(host, p)
+	if o.Settings.ConfirmTimeout == 0 {
+		e.o.Settings.ConfirmTimeout = 5 * time.Minute
+	}
+	if o.Settings.Local == "" {
+		e.o.Settings.Local = "auto"
+	}
+	e.run = o.RunID
+	if e.run == "" {
+		var b [3]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, fmt.Errorf("onboard: run id: %w", err)
+		}
+		e.run = hex.EncodeToString(b[:])
+	}
+	return e, nil
+}
+
+// RunID is the id this run tags its objects with.
+func (e *Engine) RunID() string { return e.run }
+
+// Addr is the API address (host:port) the engine talks to.
+func (e *Engine) Addr() string { return e.addr }
+
+func (e *Engine) emit(ev Event) {
+	if ev.Time.IsZero() {
+		ev.Time = e.now()
+	}
+	if e.o.Sink != nil {
+		e.o.Sink(ev)
+	}
+}
+
+func (e *Engine) confirm(ctx context.Context, q Question) (bool, error) {
+	if e.o.Prompter == nil {
+		return q.Default, nil
+	}
+	return e.o.Prompter.Confirm(ctx, q)
+}
+
+func (e *Engine) timeout() time.Duration {
+	if e.o.Timeout > 0 {
+		return e.o.Timeout
+	}
+	return callTimeout
+}
+
+// Connect reaches the router, settles trust in its certificate (pinned,
+// known from an earlier run, or trusted on first use), logs in and checks
+// that it runs RouterOS 7 with WireGuard.
+func (e *Engine) Connect(ctx context.Context) error {
+	start := e.now()
+	e.emit(Event{Step: StepConnect, Kind: KindStarted, Message: "connecting to " + e.addr})
+	if err := e.connect(ctx); err != nil {
+		e.emit(Event{Step: StepConnect, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: err.Error(), Try: connectHint(err)}})
+		return err
+	}
+	e.emit(Event{Step: StepConnect, Kind: KindDone, Message: "logged in to " + e.addr + " as " + e.o.User, Elapsed: e.now().Sub(start)})
+	return nil
+}
+
+func connectHint(err error) string {
+	switch {
+	case errors.Is(err, routeros.ErrAuth):
+		return "check the user name and the password in WGBOOT_PASSWORD"
+	case errors.Is(err, routeros.ErrRefused):
+		return "enable the API service under /ip service, or use --plain for port 8728"
+	case errors.Is(err, routeros.ErrFiltered):
+		return "the router did not answer: check the address, and that the firewall and /ip service address allow this computer"
+	case errors.Is(err, routeros.ErrNoCertificate):
+		return "give the api-ssl service a certificate, or let wgboot create one when asked"
+	}
+	return ""
+}
+
+func (e *Engine) connect(ctx context.Context) error {
+	if !e.o.Plain {
+		if err := e.trust(ctx); err != nil {
+			return err
+		}
+	}
+	cl, err := e.dial(ctx, e.addr, e.o.Dial)
+	if err != nil {
+		return fmt.Errorf("onboard: connect to %s: %w", e.addr, err)
+	}
+	e.cl = cl
+	return nil
+}
+
+func (e *Engine) dial(ctx context.Context, addr string, dial routeros.DialFunc) (*routeros.Client, error) {
+	return routeros.Dial(ctx, routeros.Config{
+		Addr: addr, TLS: !e.o.Plain, Fingerprint: e.fingerprint,
+		User: e.o.User, Password: e.o.Password, Dial: dial, Timeout: e.timeout(),
+		Logf: e.logf,
+	})
+}
+
+// trust settles the fingerprint to pin: the flag, the known hosts file, or
+// a first-use probe the technician (or --tofu) accepts.
+func (e *Engine) trust(ctx context.Context) error {
+	if e.o.Fingerprint != "" {
+		fp, err := routeros.NormalizeFingerprint(e.o.Fingerprint)
+		if err != nil {
+			return fmt.Errorf("onboard: --fingerprint: %w", err)
+		}
+		e.fingerprint = fp
+		return nil
+	}
+	kh := routeros.NewKnownHosts(e.o.StateDir)
+	fp, ok, err := kh.Lookup(e.addr)
+	if err != nil {
+		return fmt.Errorf("onboard: known hosts: %w", err)
+	}
+	got, err := routeros.Fingerprint(ctx, e.addr, e.o.Dial)
+	if err != nil {
+		if errors.Is(err, routeros.ErrNoCertificate) {
+			return e.offerCertificate(ctx, err)
+		}
+		return fmt.Errorf("onboard: read the certificate of %s: %w", e.addr, err)
+	}
+	if ok {
+		if err := kh.Check(e.addr, got); err != nil {
+			return fmt.Errorf("onboard: %w", err)
+		}
+		e.fingerprint = fp
+		return nil
+	}
+	if !e.o.TOFU {
+		yes, err := e.confirm(ctx, Question{ID: "trust-fingerprint", Title: "Trust the router's certificate?",
+			Detail: fmt.Sprintf("%s presents a certificate with SHA-256 fingerprint %s. Compare it with /certificate print detail on the router.", e.addr, got)})
+		if err != nil {
+			return err
+		}
+		if !yes {
+			return fmt.Errorf("onboard: the certificate of %s was not trusted: pass --fingerprint %s after checking it on the router, or --tofu", e.addr, got)
+		}
+	}
+	if err := kh.Add(e.addr, got); err != nil {
+		return fmt.Errorf("onboard: %w", err)
+	}
+	e.emit(Event{Step: StepConnect, Kind: KindInfo, Message: "trusted certificate " + got + " (recorded in " + kh.Path() + ")"})
+	e.fingerprint = got
+	return nil
+}
+
+// offerCertificate explains a certificate-less api-ssl and, with consent,
+// creates and signs a self-signed certificate over the plain API.
+func (e *Engine) offerCertificate(ctx context.Context, cause error) error {
+	yes, err := e.confirm(ctx, Question{ID: "create-certificate", Title: "Create a certificate for api-ssl?",
+		Detail: "The router's api-ssl service has no certificate, so no encrypted API session is possible. wgboot can log in over the plain API (port 8728) once, create a self-signed certificate named wgboot-api and set it on api-ssl."})
+	if err != nil {
+		return err
+	}
+	if !yes {
+		return fmt.Errorf("onboard: %w: create one (/certificate add name=api common-name=router; /certificate sign api; /ip service set api-ssl certificate=api) or use --plain", cause)
+	}
+	plain, err := routeros.Dial(ctx, routeros.Config{Addr: net.JoinHostPort(e.host, "8728"), User: e.o.User, Password: e.o.Password, Dial: e.o.Dial, Timeout: e.timeout(), Logf: e.logf})
+	if err != nil {
+		return fmt.Errorf("onboard: create a certificate over the plain API: %w", err)
+	}
+	defer plain.Close()
+	id, err := plain.Add(ctx, "/certificate", routeros.Args{{Key: "name", Value: "wgboot-api"}, {Key: "common-name", Value: e.host}, {Key: "days-valid", Value: "3650"}})
+	if err != nil {
+		return fmt.Errorf("onboard: create a certificate: %w", err)
+	}
+	if _, err := plain.Run(ctx, "/certificate/sign", "=.id="+id); err != nil {
+		return fmt.Errorf("onboard: sign the certificate: %w", err)
+	}
+	if err := plain.Set(ctx, "/ip/service", "api-ssl", routeros.Args{{Key: "certificate", Value: "wgboot-api"}}); err != nil {
+		return fmt.Errorf("onboard: set the certificate on api-ssl: %w", err)
+	}
+	e.emit(Event{Step: StepConnect, Kind: KindInfo, Message: "created certificate wgboot-api for api-ssl"})
+	return e.trust(ctx)
+}
+
+// Inspect reads everything the plan needs in one batch of prints.
+func (e *Engine) Inspect(ctx context.Context) ([]Fact, error) {
+	if e.cl == nil {
+		return nil, errors.New("onboard: inspect before connect")
+	}
+	start := e.now()
+	e.emit(Event{Step: StepInspect, Kind: KindStarted, Message: "reading the router"})
+	r, err := inspect(ctx, e.cl)
+	if err != nil {
+		e.emit(Event{Step: StepInspect, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: err.Error()}})
+		return nil, err
+	}
+	e.router = r
+	facts := r.facts()
+	e.emit(Event{Step: StepInspect, Kind: KindDone, Message: "read " + r.Identity, Facts: facts, Elapsed: e.now().Sub(start)})
+	if r.MajorVersion() != 0 && r.MajorVersion() < 7 {
+		err := fmt.Errorf("onboard: the router runs RouterOS %s; wgboot needs RouterOS 7 (WireGuard arrived in 7.0): upgrade the router first", r.Version)
+		return facts, err
+	}
+	return facts, nil
+}
+
+// Router returns the last snapshot read by Inspect (nil before).
+func (e *Engine) Router() *Router { return e.router }
+
+func inspect(ctx context.Context, cl session) (*Router, error) {
+	cmds := make([][]string, len(inspectQueries))
+	for i, q := range inspectQueries {
+		cmds[i] = []string{q.path}
+	}
+	replies, errs := cl.Batch(ctx, cmds...)
+	rows := make([][]Row, len(replies))
+	for i, rep := range replies {
+		if rep == nil {
+			continue
+		}
+		for _, m := range rep.Re {
+			rows[i] = append(rows[i], Row(m))
+		}
+	}
+	if len(errs) != len(cmds) {
+		errs = make([]error, len(cmds))
+	}
+	// A broken session fails every print: report the first failure.
+	for _, err := range errs {
+		var de *routeros.DeviceError
+		if err != nil && !errors.As(err, &de) {
+			return nil, fmt.Errorf("onboard: inspect: %w", err)
+		}
+	}
+	return buildRouter(rows, errs)
+}
+
+// facts is the inspect checklist.
+func (r *Router) facts() []Fact {
+	fs := []Fact{
+		{Name: "Identity", Value: r.Identity},
+		{Name: "RouterOS", Value: r.Version},
+	}
+	if mv := r.MajorVersion(); mv != 0 && mv < 7 {
+		fs[1].Warning = "RouterOS 6 has no WireGuard: upgrade to RouterOS 7"
+	}
+	if r.Board != "" {
+		fs = append(fs, Fact{Name: "Board", Value: r.Board})
+	}
+	var svcs []string
+	for _, s := range r.apiServices() {
+		v := fmt.Sprintf("%s %d", s.Name, s.Port)
+		if s.Address != "" {
+			v += " from " + s.Address
+		}
+		svcs = append(svcs, v)
+	}
+	fs = append(fs, Fact{Name: "API services", Value: strings.Join(svcs, ", ")})
+	fs = append(fs, Fact{Name: "WireGuard interfaces", Value: fmt.Sprint(len(r.WireGuard))})
+	var tagged int
+	for _, rows := range [][]Row{r.WireGuard, r.Peers, r.Addresses, r.Filter, r.Filter6, r.AddressLists, r.Schedulers, r.Scripts} {
+		for _, row := range rows {
+			if wgbootTagged(row) {
+				tagged++
+			}
+		}
+	}
+	f := Fact{Name: "wgboot objects", Value: fmt.Sprint(tagged)}
+	if r.armedRun() != "" {
+		f.Warning = "an earlier wgboot run " + r.armedRun() + " is still armed: it will roll back by itself, or run wgboot rollback"
+	}
+	return append(fs, f)
+}
+
+// armedRun returns the run id of an armed undo scheduler, or "".
+func (r *Router) armedRun() string {
+	for _, s := range r.Schedulers {
+		if c := s["comment"]; strings.HasPrefix(c, tagPrefix) && strings.HasSuffix(c, " undo-timer") {
+			return strings.TrimSuffix(strings.TrimPrefix(c, tagPrefix), " undo-timer")
+		}
+	}
+	return ""
+}
+
+// onboardedRun returns the run id of a committed onboarding (a tagged
+// WireGuard interface), or "".
+func (r *Router) onboardedRun() string {
+	for _, w := range r.WireGuard {
+		if c := w["comment"]; strings.HasPrefix(c, tagPrefix) && strings.HasSuffix(c, " wg-interface") {
+			return strings.TrimSuffix(strings.TrimPrefix(c, tagPrefix), " wg-interface")
+		}
+	}
+	return ""
+}
+
+// Plan decides and checks the plan for s. It changes nothing on the router.
+// A router that is already onboarded gives a plan with Noop set.
+func (e *Engine) Plan(ctx context.Context, s Settings) (*Plan, error) {
+	if e.router == nil {
+		if _, err := e.Inspect(ctx); err != nil {
+			return nil, err
+		}
+	}
+	e.emit(Event{Step: StepPlan, Kind: KindStarted, Message: "deciding the plan"})
+	p, err := e.makePlan(s)
+	if err != nil {
+		e.emit(Event{Step: StepPlan, Kind: KindFailed, Message: err.Error(), Plan: p, Err: &FailureInfo{What: err.Error(), Try: "nothing was changed on the router"}})
+		return p, err
+	}
+	for _, w := range p.Warnings {
+		e.emit(Event{Step: StepPlan, Kind: KindWarning, Message: w})
+	}
+	msg := fmt.Sprintf("%d changes", len(p.Changes))
+	if p.Noop {
+		msg = "already onboarded: nothing to change"
+	}
+	e.emit(Event{Step: StepPlan, Kind: KindDone, Message: msg, Plan: p})
+	return p, nil
+}
+
+func (e *Engine) makePlan(s Settings) (*Plan, error) {
+	r := e.router
+	if run := r.armedRun(); run != "" {
+		return nil, fmt.Errorf("onboard: an earlier wgboot run %s is still armed on the router: wait for its automatic rollback or run wgboot rollback first", run)
+	}
+	if s.ConfirmTimeout == 0 {
+		s.ConfirmTimeout = e.o.Settings.ConfirmTimeout
+	}
+	if s.Local == "" {
+		s.Local = e.o.Settings.Local
+	}
+	if run := r.onboardedRun(); run != "" {
+		return noopPlan(r, run, s), nil
+	}
+	if e.key == (wgtypes.Key{}) {
+		k, err := wgtypes.GeneratePrivateKey()
+		if err != nil {
+			return nil, fmt.Errorf("onboard: generate the technician's key: %w", err)
+		}
+		e.key = k
+	}
+	d, err := decide(r, decideInput{RunID: e.run, User: e.o.User, Plain: e.o.Plain, Host: e.host, Settings: s})
+	if err != nil {
+		return nil, err
+	}
+	pl, p, err := makePlan(r, d, s, e.key.PublicKey().String())
+	if p != nil {
+		e.public = p
+	}
+	if err != nil {
+		return p, err
+	}
+	e.plan = pl
+	return p, nil
+}
+
+// noopPlan describes an onboarded router: no changes, the verdicts as they are.
+func noopPlan(r *Router, run string, s Settings) *Plan {
+	p := &Plan{Settings: s, Noop: true}
+	for _, w := range r.WireGuard {
+		if wgbootTagged(w) {
+			p.Settings.ListenPort = atoi(w["listen-port"])
+		}
+	}
+	for _, a := range r.AddressLists {
+		if a["list"] == vpnList && strings.HasSuffix(a["comment"], " vpn-list") {
+			p.Settings.Subnet = a["address"]
+		}
+	}
+	p.Warnings = append(p.Warnings, "the router was onboarded by wgboot run "+run+": nothing to change (wgboot rollback undoes it)")
+	return p
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return n
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// Close ends the API session and the local peer.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	var errs []error
+	if e.cl != nil {
+		errs = append(errs, e.cl.Close())
+	}
+	if e.local != nil {
+		errs = append(errs, e.local.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,159 @@
+package onboard
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Journal states, in order.
+const (
+	StateArmed      = "armed"       // safety net on the router, changes under way
+	StateApplied    = "applied"     // router side applied, not yet hardened
+	StateHardened   = "hardened"    // WAN drop in place, not yet committed
+	StateCommitted  = "committed"   // safety net removed: the onboarding stands
+	StateRolledBack = "rolled-back" // undone (by wgboot or by the router's scheduler)
+)
+
+// Journal is what wgboot wrote down about one router, so a rerun can resume
+// or roll back and a later rollback can restore modified items. It holds no
+// password and no private key.
+type Journal struct {
+	Router   string       `json:"router"`
+	Identity string       `json:"identity"`
+	RunID    string       `json:"run_id"`
+	State    string       `json:"state"`
+	Started  time.Time    `json:"started"`
+	Updated  time.Time    `json:"updated"`
+	Settings Settings     `json:"settings"`
+	Ops      []JournalOp  `json:"ops"`
+	Net      SafetyNet    `json:"safety_net"`
+	Summary  *Summary     `json:"summary,omitempty"`
+	Failure  *FailureInfo `json:"failure,omitempty"`
+}
+
+// SafetyNet names the armed rollback objects on the router.
+type SafetyNet struct {
+	Script    string `json:"script,omitempty"` // /system script .id
+	Timer     string `json:"timer,omitempty"`  // one-shot scheduler .id
+	Boot      string `json:"boot,omitempty"`   // start-time=startup scheduler .id
+	Deadline  string `json:"deadline,omitempty"`
+	Backup    string `json:"backup,omitempty"` // backup file name on the router
+	Export    string `json:"export,omitempty"` // export file name on the router
+	Name      string `json:"name,omitempty"`   // script and scheduler name
+	Disarmed  bool   `json:"disarmed,omitempty"`
+	UndoLines int    `json:"undo_lines,omitempty"`
+}
+
+// JournalOp is one change: written as pending before it is sent, then
+// marked done with the id the router gave it.
+type JournalOp struct {
+	Key     string `json:"key"`
+	Step    Step   `json:"step"`
+	Menu    string `json:"menu"`
+	Verb    string `json:"verb"`
+	ID      string `json:"id,omitempty"`
+	Name    string `json:"name,omitempty"`
+	Args    []kv   `json:"args,omitempty"`
+	Before  string `json:"before,omitempty"`
+	Old     []kv   `json:"old,omitempty"`
+	OldNext string `json:"old_next,omitempty"`
+	Command string `json:"command"`
+	Inverse string `json:"inverse"`
+	Desc    string `json:"description"`
+	Sent    bool   `json:"sent"`           // the command left wgboot (outcome may be unknown)
+	Done    bool   `json:"done"`           // the router confirmed it
+	NewID   string `json:"new_id,omitempty"` // id of an added item
+	Undone  bool   `json:"undone,omitempty"`
+}
+
+func (j JournalOp) op() op {
+	return op{Key: j.Key, Step: j.Step, Menu: j.Menu, Verb: j.Verb, ID: j.ID, Name: j.Name, Args: j.Args,
+		Before: j.Before, Old: j.Old, OldNext: j.OldNext, Desc: j.Desc}
+}
+
+// MarshalJSON/UnmarshalJSON keep kv readable in the journal.
+func (a kv) MarshalJSON() ([]byte, error) { return json.Marshal([2]string{a.K, a.V}) }
+
+// UnmarshalJSON reads a kv written by MarshalJSON.
+func (a *kv) UnmarshalJSON(b []byte) error {
+	var p [2]string
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	a.K, a.V = p[0], p[1]
+	return nil
+}
+
+// journalPath is the per-router journal file in the state dir.
+func journalPath(stateDir, router string) string {
+	name := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-':
+			return r
+		}
+		return '_'
+	}, router)
+	return filepath.Join(stateDir, "routers", name, "journal.json")
+}
+
+// writeJournal writes j atomically with mode 0600.
+func writeJournal(stateDir string, j *Journal) error {
+	if stateDir == "" {
+		return nil
+	}
+	path := journalPath(stateDir, j.Router)
+	b, err := json.MarshalIndent(j, "", "  ")
+	if err != nil {
+		return fmt.Errorf("onboard: journal: %w", err)
+	}
+	return writeFileAtomic(path, append(b, '\n'))
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("onboard: %w", err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("onboard: %w", err)
+	}
+	defer os.Remove(f.Name())
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fmt.Errorf("onboard: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("onboard: write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("onboard: write %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("onboard: %w", err)
+	}
+	return nil
+}
+
+// ReadJournal returns the journal for router in stateDir, or nil when there
+// is none.
+func ReadJournal(stateDir, router string) (*Journal, error) {
+	b, err := os.ReadFile(journalPath(stateDir, router))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("onboard: journal: %w", err)
+	}
+	var j Journal
+	if err := json.Unmarshal(b, &j); err != nil {
+		return nil, fmt.Errorf("onboard: journal %s is damaged: %w", journalPath(stateDir, router), err)
+	}
+	return &j, nil
+}
