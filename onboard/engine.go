@@ -33,12 +33,12 @@ type Options struct {
 	TOFU        bool   // trust the certificate on first use (recorded in StateDir)
 	StateDir    string
 	Settings    Settings
-	Dial        routeros.DialFunc                    // nil: net.Dialer (tests: loopback)
+	Dial        routeros.DialFunc                      // nil: net.Dialer (tests: loopback)
 	NewLocal    func(kind string) (vpn.Backend, error) // nil: vpn.New
-	Prompter    Prompter                             // nil: every question gets its default
-	Sink        Sink                                 // nil: events are dropped
-	Now         func() time.Time                     // nil: time.Now
-	Logf        func(format string, args ...any)     // nil: discard
+	Prompter    Prompter                               // nil: every question gets its default
+	Sink        Sink                                   // nil: events are dropped
+	Now         func() time.Time                       // nil: time.Now
+	Logf        func(format string, args ...any)       // nil: discard
 
 	// WANProbe is the host:port of the API as seen from the WAN, dialled
 	// after hardening to confirm it no longer answers. Empty: Router, when

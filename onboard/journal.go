@@ -66,8 +66,8 @@ type JournalOp struct {
 	Command string `json:"command"`
 	Inverse string `json:"inverse"`
 	Desc    string `json:"description"`
-	Sent    bool   `json:"sent"`           // the command left wgboot (outcome may be unknown)
-	Done    bool   `json:"done"`           // the router confirmed it
+	Sent    bool   `json:"sent"`             // the command left wgboot (outcome may be unknown)
+	Done    bool   `json:"done"`             // the router confirmed it
 	NewID   string `json:"new_id,omitempty"` // id of an added item
 	Undone  bool   `json:"undone,omitempty"`
 }
