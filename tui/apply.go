@@ -1,0 +1,153 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wgboot/wgboot/onboard"
+)
+
+// applySteps are the rows of the Apply screen, in the engine's order.
+var applySteps = []struct {
+	step  onboard.Step
+	label string
+}{
+	{onboard.StepArm, "Arm safety net"},
+	{onboard.StepApply, "Apply changes"},
+	{onboard.StepTunnel, "Tunnel"},
+	{onboard.StepVerify, "API via tunnel"},
+	{onboard.StepHarden, "Close WAN API"},
+	{onboard.StepReverify, "Check again"},
+	{onboard.StepCommit, "Commit"},
+}
+
+type stepState struct {
+	kind onboard.Kind // "" pending, started/progress running, done, failed
+	msg  string
+}
+
+// applyScreen lists each step with a spinner, then a check mark or a cross,
+// the live handshake, the first API reply through the tunnel and the
+// countdown of the armed auto-rollback.
+type applyScreen struct {
+	st       *Styles
+	state    map[onboard.Step]stepState
+	hs       *onboard.Handshake
+	reply    string // the verify step's message: the first API reply
+	warnings []string
+	note     string
+	rollback string // the engine's rollback message, when it rolled back
+	failure  *onboard.FailureInfo
+}
+
+func (a *applyScreen) reset(bool) {
+	*a = applyScreen{st: a.st, state: map[onboard.Step]stepState{}}
+}
+
+func (a *applyScreen) add(e onboard.Event) {
+	if e.Err != nil {
+		a.failure = e.Err
+	}
+	switch e.Step {
+	case onboard.StepConnect, onboard.StepInspect, onboard.StepPlan:
+		return
+	case onboard.StepRollback:
+		if e.Message != "" {
+			a.rollback = e.Message
+		}
+		return
+	}
+	if e.Handshake != nil {
+		hs := *e.Handshake
+		a.hs = &hs
+	}
+	if e.Kind == onboard.KindWarning {
+		a.warnings = append(a.warnings, e.Message)
+		return
+	}
+	if e.Step == onboard.StepVerify && e.Kind == onboard.KindDone && a.reply == "" {
+		a.reply = e.Message
+	}
+	cur := a.state[e.Step]
+	switch e.Kind {
+	case onboard.KindInfo:
+		if cur.kind == "" {
+			cur.kind = onboard.KindProgress
+		}
+	case onboard.KindProgress:
+		if cur.kind != onboard.KindDone && cur.kind != onboard.KindFailed {
+			cur.kind = onboard.KindProgress
+		}
+	default:
+		cur.kind = e.Kind
+	}
+	if e.Message != "" {
+		cur.msg = e.Message
+	}
+	a.state[e.Step] = cur
+}
+
+func (a *applyScreen) view(busy func(string) string, countdown string) string {
+	st := a.st
+	var b strings.Builder
+	for _, s := range applySteps {
+		cur := a.state[s.step]
+		label := pad(s.label, 15)
+		switch cur.kind {
+		case onboard.KindDone:
+			b.WriteString(" " + st.OK.Render(st.IconOK) + " " + label + " " + st.Muted.Render(cur.msg))
+		case onboard.KindFailed:
+			b.WriteString(" " + st.Err.Render(st.IconFail) + " " + label + " " + st.Err.Render(cur.msg))
+		case "":
+			b.WriteString(" " + st.Muted.Render(st.IconPending+" "+label))
+		default:
+			b.WriteString(" " + busy(label+" "+cur.msg))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+	if a.hs != nil {
+		b.WriteString(st.Label.Render("Handshake   ") + handshakeText(a.hs) + "\n")
+	}
+	if a.reply != "" {
+		b.WriteString(st.Label.Render("API reply   ") + a.reply + "\n")
+	}
+	for _, w := range a.warnings {
+		b.WriteString(st.Warn.Render(st.IconWarn+" "+w) + "\n")
+	}
+	if a.rollback != "" {
+		b.WriteString(st.Warn.Render(a.rollback) + "\n")
+	}
+	if a.note != "" {
+		b.WriteString(st.Err.Render(a.note) + "\n")
+	}
+	if countdown != "" {
+		b.WriteString("\n" + countdown)
+	}
+	return b.String()
+}
+
+func handshakeText(h *onboard.Handshake) string {
+	if !h.Done {
+		return "waiting for the first handshake…"
+	}
+	s := fmt.Sprintf("%s ago", h.Age.Round(time.Second))
+	if h.Endpoint != "" {
+		s += " · endpoint " + h.Endpoint
+	}
+	if h.Rx != 0 || h.Tx != 0 {
+		s += fmt.Sprintf(" · rx %s tx %s", bytesText(h.Rx), bytesText(h.Tx))
+	}
+	return s
+}
+
+func bytesText(n uint64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

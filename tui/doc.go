@@ -1,0 +1,19 @@
+// Package tui is the interactive wizard of wgboot: a bubbletea program that
+// walks a technician through Connect, Trust, Inspect, Plan, Apply and verify,
+// the hardening Gate, and Done (or Failure).
+//
+// The wizard holds no onboarding logic. It drives an [Engine] (the real one
+// wraps onboard.Engine), renders the onboard.Events the engine emits and turns
+// the engine's questions (onboard.Prompter) into screens. Every engine call
+// runs inside a tea.Cmd; events and questions reach the model through one
+// channel drained by a re-armed wait Cmd, so Update never blocks and View
+// does no I/O.
+//
+// Quitting while changes are armed on the router rolls them back before the
+// program returns. [RunAccessible] is the same flow as plain prompts (huh's
+// accessible forms) for screen readers and dumb terminals.
+//
+// Out of scope: deciding what to change on the router, talking to it, and the
+// headless `wgboot apply` front end; all of that lives in package onboard and
+// in cmd/wgboot.
+package tui

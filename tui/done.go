@@ -1,0 +1,103 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/wgboot/wgboot/onboard"
+)
+
+// doneScreen is the summary: where the config is, the QR code of the
+// technician's config (its own tab: it rarely fits beside the text), how to
+// reconnect and how to undo.
+type doneScreen struct {
+	m      *Model
+	sum    *onboard.Summary
+	showQR bool
+	vp     viewport.Model
+	w, h   int
+}
+
+func newDoneScreen(m *Model) *doneScreen {
+	return &doneScreen{m: m, vp: viewport.New(80, 18), w: 80, h: 20}
+}
+
+func (d *doneScreen) set(s *onboard.Summary) {
+	d.sum = s
+	d.layout()
+}
+
+func (d *doneScreen) setSize(w, h int) tea.Cmd {
+	d.w, d.h = w, h
+	d.layout()
+	return nil
+}
+
+func (d *doneScreen) layout() {
+	d.vp.Width, d.vp.Height = d.w, max(3, d.h-2)
+	if d.sum == nil {
+		return
+	}
+	if d.showQR {
+		qr := d.sum.QR
+		if qr == "" {
+			qr = "No QR code: the engine did not produce one."
+		}
+		d.vp.SetContent(qr + "\n" + d.m.st.Muted.Render("Scan with the WireGuard app. Enlarge the terminal if it is cut off."))
+	} else {
+		d.vp.SetContent(d.summaryText())
+	}
+	d.vp.GotoTop()
+}
+
+func (d *doneScreen) summaryText() string {
+	st := d.m.st
+	s := d.sum
+	kv := func(k, v string) string {
+		if v == "" {
+			return ""
+		}
+		return st.Label.Render(pad(k, 12)) + v + "\n"
+	}
+	var b strings.Builder
+	who := s.Identity
+	if who == "" {
+		who = "The router"
+	}
+	b.WriteString(st.OK.Render(st.IconOK+" "+who+" is reachable through WireGuard; its API is closed on the WAN.") + "\n\n")
+	b.WriteString(kv("Router", s.Router))
+	b.WriteString(kv("Tunnel", s.RouterTunnel+" (router) · "+s.LocalTunnel+" (you)"))
+	b.WriteString(kv("Endpoint", s.Endpoint))
+	b.WriteString(kv("Proven via", s.ProvenVia))
+	b.WriteString(kv("Changes", strconv.Itoa(s.Changes)))
+	b.WriteString(kv("Config", s.ConfigPath))
+	b.WriteString("\n" + st.Title.Render("Reconnect next time:") + "\n  " + s.Reconnect + "\n")
+	b.WriteString(st.Title.Render("Undo everything:") + "\n  " + s.Undo + "\n")
+	return b.String()
+}
+
+func (d *doneScreen) update(k tea.KeyMsg) tea.Cmd {
+	keys := d.m.keys
+	switch {
+	case key.Matches(k, keys.Next, keys.Prev):
+		d.showQR = !d.showQR
+		d.layout()
+		return nil
+	}
+	var cmd tea.Cmd
+	d.vp, cmd = d.vp.Update(k)
+	return cmd
+}
+
+func (d *doneScreen) view(w, h int) string {
+	st := d.m.st
+	tabs := st.TabOn.Render("Summary") + st.Muted.Render(" │ ") + st.Tab.Render("QR code")
+	if d.showQR {
+		tabs = st.Tab.Render("Summary") + st.Muted.Render(" │ ") + st.TabOn.Render("QR code")
+	}
+	return tabs + "\n\n" + d.vp.View()
+}

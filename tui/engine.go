@@ -1,0 +1,116 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/wgboot/wgboot/onboard"
+)
+
+// Engine is what the wizard needs from an onboarding engine. *onboard.Engine
+// satisfies it; tests use a fake. Calls come one at a time, each from its own
+// tea.Cmd goroutine, except that Rollback and Close may follow an Apply whose
+// context was cancelled.
+type Engine interface {
+	Connect(ctx context.Context) error
+	Inspect(ctx context.Context) ([]onboard.Fact, error)
+	Plan(ctx context.Context, s onboard.Settings) (*onboard.Plan, error)
+	Apply(ctx context.Context, p *onboard.Plan) (*onboard.Summary, error)
+	Rollback(ctx context.Context) error
+	Close() error
+}
+
+// Connection is what the wizard knows when it asks for an engine: the
+// Connect screen's answers and the wizard's own Prompter and Sink.
+type Connection struct {
+	Router   string // host:port
+	Plain    bool   // api 8728 instead of api-ssl 8729
+	User     string
+	Password string // never logged
+	StateDir string
+	Prompter onboard.Prompter
+	Sink     onboard.Sink
+	Now      func() time.Time
+}
+
+// Factory makes an Engine for a connection. The real one (cmd/wgboot) copies
+// the fields into onboard.Options, sets TOFU (the Trust screen asks) and
+// adds what the wizard does not know (Dial, NewLocal, ...).
+type Factory func(Connection) (Engine, error)
+
+// errClosed is returned to an engine still waiting on a question when the
+// wizard has gone away.
+var errClosed = errors.New("tui: the wizard was closed before the question was answered")
+
+// eventMsg carries one engine event into Update.
+type eventMsg onboard.Event
+
+// questionMsg carries one engine question into Update; the answer goes back
+// on reply (buffered, so Update never blocks on it).
+type questionMsg struct {
+	q     onboard.Question
+	reply chan bool
+}
+
+// bridge joins the engine's goroutines to the bubbletea loop: the Sink and
+// the Prompter write to one channel (so events and questions keep their
+// order) and wait() is the Cmd that reads it, re-armed after each message.
+type bridge struct {
+	ch        chan tea.Msg
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+func newBridge() *bridge {
+	return &bridge{ch: make(chan tea.Msg, 64), done: make(chan struct{})}
+}
+
+// sink is the onboard.Sink. It blocks only while the channel is full, and
+// never after the wizard closed.
+func (b *bridge) sink(e onboard.Event) {
+	select {
+	case b.ch <- eventMsg(e):
+	case <-b.done:
+	}
+}
+
+// Confirm implements onboard.Prompter.
+func (b *bridge) Confirm(ctx context.Context, q onboard.Question) (bool, error) {
+	reply := make(chan bool, 1)
+	select {
+	case b.ch <- questionMsg{q: q, reply: reply}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-b.done:
+		return false, errClosed
+	}
+	select {
+	case a := <-reply:
+		return a, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-b.done:
+		return false, errClosed
+	}
+}
+
+// wait returns the Cmd that delivers the next event or question. It returns
+// nil (no message) once the bridge is closed, so no goroutine outlives it.
+func (b *bridge) wait() tea.Cmd {
+	return func() tea.Msg {
+		select {
+		case m := <-b.ch:
+			return m
+		case <-b.done:
+			return nil
+		}
+	}
+}
+
+func (b *bridge) close() { b.closeOnce.Do(func() { close(b.done) }) }
+
+var _ onboard.Prompter = (*bridge)(nil)

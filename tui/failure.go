@@ -1,0 +1,89 @@
+package tui
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/wgboot/wgboot/onboard"
+)
+
+// failureScreen says what failed in plain words, what was undone, what to
+// try, and shows the diagnostics to copy into a ticket (scrollable).
+type failureScreen struct {
+	m         *Model
+	info      onboard.FailureInfo
+	canGoBack bool // nothing was changed: esc returns to Connect
+	vp        viewport.Model
+	w, h      int
+}
+
+func newFailureScreen(m *Model) *failureScreen {
+	return &failureScreen{m: m, vp: viewport.New(80, 18), w: 80, h: 20}
+}
+
+// set fills the screen from the engine's FailureInfo when it sent one, else
+// from the error alone.
+func (f *failureScreen) set(err error, info *onboard.FailureInfo, back, fired bool) {
+	if info != nil {
+		f.info = *info
+	} else {
+		f.info = onboard.FailureInfo{What: err.Error(), Diagnostics: err.Error()}
+		if errors.Is(err, errClosed) {
+			f.info.What = "the wizard closed while the engine waited for an answer"
+		}
+	}
+	if f.info.Try == "" && back {
+		f.info.Try = "Check the address, port, user and password, then press esc to try again."
+	}
+	if fired {
+		f.info.Undone = append(f.info.Undone, "the router's own safety net rolled every change back")
+	}
+	f.canGoBack = back
+	f.layout()
+}
+
+func (f *failureScreen) setSize(w, h int) tea.Cmd {
+	f.w, f.h = w, h
+	f.layout()
+	return nil
+}
+
+func (f *failureScreen) layout() {
+	f.vp.Width, f.vp.Height = f.w, max(3, f.h)
+	f.vp.SetContent(f.text())
+}
+
+func (f *failureScreen) text() string {
+	st := f.m.st
+	wrap := lipgloss.NewStyle().Width(max(f.w-3, 20))
+	var b strings.Builder
+	b.WriteString(st.Err.Render(st.IconFail+" ") + st.Title.Render(wrap.Render(f.info.What)) + "\n\n")
+	if len(f.info.Undone) > 0 {
+		b.WriteString(st.Title.Render("What was undone") + "\n")
+		for _, u := range f.info.Undone {
+			b.WriteString(" " + st.OK.Render(st.IconOK) + " " + u + "\n")
+		}
+		b.WriteString("\n")
+	} else if f.canGoBack {
+		b.WriteString(st.Muted.Render("Nothing was changed on the router.") + "\n\n")
+	}
+	if f.info.Try != "" {
+		b.WriteString(st.Title.Render("What to try") + "\n" + wrap.Render(f.info.Try) + "\n\n")
+	}
+	if f.info.Diagnostics != "" {
+		b.WriteString(st.Title.Render("Diagnostics (copy into a ticket)") + "\n" + f.info.Diagnostics + "\n")
+	}
+	return b.String()
+}
+
+func (f *failureScreen) update(k tea.KeyMsg) tea.Cmd {
+	var cmd tea.Cmd
+	f.vp, cmd = f.vp.Update(k)
+	return cmd
+}
+
+func (f *failureScreen) view(w, h int) string { return f.vp.View() }

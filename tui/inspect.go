@@ -1,0 +1,81 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/wgboot/wgboot/onboard"
+)
+
+// inspectScreen is the checklist that fills in while the engine reads the
+// router. Facts arrive on events (live) and again as Inspect's result.
+type inspectScreen struct {
+	st       *Styles
+	facts    []onboard.Fact
+	warnings []string // warnings not tied to a fact
+	ready    bool
+}
+
+func (s *inspectScreen) reset() { *s = inspectScreen{st: s.st} }
+
+// merge adds or replaces facts by name, keeping the order of first arrival.
+func (s *inspectScreen) merge(fs []onboard.Fact) {
+next:
+	for _, f := range fs {
+		for i := range s.facts {
+			if s.facts[i].Name == f.Name {
+				s.facts[i] = f
+				continue next
+			}
+		}
+		s.facts = append(s.facts, f)
+	}
+}
+
+func (s *inspectScreen) add(e onboard.Event) {
+	s.merge(e.Facts)
+	if e.Kind == onboard.KindWarning && len(e.Facts) == 0 && e.Message != "" {
+		s.warnings = append(s.warnings, e.Message)
+	}
+}
+
+func (s *inspectScreen) finish(fs []onboard.Fact) {
+	s.merge(fs)
+	s.ready = true
+}
+
+func (s *inspectScreen) view(busy func(string) string) string {
+	st := s.st
+	var b strings.Builder
+	b.WriteString(st.Title.Render("What the router looks like now") + "\n\n")
+	width := 0
+	for _, f := range s.facts {
+		width = max(width, len(f.Name))
+	}
+	for _, f := range s.facts {
+		icon := st.OK.Render(st.IconOK)
+		if f.Warning != "" {
+			icon = st.Warn.Render(st.IconWarn)
+		}
+		b.WriteString(" " + icon + " " + st.Label.Render(pad(f.Name, width)) + "  " + st.Value.Render(f.Value) + "\n")
+		if f.Warning != "" {
+			b.WriteString("   " + strings.Repeat(" ", width+2) + st.Warn.Render(f.Warning) + "\n")
+		}
+	}
+	for _, w := range s.warnings {
+		b.WriteString(" " + st.Warn.Render(st.IconWarn+" "+w) + "\n")
+	}
+	b.WriteString("\n")
+	if s.ready {
+		b.WriteString(st.Muted.Render("Nothing has been changed on the router. Press enter to see the plan."))
+	} else {
+		b.WriteString(busy("Reading the router…"))
+	}
+	return b.String()
+}
+
+func pad(s string, w int) string {
+	if len(s) >= w {
+		return s
+	}
+	return s + strings.Repeat(" ", w-len(s))
+}

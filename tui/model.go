@@ -1,0 +1,821 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/wgboot/wgboot/onboard"
+)
+
+// Options configure the wizard.
+type Options struct {
+	// Router, Port, User, Plain and Password prefill the Connect screen.
+	// Port 0 means the default of the chosen API mode. The password is never
+	// shown; an empty one is a valid RouterOS password (the default admin).
+	Router   string
+	Port     int
+	User     string
+	Password string
+	Plain    bool
+
+	// StateDir is where the engine keeps its state and where the wizard
+	// remembers recent routers (recent.json). Empty: nothing is remembered.
+	StateDir string
+
+	// NewEngine makes the engine once the Connect screen is submitted.
+	NewEngine Factory
+
+	// Accessible selects plain ASCII icons and no animation. RunAccessible
+	// is the line-by-line front end; the full-screen model only uses this for
+	// its rendering.
+	Accessible bool
+
+	// Banner is an optional line shown on the Connect screen (the demo
+	// command says what it started).
+	Banner string
+
+	// Now is the clock for the auto-rollback countdown. Nil: time.Now.
+	Now func() time.Time
+	// Logf receives debug lines. Nil: discarded. It never gets secrets.
+	Logf func(format string, args ...any)
+}
+
+// screen is the wizard's state machine; the order is the technician's path:
+// Connect -> (Trust) -> Inspect -> Plan -> Apply -> Gate -> Apply -> Done,
+// with Failure reachable from any engine call.
+type screen int
+
+const (
+	scrConnect screen = iota
+	scrTrust          // any engine question other than the hardening gate
+	scrInspect
+	scrPlan
+	scrApply
+	scrGate
+	scrDone
+	scrFailure
+)
+
+func (s screen) title() (string, int) {
+	switch s {
+	case scrConnect:
+		return "Connect", 1
+	case scrTrust:
+		return "Trust", 1
+	case scrInspect:
+		return "Inspect", 2
+	case scrPlan:
+		return "Plan", 3
+	case scrApply:
+		return "Apply and verify", 4
+	case scrGate:
+		return "Close the API on the WAN?", 5
+	case scrDone:
+		return "Done", 6
+	default:
+		return "Failure", 0
+	}
+}
+
+const totalSteps = 6
+
+// Timeouts for the calls the wizard makes on its own behalf.
+const (
+	rollbackTimeout = 60 * time.Second // undo on quit: several API calls
+	opWaitTimeout   = 30 * time.Second // an engine call to notice cancellation
+)
+
+// Messages produced by the engine Cmds.
+type (
+	engineMsg struct {
+		eng Engine
+		err error
+	}
+	connectedMsg struct{ err error }
+	inspectedMsg struct {
+		facts []onboard.Fact
+		err   error
+	}
+	plannedMsg struct {
+		plan *onboard.Plan
+		err  error
+	}
+	appliedMsg struct {
+		sum *onboard.Summary
+		err error
+	}
+	rolledBackMsg struct{ err error }
+	tickMsg       struct{}
+)
+
+// Model is the wizard's root bubbletea model. Build it with New; run it with
+// Run or tea.NewProgram. Its methods have pointer receivers: the model owns
+// the engine and the goroutines of engine calls in flight.
+type Model struct {
+	o    Options
+	st   Styles
+	keys KeyMap
+	br   *bridge
+	now  func() time.Time
+	logf func(string, ...any)
+
+	eng      Engine
+	ops      *sync.WaitGroup   // engine calls in flight; shutdown waits for them
+	cancelOp context.CancelFunc // cancels the engine call in flight
+
+	w, h     int
+	scr      screen
+	back     screen // where the Trust screen returns to
+	spin     spinner.Model
+	help     help.Model
+	showHelp bool
+	askQuit  bool
+	quitting bool
+	status   string // a busy line shown with the spinner
+
+	armed    bool      // changes on the router that the safety net would undo
+	deadline time.Time // when the armed auto-rollback fires
+	ticking  bool
+	fired    bool // the safety net ran out while we waited
+	rolled   bool // the wizard rolled back on request
+	noted    []string
+
+	connect  *connectScreen
+	question *questionScreen
+	inspect  *inspectScreen
+	plan     *planScreen
+	apply    *applyScreen
+	gate     *questionScreen
+	done     *doneScreen
+	failure  *failureScreen
+
+	summary *onboard.Summary
+	err     error
+}
+
+// New returns the wizard model.
+func New(o Options) *Model {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	logf := o.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	st := NewStyles(o.Accessible)
+	m := &Model{
+		o: o, st: st, keys: NewKeyMap(), br: newBridge(), now: o.Now, logf: logf,
+		ops: &sync.WaitGroup{}, w: 80, h: 24,
+		spin: spinner.New(spinner.WithSpinner(spinner.Line)),
+		help: help.New(),
+	}
+	m.connect = newConnectScreen(m, loadRecentQuiet(o.StateDir, logf))
+	m.inspect = &inspectScreen{st: &m.st}
+	m.plan = newPlanScreen(m)
+	m.apply = &applyScreen{st: &m.st, state: map[onboard.Step]stepState{}}
+	m.done = newDoneScreen(m)
+	m.failure = newFailureScreen(m)
+	return m
+}
+
+// Summary is the result of a finished onboarding, nil until Done.
+func (m *Model) Summary() *onboard.Summary { return m.summary }
+
+// Err is why the wizard ended without reaching Done (ErrAborted when the
+// technician quit), nil after Done.
+func (m *Model) Err() error { return m.err }
+
+// RolledBack reports whether the wizard undid armed changes on quit.
+func (m *Model) RolledBack() bool { return m.rolled }
+
+// ErrAborted is returned when the technician quits before Done.
+var ErrAborted = errors.New("tui: quit before the onboarding finished")
+
+// Init starts the wait on the engine bridge and the first screen.
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(m.br.wait(), m.connect.init(), m.spin.Tick)
+}
+
+// op runs one engine call in a Cmd with its own cancellable context. Calls
+// are sequential; shutdown cancels the one in flight and waits for it.
+func (m *Model) op(f func(ctx context.Context) tea.Msg) tea.Cmd {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.cancelOp = cancel
+	m.ops.Add(1)
+	return func() tea.Msg {
+		defer m.ops.Done()
+		defer cancel()
+		return f(ctx)
+	}
+}
+
+// Update is the root of the state machine.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+		m.help.Width = msg.Width
+		return m, m.resize()
+	case spinner.TickMsg:
+		if m.o.Accessible {
+			return m, nil // no animation
+		}
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return m, cmd
+	case tickMsg:
+		return m, m.onTick()
+	case eventMsg:
+		return m, tea.Batch(m.onEvent(onboard.Event(msg)), m.br.wait())
+	case questionMsg:
+		return m, tea.Batch(m.onQuestion(msg), m.br.wait())
+	case engineMsg:
+		if msg.err != nil {
+			return m, m.fail(fmt.Errorf("tui: start the engine: %w", msg.err), true)
+		}
+		m.eng = msg.eng
+		eng := m.eng
+		return m, m.op(func(ctx context.Context) tea.Msg { return connectedMsg{err: eng.Connect(ctx)} })
+	case connectedMsg:
+		if m.quitting {
+			return m, nil
+		}
+		if msg.err != nil {
+			return m, m.fail(msg.err, true)
+		}
+		m.status = ""
+		m.scr = scrInspect
+		eng := m.eng
+		return m, tea.Batch(
+			saveRecentCmd(m.o.StateDir, m.connect.recentEntry(), m.logf),
+			m.op(func(ctx context.Context) tea.Msg {
+				f, err := eng.Inspect(ctx)
+				return inspectedMsg{facts: f, err: err}
+			}))
+	case inspectedMsg:
+		if m.quitting {
+			return m, nil
+		}
+		if msg.err != nil {
+			return m, m.fail(msg.err, true)
+		}
+		m.inspect.finish(msg.facts)
+		return m, nil
+	case plannedMsg:
+		if m.quitting {
+			return m, nil
+		}
+		if msg.err != nil {
+			return m, m.fail(msg.err, !m.armed)
+		}
+		m.plan.setPlan(msg.plan)
+		return m, nil
+	case appliedMsg:
+		return m, m.onApplied(msg)
+	case rolledBackMsg:
+		if msg.err != nil {
+			m.noted = append(m.noted, "Rollback failed: "+msg.err.Error()+". The router's own safety net still undoes the changes when its timer runs out.")
+		} else {
+			m.rolled = true
+			m.armed = false
+			m.noted = append(m.noted, "The armed changes were rolled back: the router is as it was.")
+		}
+		m.status = ""
+		return m, tea.Quit
+	case submitConnectMsg:
+		return m, m.startConnect()
+	case tea.KeyMsg:
+		return m, m.onKey(msg)
+	}
+	return m, m.forward(msg)
+}
+
+// forward passes other messages (huh's internal ones, cursor blinks) to the
+// screen that has a form open.
+func (m *Model) forward(msg tea.Msg) tea.Cmd {
+	switch m.scr {
+	case scrConnect:
+		return m.connect.update(msg)
+	case scrPlan:
+		return m.plan.update(msg)
+	}
+	return nil
+}
+
+func (m *Model) resize() tea.Cmd {
+	bw, bh := m.bodySize()
+	return tea.Batch(m.connect.setSize(bw, bh), m.plan.setSize(bw, bh), m.done.setSize(bw, bh), m.failure.setSize(bw, bh))
+}
+
+// bodySize is the room between the header (2 lines) and the footer (1).
+func (m *Model) bodySize() (int, int) {
+	return max(m.w, 20), max(m.h-3, 6)
+}
+
+// typing reports whether a text field has the keys, so q and ? are text.
+func (m *Model) typing() bool {
+	switch m.scr {
+	case scrConnect:
+		return m.connect.typing()
+	case scrPlan:
+		return m.plan.editing()
+	}
+	return false
+}
+
+func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
+	if m.quitting {
+		return nil
+	}
+	if m.askQuit {
+		switch {
+		case key.Matches(k, m.keys.Yes), k.String() == "ctrl+c":
+			m.askQuit = false
+			return m.quit()
+		case key.Matches(k, m.keys.No), key.Matches(k, m.keys.Back), key.Matches(k, m.keys.Enter), key.Matches(k, m.keys.Quit):
+			m.askQuit = false
+		}
+		return nil
+	}
+	if m.showHelp {
+		if key.Matches(k, m.keys.Help) || key.Matches(k, m.keys.Back) || key.Matches(k, m.keys.Enter) {
+			m.showHelp = false
+			return nil
+		}
+		if k.String() != "ctrl+c" && !key.Matches(k, m.keys.Quit) {
+			return nil
+		}
+	}
+	if k.String() == "ctrl+c" || (!m.typing() && key.Matches(k, m.keys.Quit)) {
+		if m.scr == scrDone || (m.scr == scrFailure && !m.armed) {
+			return m.quit() // nothing left to lose
+		}
+		m.askQuit = true
+		return nil
+	}
+	if !m.typing() && key.Matches(k, m.keys.Help) {
+		m.showHelp = true
+		return nil
+	}
+	switch m.scr {
+	case scrConnect:
+		return m.connect.update(k)
+	case scrTrust:
+		return m.question.update(k)
+	case scrGate:
+		return m.gate.update(k)
+	case scrInspect:
+		switch {
+		case key.Matches(k, m.keys.Enter) && m.inspect.ready:
+			return m.toPlan()
+		case key.Matches(k, m.keys.Back):
+			return m.backToConnect()
+		}
+	case scrPlan:
+		if m.plan.editing() {
+			return m.plan.update(k)
+		}
+		switch {
+		case key.Matches(k, m.keys.Back):
+			m.scr = scrInspect
+			return nil
+		case key.Matches(k, m.keys.Enter) && m.plan.plan != nil:
+			return m.startApply()
+		}
+		return m.plan.update(k)
+	case scrDone:
+		return m.done.update(k)
+	case scrFailure:
+		if key.Matches(k, m.keys.Back) && m.failure.canGoBack {
+			return m.backToConnect()
+		}
+		if key.Matches(k, m.keys.Enter) {
+			return m.quit()
+		}
+		return m.failure.update(k)
+	}
+	return nil
+}
+
+// startConnect makes the engine from the Connect form and connects.
+func (m *Model) startConnect() tea.Cmd {
+	v := m.connect.values()
+	m.status = fmt.Sprintf("Connecting to %s…", v.addr())
+	o := Connection{
+		Router:   v.addr(),
+		Plain:    v.plain(),
+		User:     v.User,
+		Password: v.Password,
+		StateDir: m.o.StateDir,
+		Prompter: m.br,
+		Sink:     m.br.sink,
+		Now:      m.o.Now,
+	}
+	factory := m.o.NewEngine
+	m.logf("tui: connecting to %s as %s", o.Router, o.User)
+	return func() tea.Msg {
+		if factory == nil {
+			return engineMsg{err: errors.New("tui: no engine factory configured")}
+		}
+		eng, err := factory(o)
+		return engineMsg{eng: eng, err: err}
+	}
+}
+
+// backToConnect closes the engine (nothing was changed yet) and shows the
+// Connect form again.
+func (m *Model) backToConnect() tea.Cmd {
+	if m.armed {
+		return nil
+	}
+	if m.cancelOp != nil {
+		m.cancelOp()
+	}
+	eng := m.eng
+	m.eng = nil
+	m.scr = scrConnect
+	m.status = ""
+	m.inspect.reset()
+	m.plan.reset()
+	var closeCmd tea.Cmd
+	if eng != nil {
+		closeCmd = func() tea.Msg { _ = eng.Close(); return nil }
+	}
+	return tea.Batch(closeCmd, m.connect.restart())
+}
+
+func (m *Model) toPlan() tea.Cmd {
+	m.scr = scrPlan
+	if m.plan.plan != nil || m.plan.loading {
+		return nil
+	}
+	return m.replan(onboard.Settings{})
+}
+
+func (m *Model) replan(s onboard.Settings) tea.Cmd {
+	m.plan.loading = true
+	eng := m.eng
+	return m.op(func(ctx context.Context) tea.Msg {
+		p, err := eng.Plan(ctx, s)
+		return plannedMsg{plan: p, err: err}
+	})
+}
+
+func (m *Model) startApply() tea.Cmd {
+	if m.plan.plan.Noop {
+		// Nothing to change: the router is already onboarded.
+		m.noted = append(m.noted, "The router was already onboarded; nothing was changed.")
+		return m.quit()
+	}
+	m.scr = scrApply
+	eng, p := m.eng, m.plan.plan
+	m.apply.reset(p.Noop)
+	return m.op(func(ctx context.Context) tea.Msg {
+		s, err := eng.Apply(ctx, p)
+		return appliedMsg{sum: s, err: err}
+	})
+}
+
+func (m *Model) onApplied(msg appliedMsg) tea.Cmd {
+	if m.quitting {
+		return nil
+	}
+	if msg.err != nil {
+		return m.fail(msg.err, false)
+	}
+	m.armed = false
+	m.summary = msg.sum
+	m.err = nil
+	m.done.set(msg.sum)
+	m.scr = scrDone
+	return nil
+}
+
+// fail shows the Failure screen. back says whether esc may return to Connect
+// (only when nothing was changed on the router).
+func (m *Model) fail(err error, back bool) tea.Cmd {
+	m.err = err
+	m.status = ""
+	m.failure.set(err, m.apply.failure, back && !m.armed, m.fired)
+	m.scr = scrFailure
+	return nil
+}
+
+// onEvent renders one engine event.
+func (m *Model) onEvent(e onboard.Event) tea.Cmd {
+	m.logf("tui: event %s %s %s", e.Step, e.Kind, e.Message)
+	var cmds []tea.Cmd
+	if e.Deadline != nil {
+		m.deadline = *e.Deadline
+		m.armed = true
+		if !m.ticking {
+			m.ticking = true
+			cmds = append(cmds, tickCmd())
+		}
+	}
+	switch {
+	case e.Step == onboard.StepConnect:
+		if e.Message != "" && e.Kind != onboard.KindDone {
+			m.status = e.Message
+		}
+	case e.Step == onboard.StepInspect:
+		m.inspect.add(e)
+	case e.Step == onboard.StepPlan:
+		if e.Plan != nil && m.plan.loading {
+			m.plan.setPlan(e.Plan)
+		}
+	case e.Step == onboard.StepCommit && e.Kind == onboard.KindDone:
+		m.armed = false
+	case e.Step == onboard.StepRollback && e.Kind == onboard.KindDone:
+		m.armed = false
+	}
+	m.apply.add(e)
+	return tea.Batch(cmds...)
+}
+
+// onQuestion turns an engine question into a screen.
+func (m *Model) onQuestion(q questionMsg) tea.Cmd {
+	switch q.q.ID {
+	case "apply-plan":
+		// The technician already said yes by pressing enter on the Plan.
+		q.reply <- true
+		return nil
+	case "harden":
+		m.gate = newQuestionScreen(m, q, true)
+		m.scr = scrGate
+		if m.fired {
+			m.gate.answer(false)
+			m.scr = scrApply
+		}
+		return nil
+	}
+	if m.scr != scrTrust {
+		m.back = m.scr
+	}
+	m.question = newQuestionScreen(m, q, false)
+	m.scr = scrTrust
+	return nil
+}
+
+// answered is called by a question screen once the reply is sent.
+func (m *Model) answered(gate bool) {
+	if gate {
+		m.scr = scrApply
+		return
+	}
+	m.scr = m.back
+}
+
+func tickCmd() tea.Cmd {
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{} })
+}
+
+// onTick advances the countdown. When the safety net runs out while the
+// wizard waits at the Gate, the router has rolled itself back: say so and
+// decline, so the engine does not harden a router that was just reverted.
+func (m *Model) onTick() tea.Cmd {
+	if !m.armed {
+		m.ticking = false
+		return nil
+	}
+	if !m.deadline.IsZero() && !m.now().Before(m.deadline) && !m.fired {
+		m.fired = true
+		m.apply.note = "The safety net ran out: the router rolled itself back to how it was."
+		if m.scr == scrGate && m.gate != nil && !m.gate.sent {
+			m.gate.answer(false)
+		}
+	}
+	return tickCmd()
+}
+
+// quit ends the wizard. With changes armed, it first stops the engine call
+// in flight and rolls back; the final screen says so.
+func (m *Model) quit() tea.Cmd {
+	m.quitting = true
+	if m.err == nil && m.summary == nil {
+		m.err = ErrAborted
+	}
+	if m.cancelOp != nil {
+		m.cancelOp()
+	}
+	if !m.armed || m.eng == nil {
+		return tea.Quit
+	}
+	m.status = "Rolling back the armed changes…"
+	eng, ops := m.eng, m.ops
+	return func() tea.Msg {
+		waitOps(ops, opWaitTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), rollbackTimeout)
+		defer cancel()
+		return rolledBackMsg{err: eng.Rollback(ctx)}
+	}
+}
+
+// waitOps waits for engine calls in flight, but not forever: an engine that
+// ignores cancellation must not keep the technician's terminal hostage.
+func waitOps(ops *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { ops.Wait(); close(done) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// Shutdown releases everything after the program ended, however it ended
+// (a signal skips the quit dialog): it stops the engine call in flight,
+// rolls back if changes are still armed, and closes the engine. Run calls it.
+func (m *Model) Shutdown(ctx context.Context) error {
+	m.br.close()
+	if m.cancelOp != nil {
+		m.cancelOp()
+	}
+	waitOps(m.ops, opWaitTimeout)
+	var err error
+	if m.eng != nil {
+		if m.armed && !m.rolled {
+			ctx, cancel := context.WithTimeout(ctx, rollbackTimeout)
+			if err = m.eng.Rollback(ctx); err == nil {
+				m.rolled = true
+				m.armed = false
+				m.noted = append(m.noted, "The armed changes were rolled back: the router is as it was.")
+			}
+			cancel()
+		}
+		if cerr := m.eng.Close(); err == nil {
+			err = cerr
+		}
+		m.eng = nil
+	}
+	return err
+}
+
+// Notes are the lines worth printing after the program ends (rollbacks).
+func (m *Model) Notes() []string { return m.noted }
+
+// View renders the current screen at the terminal size.
+func (m *Model) View() string {
+	bw, bh := m.bodySize()
+	title, n := m.scr.title()
+	right := ""
+	if n > 0 {
+		right = fmt.Sprintf("step %d/%d", n, totalSteps)
+	}
+	left := m.st.Header.Render("wgboot") + m.st.Muted.Render(" · ") + m.st.Title.Render(title)
+	gap := max(1, bw-lipgloss.Width(left)-lipgloss.Width(right))
+	header := left + strings.Repeat(" ", gap) + m.st.HeaderStep.Render(right)
+
+	var body string
+	switch {
+	case m.showHelp:
+		body = m.helpView()
+	case m.quitting && m.status != "":
+		body = m.busyLine(m.status)
+	default:
+		body = m.screenView(bw, bh)
+	}
+	body = fit(body, bw, bh)
+
+	footer := m.footer(bw)
+	return header + "\n\n" + body + "\n" + footer
+}
+
+func (m *Model) busyLine(s string) string {
+	if m.o.Accessible {
+		return "… " + s
+	}
+	return m.spin.View() + " " + s
+}
+
+func (m *Model) screenView(w, h int) string {
+	switch m.scr {
+	case scrConnect:
+		if m.status != "" {
+			return m.connect.view() + "\n" + m.busyLine(m.status)
+		}
+		return m.connect.view()
+	case scrTrust:
+		return m.question.view(w)
+	case scrInspect:
+		return m.inspect.view(m.busyLine)
+	case scrPlan:
+		return m.plan.view(w, h)
+	case scrApply:
+		return m.apply.view(m.busyLine, m.countdown())
+	case scrGate:
+		return m.gate.view(w) + "\n\n" + m.countdown()
+	case scrDone:
+		return m.done.view(w, h)
+	default:
+		return m.failure.view(w, h)
+	}
+}
+
+// countdown is the line about the armed safety net.
+func (m *Model) countdown() string {
+	if m.fired {
+		return m.st.Err.Render("The safety net ran out: the router rolled itself back.")
+	}
+	if !m.armed || m.deadline.IsZero() {
+		return ""
+	}
+	left := m.deadline.Sub(m.now()).Round(time.Second)
+	if left < 0 {
+		left = 0
+	}
+	return m.st.Countdown.Render(fmt.Sprintf("Auto-rollback in %d:%02d", int(left.Minutes()), int(left.Seconds())%60)) +
+		m.st.Muted.Render(": unless wgboot confirms, the router undoes it all.")
+}
+
+func (m *Model) footer(w int) string {
+	if m.askQuit {
+		msg := "Quit wgboot? "
+		if m.armed {
+			msg += "The changes armed on the router will be rolled back. "
+		}
+		return m.st.Warn.Render(msg) + m.st.Help.Render("y quit · n stay")
+	}
+	return m.help.ShortHelpView(m.shortHelp())
+}
+
+// shortHelp is the footer of the current screen.
+func (m *Model) shortHelp() []key.Binding {
+	k := m.keys
+	b := func(keys, desc string) key.Binding { return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc)) }
+	quit := b("ctrl+c", "quit")
+	switch m.scr {
+	case scrConnect:
+		if m.connect.typing() {
+			return []key.Binding{b("enter", "next"), b("shift+tab", "back"), quit}
+		}
+		return []key.Binding{b("enter", "choose"), quit}
+	case scrTrust, scrGate:
+		return []key.Binding{b("enter", "confirm"), b("y/n", "yes/no"), k.Left, k.Help, k.Quit}
+	case scrInspect:
+		return []key.Binding{b("enter", "plan"), b("esc", "back"), k.Help, k.Quit}
+	case scrPlan:
+		if m.plan.editing() {
+			return []key.Binding{b("enter", "next"), b("esc", "cancel"), quit}
+		}
+		return []key.Binding{b("enter", "apply"), b("e", "edit"), b("tab", "view"), k.Up, b("esc", "back"), k.Help, k.Quit}
+	case scrApply:
+		return []key.Binding{k.Help, k.Quit}
+	case scrDone:
+		return []key.Binding{b("tab", "summary/QR code"), k.Up, k.Help, k.Quit}
+	default:
+		if m.failure.canGoBack {
+			return []key.Binding{b("esc", "back to Connect"), k.Up, b("enter", "quit"), k.Help}
+		}
+		return []key.Binding{k.Up, b("enter", "quit"), k.Help}
+	}
+}
+
+func (m *Model) helpView() string {
+	k := m.keys
+	b := func(keys, desc string) key.Binding { return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc)) }
+	groups := [][]key.Binding{
+		{k.Next, k.Prev, k.Enter, k.Back},
+		{k.Yes, k.No, k.Left, k.Edit},
+		{k.Up, k.PageUp, k.Help, b("q/ctrl+c", "quit (asks first)")},
+	}
+	text := m.st.Title.Render("Keys") + "\n\n" + m.help.FullHelpView(groups) + "\n\n" +
+		m.st.Muted.Render("esc goes back only where nothing has changed on the router yet.\n"+
+			"Quitting while changes are armed rolls them back first.\n"+
+			"Press ? or esc to close this help.")
+	return text
+}
+
+// fit clips or pads s to exactly h lines of at most w cells, so every screen
+// fills the terminal and nothing scrolls it.
+func fit(s string, w, h int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if lipgloss.Width(l) > w {
+			lines[i] = truncate(l, w)
+		}
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func truncate(s string, w int) string { return ansi.Truncate(s, w, "") }

@@ -1,0 +1,106 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// questionScreen shows one engine question with two buttons. It is the Trust
+// screen (fingerprint on first contact, a changed fingerprint as a red stop,
+// any other question) and the hardening Gate.
+type questionScreen struct {
+	m    *Model
+	q    questionMsg
+	gate bool
+	yes  bool // focus on the Yes button
+	sent bool
+}
+
+func newQuestionScreen(m *Model, q questionMsg, gate bool) *questionScreen {
+	// The Gate starts on Yes (the spec: enter confirms). Other questions
+	// start on the engine's default; a danger question never on Yes.
+	yes := gate || (q.q.Default && !q.q.Danger)
+	return &questionScreen{m: m, q: q, gate: gate, yes: yes}
+}
+
+func (s *questionScreen) answer(a bool) {
+	if s.sent {
+		return
+	}
+	s.sent = true
+	s.q.reply <- a // buffered: never blocks
+	s.m.answered(s.gate)
+}
+
+func (s *questionScreen) update(k tea.KeyMsg) tea.Cmd {
+	keys := s.m.keys
+	switch {
+	case key.Matches(k, keys.Enter):
+		s.answer(s.yes)
+	case key.Matches(k, keys.Yes) && !s.q.q.Danger:
+		s.answer(true)
+	case key.Matches(k, keys.No), key.Matches(k, keys.Back):
+		s.answer(false)
+	case key.Matches(k, keys.Left, keys.Right, keys.Next, keys.Prev):
+		if !s.q.q.Danger {
+			s.yes = !s.yes
+		}
+	}
+	return nil
+}
+
+func (s *questionScreen) labels() (string, string) {
+	switch {
+	case s.gate:
+		return "Yes, close it", "No, leave the router as it was"
+	case s.q.q.ID == "trust-fingerprint" && s.q.q.Danger:
+		return "", "Stop"
+	case s.q.q.ID == "trust-fingerprint":
+		return "Trust and continue", "Stop"
+	}
+	return "Yes", "No"
+}
+
+func (s *questionScreen) view(w int) string {
+	st := s.m.st
+	q := s.q.q
+	var b strings.Builder
+	title := q.Title
+	if s.gate && title == "" {
+		title = "The API answers through the tunnel. Close it on the WAN now?"
+	}
+	if q.Danger {
+		b.WriteString(st.Danger.Render(st.IconFail+" "+title) + "\n\n")
+	} else {
+		b.WriteString(st.Title.Render(title) + "\n\n")
+	}
+	if q.Detail != "" {
+		detail := lipgloss.NewStyle().Width(min(w, 78)).Render(q.Detail)
+		if q.Danger {
+			detail = st.Err.Render(detail)
+		}
+		b.WriteString(detail + "\n\n")
+	}
+	yes, no := s.labels()
+	var buttons []string
+	if yes != "" {
+		bs := st.Button
+		if s.yes {
+			bs = st.ButtonOn
+		}
+		buttons = append(buttons, bs.Render("[ "+yes+" ]"))
+	}
+	ns := st.Button
+	if !s.yes || yes == "" {
+		ns = st.ButtonOn
+	}
+	buttons = append(buttons, ns.Render("[ "+no+" ]"))
+	b.WriteString(strings.Join(buttons, "  "))
+	if s.gate {
+		b.WriteString("\n\n" + st.Muted.Render("enter confirms · n or esc declines: the tunnel is removed and the\nrouter is left exactly as it was."))
+	}
+	return b.String()
+}

@@ -1,0 +1,64 @@
+package tui
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// connectAll submits the prefilled Connect form: enter moves through the
+// five fields, one at a time (huh moves focus asynchronously).
+func (h *harness) submitConnect() {
+	h.t.Helper()
+	for i := 0; i < 5; i++ {
+		h.key("enter")
+	}
+}
+
+func demoOptions(f Factory, clock *fakeClock) Options {
+	return Options{Router: "192.168.88.1", User: "admin", NewEngine: f, Now: clock.Now, Accessible: false}
+}
+
+// TestScreens walks the whole wizard with the scripted engine and compares
+// every screen with its golden file.
+func TestScreens(t *testing.T) {
+	clock := newFakeClock()
+	fe := &fakeEngine{holdBeforeHarden: make(chan struct{})}
+	factory, _ := fakeFactory(fe)
+	h := start(t, demoOptions(factory, clock))
+
+	t.Run("connect", func(t *testing.T) { h.golden(t, h.waitFor("Router", "Password", "api-ssl")) })
+	h.submitConnect()
+	t.Run("trust", func(t *testing.T) { h.golden(t, h.waitFor("trust this certificate", "Trust and continue")) })
+	h.key("enter")
+	t.Run("inspect", func(t *testing.T) { h.golden(t, h.waitFor("API exposure now", "Press enter")) })
+	h.key("enter")
+	t.Run("plan", func(t *testing.T) { h.golden(t, h.waitFor("Commands (7)", "Subnet")) })
+	h.key("tab")
+	t.Run("plan-verdicts", func(t *testing.T) { h.golden(t, h.waitFor("WAN → WireGuard 13231")) })
+	h.key("e")
+	t.Run("plan-settings", func(t *testing.T) { h.golden(t, h.waitFor("VPN subnet", "Local WireGuard")) })
+	h.key("esc")
+	h.waitFor("Commands (7)")
+	h.key("enter")
+	t.Run("apply", func(t *testing.T) { h.golden(t, h.waitFor("API reply", "Auto-rollback in 5:00")) })
+	close(fe.holdBeforeHarden)
+	t.Run("gate", func(t *testing.T) { h.golden(t, h.waitFor("Yes, close it", "Auto-rollback in 5:00")) })
+	h.key("enter")
+	t.Run("done", func(t *testing.T) { h.golden(t, h.waitFor("Reconnect next time", "wg-quick up")) })
+	h.key("tab")
+	t.Run("done-qr", func(t *testing.T) { h.golden(t, h.waitFor("Scan with the WireGuard app")) })
+
+	if a, ok := fe.Answer("harden"); !ok || !a {
+		t.Errorf("harden answer = %v (asked %v), want true", a, ok)
+	}
+	want := []string{"connect 192.168.88.1:8729 admin", "inspect", "plan", "apply"}
+	if diff := cmp.Diff(want, fe.Calls()); diff != "" {
+		t.Errorf("engine calls (-want +got):\n%s", diff)
+	}
+	h.key("q") // Done: nothing left to lose, quits without asking
+	h.tm.WaitFinished(t)
+	if h.m.Summary() == nil || h.m.Err() != nil {
+		t.Errorf("after Done: summary %v, err %v; want a summary and no error", h.m.Summary(), h.m.Err())
+	}
+}
