@@ -21,7 +21,7 @@ const (
 // them, so they live on the heap for the form's lifetime.
 type connectValues struct {
 	Host, Port, User, Password, Mode string
-	Recent                            string // index into recent, or "" for a new router
+	Recent                           string // index into recent, or "" for a new router
 }
 
 func (v *connectValues) plain() bool { return v.Mode == modePlain }

@@ -22,7 +22,7 @@ func newFakeClock() *fakeClock {
 	c.ns.Store(t0.UnixNano())
 	return c
 }
-func (c *fakeClock) Now() time.Time           { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
 func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // fakeEngine is a scripted engine: each method emits the events the real

@@ -131,7 +131,7 @@ type Model struct {
 	logf func(string, ...any)
 
 	eng      Engine
-	ops      *sync.WaitGroup   // engine calls in flight; shutdown waits for them
+	ops      *sync.WaitGroup    // engine calls in flight; shutdown waits for them
 	cancelOp context.CancelFunc // cancels the engine call in flight
 
 	w, h     int
@@ -756,7 +756,9 @@ func (m *Model) footer(w int) string {
 // shortHelp is the footer of the current screen.
 func (m *Model) shortHelp() []key.Binding {
 	k := m.keys
-	b := func(keys, desc string) key.Binding { return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc)) }
+	b := func(keys, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc))
+	}
 	quit := b("ctrl+c", "quit")
 	switch m.scr {
 	case scrConnect:
@@ -787,7 +789,9 @@ func (m *Model) shortHelp() []key.Binding {
 
 func (m *Model) helpView() string {
 	k := m.keys
-	b := func(keys, desc string) key.Binding { return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc)) }
+	b := func(keys, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc))
+	}
 	groups := [][]key.Binding{
 		{k.Next, k.Prev, k.Enter, k.Back},
 		{k.Yes, k.No, k.Left, k.Edit},
