@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wgboot/wgboot/onboard"
+)
+
+type applyFlags struct {
+	yes  bool
+	json bool
+}
+
+func (a *app) applyCmd() *cobra.Command {
+	var f applyFlags
+	c := &cobra.Command{
+		Use:   "apply",
+		Short: "Onboard the router: tunnel, proof through it, then close the API on the WAN",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return a.runApply(cmd.Context(), f) },
+	}
+	c.Flags().BoolVar(&f.yes, "yes", false, "do not ask before applying or hardening")
+	c.Flags().BoolVar(&f.json, "json", false, "print one JSON object per event per line")
+	return c
+}
+
+func (a *app) runApply(ctx context.Context, f applyFlags) error {
+	e, err := a.engine(ctx, f.yes, f.json, a.Stdout)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	p, err := e.Plan(ctx, a.settings())
+	if err != nil {
+		if p != nil && !f.json {
+			renderPlan(a.Stderr, e, p)
+		}
+		return err
+	}
+	if p.Noop {
+		_, err := e.Apply(ctx, p)
+		return err
+	}
+	if !f.yes {
+		renderPlan(a.Stderr, e, p)
+		ok, err := (&prompter{a: a}).Confirm(ctx, onboard.Question{ID: "apply-plan", Title: "Apply this plan?",
+			Detail: fmt.Sprintf("%d changes; the router undoes them by itself after %s unless wgboot confirms.", len(p.Changes), p.Settings.ConfirmTimeout)})
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("not applied: nothing was changed")
+		}
+	}
+	sum, err := e.Apply(ctx, p)
+	if err != nil {
+		return err
+	}
+	hardened := false
+	for _, c := range p.Changes {
+		if c.Step == onboard.StepHarden {
+			hardened = true
+		}
+	}
+	if !f.json {
+		fmt.Fprintf(a.Stdout, "\nconfig:    %s\nendpoint:  %s\nreconnect: %s\nundo:      %s\n", sum.ConfigPath, sum.Endpoint, sum.Reconnect, sum.Undo)
+		if sum.ProvenVia == "lan" {
+			fmt.Fprintln(a.Stdout, "note: the tunnel was proven from the LAN only; that the WireGuard port is reachable from the WAN rests on the firewall evaluator")
+		}
+	}
+	if hardened && sum.Changes < len(p.Changes) {
+		return errors.New("the tunnel works but the API was not closed on the WAN (hardening declined)")
+	}
+	return nil
+}

@@ -1,0 +1,315 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"github.com/wgboot/wgboot/onboard"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit codes.
+const (
+	exitOK        = 0
+	exitFailure   = 1
+	exitBadInput  = 2
+	exitInterrupt = 130
+)
+
+// app holds the process's I/O and the flags every subcommand shares. Tests
+// build one with buffers instead of the terminal.
+type app struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+
+	// engineHook lets tests adjust the engine's options (dialer, local
+	// peer, run id, key); nil leaves them.
+	engineHook func(*onboard.Options)
+
+	common commonFlags
+	in     *bufio.Reader // Stdin, buffered once so prompts share it
+}
+
+// commonFlags are the spec's common flags.
+type commonFlags struct {
+	Router         string
+	User           string
+	Plain          bool
+	Fingerprint    string
+	TOFU           bool
+	StateDir       string
+	Subnet         string
+	ListenPort     int
+	Endpoint       string
+	VerifyEndpoint string
+	Local          string
+	ConfirmTimeout time.Duration
+	LANKeepsAPI    bool
+	LogRefused     bool
+}
+
+// usageError is bad input: exit code 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func badInput(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// main runs the command line and returns the exit code.
+func (a *app) main(ctx context.Context, args []string) int {
+	root := a.newRootCmd()
+	root.SetArgs(args)
+	root.SetIn(a.Stdin)
+	root.SetOut(a.Stdout)
+	root.SetErr(a.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(a.Stderr, "wgboot: "+err.Error())
+	var u usageError
+	switch {
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		return exitInterrupt
+	case errors.As(err, &u):
+		return exitBadInput
+	}
+	return exitFailure
+}
+
+func (a *app) newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "wgboot",
+		Short:         "Onboard a MikroTik RouterOS 7 router onto WireGuard and close its API on the WAN",
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	f := root.PersistentFlags()
+	c := &a.common
+	f.StringVar(&c.Router, "router", "", "router API address HOST[:PORT]")
+	f.StringVar(&c.User, "user", "admin", "RouterOS user (the password comes from WGBOOT_PASSWORD or a prompt)")
+	f.BoolVar(&c.Plain, "plain", false, "use the unencrypted API (8728) instead of api-ssl (8729)")
+	f.StringVar(&c.Fingerprint, "fingerprint", "", "SHA-256 fingerprint of the router's api-ssl certificate")
+	f.BoolVar(&c.TOFU, "tofu", false, "trust the certificate on first use (recorded in the state dir; a changed one is refused)")
+	f.StringVar(&c.StateDir, "state-dir", defaultStateDir(a.Getenv), "where journals, known hosts and configs are kept")
+	f.StringVar(&c.Subnet, "subnet", "", "VPN subnet (default: a free /24)")
+	f.IntVar(&c.ListenPort, "listen-port", 0, "router WireGuard port (default 13231 or the next free)")
+	f.StringVar(&c.Endpoint, "endpoint", "", "endpoint written into the technician's config (default: IP Cloud DDNS name, else the WAN address)")
+	f.StringVar(&c.VerifyEndpoint, "verify-endpoint", "", "where this run sends WireGuard packets (default: the router host)")
+	f.StringVar(&c.Local, "local", "auto", "local WireGuard peer: auto, kernel or netstack")
+	f.DurationVar(&c.ConfirmTimeout, "confirm-timeout", 5*time.Minute, "the router undoes everything after this unless wgboot confirms")
+	f.BoolVar(&c.LANKeepsAPI, "lan-keeps-api", true, "LAN access to the API stays as it was")
+	f.BoolVar(&c.LogRefused, "log-refused", false, "log refused API attempts from the WAN")
+
+	root.AddCommand(a.planCmd(), a.applyCmd(), a.rollbackCmd(), a.statusCmd(), a.auditCmd())
+	addWizard(root, a)
+	addDemo(root, a)
+	return root
+}
+
+func defaultStateDir(getenv func(string) string) string {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if d := getenv("XDG_CONFIG_HOME"); d != "" {
+		return filepath.Join(d, "wgboot")
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".config", "wgboot")
+	}
+	return ".wgboot"
+}
+
+func (a *app) settings() onboard.Settings {
+	c := a.common
+	return onboard.Settings{Subnet: c.Subnet, ListenPort: c.ListenPort, Endpoint: c.Endpoint, VerifyEndpoint: c.VerifyEndpoint,
+		Local: c.Local, LANKeepsAPI: c.LANKeepsAPI, LogRefused: c.LogRefused, ConfirmTimeout: c.ConfirmTimeout}
+}
+
+func (a *app) check() error {
+	c := a.common
+	if c.Router == "" {
+		return badInput("--router HOST[:PORT] is required")
+	}
+	switch c.Local {
+	case "auto", "kernel", "netstack":
+	default:
+		return badInput("--local must be auto, kernel or netstack, not %q", c.Local)
+	}
+	if c.ConfirmTimeout < 30*time.Second {
+		return badInput("--confirm-timeout %s is too short to verify the tunnel: give at least 30s", c.ConfirmTimeout)
+	}
+	if c.Fingerprint != "" && c.TOFU {
+		return badInput("--fingerprint and --tofu exclude each other")
+	}
+	return nil
+}
+
+func (a *app) stdin() *bufio.Reader {
+	if a.in == nil {
+		a.in = bufio.NewReader(a.Stdin)
+	}
+	return a.in
+}
+
+// password reads WGBOOT_PASSWORD, else prompts without echo on a terminal.
+func (a *app) password() (string, error) {
+	if p, ok := lookupEnv(a.Getenv, "WGBOOT_PASSWORD"); ok {
+		return p, nil
+	}
+	fmt.Fprintf(a.Stderr, "password for %s@%s: ", a.common.User, a.common.Router)
+	if f, ok := a.Stdin.(*os.File); ok && term.IsTerminal(f.Fd()) {
+		b, err := term.ReadPassword(f.Fd())
+		fmt.Fprintln(a.Stderr)
+		if err != nil {
+			return "", fmt.Errorf("read the password: %w", err)
+		}
+		return string(b), nil
+	}
+	line, err := a.stdin().ReadString('\n')
+	if err != nil && line == "" {
+		return "", badInput("no password: set WGBOOT_PASSWORD or type it when asked")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func lookupEnv(getenv func(string) string, k string) (string, bool) {
+	if getenv == nil {
+		return os.LookupEnv(k)
+	}
+	v := getenv(k)
+	return v, v != ""
+}
+
+// prompter answers the engine's questions: yes to everything that is not
+// dangerous when --yes was given, else asks on stdin.
+type prompter struct {
+	a   *app
+	yes bool
+	mu  sync.Mutex
+}
+
+func (p *prompter) Confirm(ctx context.Context, q onboard.Question) (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.yes && !q.Danger && q.ID != "trust-fingerprint" {
+		return true, nil
+	}
+	def := "y/N"
+	if q.Default {
+		def = "Y/n"
+	}
+	fmt.Fprintf(p.a.Stderr, "%s\n%s [%s] ", q.Title, q.Detail, def)
+	type res struct {
+		line string
+		err  error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		l, err := p.a.stdin().ReadString('\n')
+		ch <- res{l, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case r := <-ch:
+		ans := strings.ToLower(strings.TrimSpace(r.line))
+		if ans == "" {
+			if r.err != nil {
+				return false, nil // no answer (stdin closed): no
+			}
+			return q.Default, nil
+		}
+		return ans == "y" || ans == "yes", nil
+	}
+}
+
+// sink renders events: one line each, or one JSON object per line.
+type sink struct {
+	w    io.Writer
+	json bool
+	mu   sync.Mutex
+}
+
+func (s *sink) event(ev onboard.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.json {
+		b, err := json.Marshal(ev)
+		if err == nil {
+			s.w.Write(append(b, '\n'))
+		}
+		return
+	}
+	if ev.Kind == onboard.KindStarted || (ev.Step == onboard.StepPlan && ev.Kind == onboard.KindDone) {
+		return // the plan is printed whole; started lines are noise headless
+	}
+	mark := map[onboard.Kind]string{onboard.KindDone: "ok", onboard.KindFailed: "FAILED", onboard.KindWarning: "warning",
+		onboard.KindInfo: "info", onboard.KindProgress: "  .."}[ev.Kind]
+	fmt.Fprintf(s.w, "%-9s %-7s %s\n", ev.Step, mark, ev.Message)
+	for _, f := range ev.Facts {
+		line := fmt.Sprintf("          %s: %s", f.Name, f.Value)
+		if f.Warning != "" {
+			line += "  (warning: " + f.Warning + ")"
+		}
+		fmt.Fprintln(s.w, line)
+	}
+	if ev.Err != nil {
+		if len(ev.Err.Undone) > 0 {
+			fmt.Fprintf(s.w, "          undone: %s\n", strings.Join(ev.Err.Undone, "; "))
+		}
+		if ev.Err.Try != "" {
+			fmt.Fprintf(s.w, "          try: %s\n", ev.Err.Try)
+		}
+		if ev.Err.Diagnostics != "" {
+			fmt.Fprintf(s.w, "          diagnostics: %s\n", ev.Err.Diagnostics)
+		}
+	}
+}
+
+// engine builds and connects an engine from the common flags.
+func (a *app) engine(ctx context.Context, yes, jsonOut bool, out io.Writer) (*onboard.Engine, error) {
+	if err := a.check(); err != nil {
+		return nil, err
+	}
+	pw, err := a.password()
+	if err != nil {
+		return nil, err
+	}
+	s := &sink{w: out, json: jsonOut}
+	o := onboard.Options{
+		Router: a.common.Router, Plain: a.common.Plain, User: a.common.User, Password: pw,
+		Fingerprint: a.common.Fingerprint, TOFU: a.common.TOFU, StateDir: a.common.StateDir,
+		Settings: a.settings(), Prompter: &prompter{a: a, yes: yes}, Sink: s.event,
+	}
+	if a.engineHook != nil {
+		a.engineHook(&o)
+	}
+	e, err := onboard.New(o)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if err := e.Connect(ctx); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}

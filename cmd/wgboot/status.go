@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+type statusFlags struct{ json bool }
+
+func (a *app) statusCmd() *cobra.Command {
+	var f statusFlags
+	c := &cobra.Command{
+		Use:   "status",
+		Short: "Show what wgboot manages on the router: interface, peers, rules, API on the WAN",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return a.runStatus(cmd.Context(), f) },
+	}
+	c.Flags().BoolVar(&f.json, "json", false, "print the status as JSON")
+	return c
+}
+
+func (a *app) runStatus(ctx context.Context, f statusFlags) error {
+	e, err := a.engine(ctx, false, f.json, a.Stderr)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	s, err := e.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if f.json {
+		return writeJSON(a.Stdout, s)
+	}
+	w := a.Stdout
+	fmt.Fprintf(w, "router %s (%s)\n", e.Addr(), s.Identity)
+	if s.Armed != "" {
+		fmt.Fprintf(w, "armed: run %s is not confirmed; the router will roll it back by itself\n", s.Armed)
+	}
+	if s.RunID == "" {
+		fmt.Fprintln(w, "wgboot manages nothing here")
+	} else {
+		fmt.Fprintf(w, "run %s: interface %s, UDP %s, public key %s\n", s.RunID, s.Interface["name"], s.Interface["listen-port"], s.Interface["public-key"])
+		for _, p := range s.Peers {
+			hs := p["last-handshake"]
+			if hs == "" {
+				hs = "never"
+			}
+			fmt.Fprintf(w, "  peer %s %s, last handshake %s\n", p["allowed-address"], p["public-key"], hs)
+		}
+	}
+	for _, r := range s.Rules {
+		fmt.Fprintf(w, "  rule %s chain=%s action=%s %s\n", r[".id"], r["chain"], r["action"], r["comment"])
+	}
+	state := "OPEN"
+	if s.APIClosed {
+		state = "closed"
+	}
+	fmt.Fprintf(w, "API on the WAN (from the ruleset): %s\n", state)
+	for _, v := range s.WANVerdict {
+		fmt.Fprintf(w, "  %s: %s\n", v.Probe, v.After)
+	}
+	return nil
+}
