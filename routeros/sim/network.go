@@ -1,0 +1,460 @@
+package sim
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/wgboot/wgboot/firewall"
+)
+
+// tcpServices are the /ip service entries rossim binds; the others are
+// stored and exported but not served.
+var tcpServices = []string{"api", "api-ssl"}
+
+type listenAddr struct {
+	iface string
+	addr  netip.Addr
+	src   netip.Addr
+}
+
+type lnKey struct {
+	idx     int
+	service string
+}
+
+type svcListener struct {
+	ln   net.Listener
+	port uint16
+}
+
+// tracked is one TCP connection the router holds, for connection tracking.
+type tracked struct {
+	nc      net.Conn
+	pkt     firewall.Packet
+	api     *apiConn // nil while the firewall drops it (never answered)
+	service string
+}
+
+// network binds the router's services on the listen addresses and applies
+// the input firewall to every new connection.
+type network struct {
+	r     *Router
+	addrs []listenAddr
+	wg    sync.WaitGroup
+
+	mu     sync.Mutex // guards following
+	lns    map[lnKey]*svcListener
+	conns  map[*tracked]struct{}
+	closed bool
+}
+
+func newNetwork(r *Router) *network {
+	return &network{r: r, lns: map[lnKey]*svcListener{}, conns: map[*tracked]struct{}{}}
+}
+
+func (n *network) start(ctx context.Context) error {
+	for _, l := range n.r.o.Listen {
+		a := l.Addr
+		if !a.IsValid() {
+			a = netip.AddrFrom4([4]byte{127, byte(1 + rand.IntN(250)), byte(rand.IntN(256)), byte(1 + rand.IntN(254))})
+		}
+		if !a.IsLoopback() {
+			return fmt.Errorf("sim: listen address %s is not a loopback address", a)
+		}
+		n.addrs = append(n.addrs, listenAddr{iface: l.Iface, addr: a, src: l.Src})
+	}
+	return n.reconcile()
+}
+
+// reconcile binds each enabled TCP service at its configured port and
+// closes listeners of disabled services or changed ports.
+func (n *network) reconcile() error {
+	r := n.r
+	want := map[lnKey]uint16{}
+	r.mu.Lock()
+	svc := r.st.tables["/ip service"]
+	for _, name := range tcpServices {
+		it := r.findOne(svc, name)
+		if it == nil || svc.disabled(it) {
+			continue
+		}
+		p, _ := svc.get(it, "port")
+		port, _ := strconv.Atoi(p)
+		for i := range n.addrs {
+			want[lnKey{i, name}] = uint16(port)
+		}
+	}
+	r.mu.Unlock()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return nil
+	}
+	for k, l := range n.lns {
+		if p, ok := want[k]; !ok || p != l.port {
+			l.ln.Close()
+			delete(n.lns, k)
+		}
+	}
+	var firstErr error
+	for k, port := range want {
+		if _, ok := n.lns[k]; ok {
+			continue
+		}
+		la := n.addrs[k.idx]
+		ln, err := net.Listen("tcp", netip.AddrPortFrom(la.addr, port).String())
+		if err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("sim: bind %s on %s port %d: %w", k.service, la.addr, port, err)
+			}
+			continue
+		}
+		n.lns[k] = &svcListener{ln: ln, port: port}
+		n.wg.Add(1)
+		go n.accept(ln, la, k.service, port)
+	}
+	return firstErr
+}
+
+func (n *network) accept(ln net.Listener, la listenAddr, service string, port uint16) {
+	defer n.wg.Done()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.serveConn(nc, la, service, port)
+		}()
+	}
+}
+
+// serveConn applies the firewall and the service's address restriction to
+// a new connection, then serves the API on it.
+func (n *network) serveConn(nc net.Conn, la listenAddr, service string, port uint16) {
+	r := n.r
+	remote, _ := netip.ParseAddrPort(nc.RemoteAddr().String())
+	src := la.src
+	if !src.IsValid() {
+		src = remote.Addr().Unmap()
+	}
+	pkt := firewall.Packet{InInterface: la.iface, Src: src, Dst: r.ifaceAddr(la.iface, la.addr), Protocol: "tcp", SrcPort: remote.Port(), DstPort: port, State: "new"}
+	v := r.evaluate(pkt, true)
+	tr := &tracked{nc: nc, pkt: pkt, service: service}
+	switch v.Action {
+	case "reject":
+		if tc, ok := nc.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0) // close with RST, as tcp-reset does
+		}
+		nc.Close()
+		return
+	case "drop":
+		n.hold(tr)
+		return
+	}
+	if !r.serviceAllows(service, src) {
+		// RouterOS denies access without dropping packets: the connection stays silent.
+		r.logf("sim: %s from %s refused by /ip service address", service, src)
+		n.hold(tr)
+		return
+	}
+	conn := nc
+	if service == "api-ssl" {
+		cert := r.currentCert()
+		if cert == nil {
+			r.logf("sim: api-ssl from %s: no certificate, handshake refused", src)
+			_ = refuseTLS(nc)
+			nc.Close()
+			return
+		}
+		tc := tls.Server(nc, &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12})
+		conn = tc
+	}
+	c := r.newAPIConn(conn, src, service)
+	tr.api = c
+	if !n.track(tr) {
+		nc.Close()
+		return
+	}
+	c.serve()
+	n.untrack(tr)
+}
+
+// hold keeps a dropped connection open and silent until the client leaves.
+func (n *network) hold(tr *tracked) {
+	if !n.track(tr) {
+		tr.nc.Close()
+		return
+	}
+	_, _ = io.Copy(io.Discard, tr.nc)
+	tr.nc.Close()
+	n.untrack(tr)
+}
+
+func (n *network) track(tr *tracked) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return false
+	}
+	n.conns[tr] = struct{}{}
+	return true
+}
+
+func (n *network) untrack(tr *tracked) {
+	n.mu.Lock()
+	delete(n.conns, tr)
+	n.mu.Unlock()
+}
+
+// recheck re-evaluates live connections as established traffic after a
+// firewall change: those the ruleset no longer accepts go silent.
+func (n *network) recheck() {
+	n.mu.Lock()
+	var live []*tracked
+	for tr := range n.conns {
+		if tr.api != nil {
+			live = append(live, tr)
+		}
+	}
+	n.mu.Unlock()
+	for _, tr := range live {
+		p := tr.pkt
+		p.State = "established"
+		v := n.r.evaluate(p, false)
+		tr.api.silent.Store(v.Action != "accept")
+	}
+}
+
+// severAll cuts every open API connection (DropAfterCommands, reboot).
+func (n *network) severAll() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for tr := range n.conns {
+		tr.nc.Close()
+	}
+	return len(n.conns)
+}
+
+func (n *network) info() []ListenInfo {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []ListenInfo
+	for i, la := range n.addrs {
+		li := ListenInfo{Iface: la.iface, Addr: la.addr}
+		if l := n.lns[lnKey{i, "api"}]; l != nil {
+			li.API = l.port
+		}
+		if l := n.lns[lnKey{i, "api-ssl"}]; l != nil {
+			li.APISSL = l.port
+		}
+		out = append(out, li)
+	}
+	return out
+}
+
+func (n *network) close() error {
+	n.mu.Lock()
+	n.closed = true
+	for k, l := range n.lns {
+		l.ln.Close()
+		delete(n.lns, k)
+	}
+	for tr := range n.conns {
+		tr.nc.Close()
+	}
+	n.mu.Unlock()
+	n.wg.Wait()
+	return nil
+}
+
+func (r *Router) severAll() {
+	if r.net == nil {
+		return
+	}
+	k := r.net.severAll()
+	r.mu.Lock()
+	r.stats.Severed += int64(k)
+	r.mu.Unlock()
+}
+
+// ifaceAddr is the router's address on iface (what the packet is sent to).
+func (r *Router) ifaceAddr(iface string, fallback netip.Addr) netip.Addr {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, it := range r.st.tables["/ip address"].items {
+		if it.props["interface"] == iface && !r.st.tables["/ip address"].disabled(it) {
+			if p, err := netip.ParsePrefix(it.props["address"]); err == nil {
+				return p.Addr()
+			}
+		}
+	}
+	return fallback
+}
+
+// serviceAllows applies /ip service address (available-from from 7.24).
+func (r *Router) serviceAllows(service string, src netip.Addr) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := r.st.tables["/ip service"]
+	it := r.findOne(t, service)
+	if it == nil {
+		return false
+	}
+	list := serviceAddress(t, it)
+	return list == "" || addrInList(list, src)
+}
+
+// evaluate runs a packet through the input path and, for a new flow,
+// counts rule hits, writes log lines and updates the statistics.
+func (r *Router) evaluate(p firewall.Packet, count bool) firewall.Verdict {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	tables := firewall.Tables{}
+	var raw, nat, filter []*item
+	conv := func(menu string) ([]firewall.Rule, []*item) {
+		t := r.st.tables[menu]
+		var rules []firewall.Rule
+		for _, it := range t.items {
+			rule := firewall.Rule{".id": formatID(it.id)}
+			for k, v := range it.props {
+				rule[k] = v
+			}
+			rules = append(rules, rule)
+		}
+		return rules, t.items
+	}
+	tables.Filter, filter = conv("/ip firewall filter")
+	tables.NAT, nat = conv("/ip firewall nat")
+	tables.Raw, raw = conv("/ip firewall raw")
+	v := firewall.EvaluateInput(tables, r.env(), p)
+	if !count {
+		return v
+	}
+	for _, h := range v.Hits {
+		var items []*item
+		switch h.Table {
+		case "filter":
+			items = filter
+		case "nat":
+			items = nat
+		case "raw":
+			items = raw
+		}
+		if h.Index >= 0 && h.Index < len(items) {
+			items[h.Index].packets++
+			items[h.Index].bytes += 60 // a SYN or a handshake initiation, roughly
+		}
+	}
+	for _, l := range v.Logs {
+		msg := l.Message
+		if l.Prefix != "" {
+			msg = l.Prefix + " " + msg
+		}
+		r.appendLog("firewall,info", msg)
+	}
+	switch v.Action {
+	case "accept":
+		r.stats.Accepted++
+	case "reject":
+		r.stats.Rejected++
+	default:
+		r.stats.Dropped++
+	}
+	return v
+}
+
+// env gathers interfaces, lists and local addresses for the evaluator.
+// The caller holds r.mu.
+func (r *Router) env() firewall.Env {
+	st := r.st
+	env := firewall.Env{InterfaceLists: map[string][]string{}, AddressLists: map[string][]string{}}
+	var all, dyn, static []string
+	for _, ref := range st.interfaces() {
+		env.Interfaces = append(env.Interfaces, firewall.Interface{Name: ref.name, Type: ref.typ, Dynamic: ref.it.dynamic})
+		all = append(all, ref.name)
+		if ref.it.dynamic {
+			dyn = append(dyn, ref.name)
+		} else {
+			static = append(static, ref.name)
+		}
+	}
+	members := map[string][]string{"all": all, "none": nil, "dynamic": dyn, "static": static}
+	mt := st.tables["/interface list member"]
+	for _, it := range mt.items {
+		if !mt.disabled(it) {
+			members[it.props["list"]] = append(members[it.props["list"]], it.props["interface"])
+		}
+	}
+	lt := st.tables["/interface list"]
+	for _, it := range lt.items {
+		name := it.props["name"]
+		set := map[string]bool{}
+		for _, m := range members[name] {
+			set[m] = true
+		}
+		for _, inc := range splitList(it.props["include"]) {
+			for _, m := range members[inc] {
+				set[m] = true
+			}
+		}
+		for _, exc := range splitList(it.props["exclude"]) {
+			for _, m := range members[exc] {
+				delete(set, m)
+			}
+		}
+		var out []string
+		for _, ref := range st.interfaces() {
+			if set[ref.name] {
+				out = append(out, ref.name)
+			}
+		}
+		env.InterfaceLists[name] = out
+	}
+	at := st.tables["/ip firewall address-list"]
+	for _, it := range at.items {
+		if !at.disabled(it) {
+			env.AddressLists[it.props["list"]] = append(env.AddressLists[it.props["list"]], it.props["address"])
+		}
+	}
+	addrT := st.tables["/ip address"]
+	for _, it := range addrT.items {
+		if addrT.disabled(it) {
+			continue
+		}
+		a, _, _ := strings.Cut(it.props["address"], "/")
+		if ip, err := netip.ParseAddr(a); err == nil {
+			env.LocalAddrs = append(env.LocalAddrs, ip)
+		}
+	}
+	if r.net != nil {
+		for _, la := range r.net.addrs {
+			env.LocalAddrs = append(env.LocalAddrs, la.addr)
+		}
+	}
+	return env
+}
+
+// appendLog writes one /log entry. The caller holds r.mu.
+func (r *Router) appendLog(topics, msg string) {
+	t := r.st.tables["/log"]
+	it := r.st.newItem(t)
+	now := r.clk.now()
+	it.created = now
+	it.props = map[string]string{"time": r.formatDateTime(now), "topics": topics, "message": msg}
+	t.items = append(t.items, it)
+	if len(t.items) > 1000 {
+		t.items = t.items[len(t.items)-1000:]
+	}
+	r.logf("sim: log %s: %s", topics, msg)
+}

@@ -1,0 +1,180 @@
+package sim
+
+import (
+	"sort"
+	"strings"
+	"time"
+)
+
+// item is one entry of a menu.
+type item struct {
+	id      uint32
+	props   map[string]string // values set on the item (modelled menus: normalised)
+	order   []string          // the order properties were first set (generic menus export in it)
+	dynamic bool              // made by the router itself: not exported, not removable
+	builtin bool              // cannot be removed (ethernet ports, services, default groups)
+	defaults map[string]string // per-item defaults (service ports), before the menu's
+	packets uint64            // firewall counters
+	bytes   uint64
+	created time.Time
+}
+
+func (it *item) set(k, v string) {
+	if _, ok := it.props[k]; !ok {
+		it.order = append(it.order, k)
+	}
+	it.props[k] = v
+}
+
+func (it *item) unset(k string) {
+	if _, ok := it.props[k]; !ok {
+		return
+	}
+	delete(it.props, k)
+	for i, o := range it.order {
+		if o == k {
+			it.order = append(it.order[:i:i], it.order[i+1:]...)
+			break
+		}
+	}
+}
+
+func (it *item) clone() *item {
+	c := *it
+	c.props = make(map[string]string, len(it.props))
+	for k, v := range it.props {
+		c.props[k] = v
+	}
+	c.order = append([]string(nil), it.order...)
+	return &c
+}
+
+// table holds a menu's items in print order.
+type table struct {
+	s       *schema
+	items   []*item
+	counter *uint32 // id counter; the interface menus share one
+}
+
+func (t *table) byID(id uint32) (int, *item) {
+	for i, it := range t.items {
+		if it.id == id {
+			return i, it
+		}
+	}
+	return -1, nil
+}
+
+// get returns a property's effective value: set, else default.
+func (t *table) get(it *item, k string) (string, bool) {
+	if v, ok := it.props[k]; ok {
+		return v, true
+	}
+	if v, ok := it.defaults[k]; ok {
+		return v, true
+	}
+	return t.s.defaultOf(k)
+}
+
+func (t *table) disabled(it *item) bool {
+	v, _ := t.get(it, "disabled")
+	return v == "true" || v == "yes"
+}
+
+// state is the whole configuration of the router; Router.mu guards it.
+type state struct {
+	schemas  map[string]*schema
+	tables   map[string]*table
+	order    []string // generic menus in the order they were first seen
+	counters map[string]*uint32
+}
+
+var ifaceMenus = []string{"/interface ethernet", "/interface bridge", "/interface vlan", "/interface pppoe-client", "/interface wireguard"}
+
+func newState(version string) *state {
+	st := &state{schemas: schemas(version), tables: map[string]*table{}, counters: map[string]*uint32{}}
+	shared := new(uint32)
+	for name, s := range st.schemas {
+		t := &table{s: s, counter: new(uint32)}
+		if s.ifType != "" {
+			t.counter = shared
+		}
+		st.tables[name] = t
+	}
+	return st
+}
+
+// table returns the table of menu, creating a generic one for a menu every
+// RouterOS has (or any menu when create is set, as when loading a config).
+func (st *state) table(menu string, create bool) *table {
+	if t := st.tables[menu]; t != nil {
+		return t
+	}
+	kind, known := knownGeneric[menu]
+	if !known && !create {
+		return nil
+	}
+	s := &schema{menu: menu, kind: kind, byName: map[string]*field{}, generic: true}
+	t := &table{s: s, counter: new(uint32)}
+	st.tables[menu] = t
+	st.order = append(st.order, menu)
+	return t
+}
+
+// hasPrefix reports whether some menu or command lives under prefix.
+func (st *state) hasPrefix(prefix string) bool {
+	if prefix == "" {
+		return true
+	}
+	check := func(m string) bool { return m == prefix || strings.HasPrefix(m, prefix+" ") }
+	for m := range st.tables {
+		if check(m) {
+			return true
+		}
+	}
+	for m := range knownGeneric {
+		if check(m) {
+			return true
+		}
+	}
+	for m := range specialVerbs {
+		if check(m) {
+			return true
+		}
+	}
+	return false
+}
+
+func (st *state) newItem(t *table) *item {
+	*t.counter++
+	return &item{id: *t.counter, props: map[string]string{}}
+}
+
+// interfaces lists every interface with its type in /interface order.
+func (st *state) interfaces() []ifaceRef {
+	var out []ifaceRef
+	for _, m := range ifaceMenus {
+		t := st.tables[m]
+		for _, it := range t.items {
+			out = append(out, ifaceRef{t: t, it: it, name: it.props["name"], typ: t.s.ifType})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].it.id < out[j].it.id })
+	return out
+}
+
+type ifaceRef struct {
+	t    *table
+	it   *item
+	name string
+	typ  string
+}
+
+func (st *state) iface(name string) (ifaceRef, bool) {
+	for _, r := range st.interfaces() {
+		if r.name == name {
+			return r, true
+		}
+	}
+	return ifaceRef{}, false
+}
