@@ -9,18 +9,18 @@ import (
 type ftype int
 
 const (
-	tStr    ftype = iota
-	tBool         // yes/no/true/false, stored as true/false
-	tInt          // decimal, range checked
-	tDur          // RouterOS duration, stored normalised
-	tEnum         // one of field.enum
-	tIface        // name of an existing interface
-	tIList        // name of an existing interface list (built-in ones included)
-	tPrefix       // address with optional /len
-	tAddr         // a single address
-	tWGIface      // name of an existing wireguard interface
-	tBridge       // name of an existing bridge
-	tGroup        // name of an existing /user group
+	tStr     ftype = iota
+	tBool          // yes/no/true/false, stored as true/false
+	tInt           // decimal, range checked
+	tDur           // RouterOS duration, stored normalised
+	tEnum          // one of field.enum
+	tIface         // name of an existing interface
+	tIList         // name of an existing interface list (built-in ones included)
+	tPrefix        // address with optional /len
+	tAddr          // a single address
+	tWGIface       // name of an existing wireguard interface
+	tBridge        // name of an existing bridge
+	tGroup         // name of an existing /user group
 )
 
 type field struct {

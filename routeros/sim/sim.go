@@ -87,8 +87,8 @@ type Router struct {
 
 	recMu sync.Mutex // serialises reconcile: listeners and WireGuard devices follow the state
 
-	mu sync.Mutex // guards following
-	st *state
+	mu       sync.Mutex // guards following
+	st       *state
 	stats    Stats
 	cmdCount int
 	dirty    map[string]bool

@@ -8,15 +8,15 @@ import (
 
 // item is one entry of a menu.
 type item struct {
-	id      uint32
-	props   map[string]string // values set on the item (modelled menus: normalised)
-	order   []string          // the order properties were first set (generic menus export in it)
-	dynamic bool              // made by the router itself: not exported, not removable
-	builtin bool              // cannot be removed (ethernet ports, services, default groups)
+	id       uint32
+	props    map[string]string // values set on the item (modelled menus: normalised)
+	order    []string          // the order properties were first set (generic menus export in it)
+	dynamic  bool              // made by the router itself: not exported, not removable
+	builtin  bool              // cannot be removed (ethernet ports, services, default groups)
 	defaults map[string]string // per-item defaults (service ports), before the menu's
-	packets uint64            // firewall counters
-	bytes   uint64
-	created time.Time
+	packets  uint64            // firewall counters
+	bytes    uint64
+	created  time.Time
 }
 
 func (it *item) set(k, v string) {
