@@ -113,3 +113,7 @@ func startPair(t testing.TB, edit func(*Config)) *pair {
 	}
 	return p
 }
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+func hexString(b []byte) string { return fmt.Sprintf("%x", b) }
