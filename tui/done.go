@@ -1,12 +1,15 @@
 package tui
 
 import (
+	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/skip2/go-qrcode"
 
 	"github.com/wgboot/wgboot/onboard"
 )
@@ -15,9 +18,12 @@ import (
 // technician's config (its own tab: it rarely fits beside the text), how to
 // reconnect and how to undo.
 type doneScreen struct {
-	m      *Model
-	sum    *onboard.Summary
-	showQR bool
+	m        *Model
+	sum      *onboard.Summary
+	hardened bool   // the API was closed on the WAN
+	qr       string // the engine's QR, or one made from the config file
+	qrErr    error
+	showQR   bool
 	vp     viewport.Model
 	w, h   int
 }
@@ -26,8 +32,39 @@ func newDoneScreen(m *Model) *doneScreen {
 	return &doneScreen{m: m, vp: viewport.New(80, 18), w: 80, h: 20}
 }
 
-func (d *doneScreen) set(s *onboard.Summary) {
-	d.sum = s
+func (d *doneScreen) set(s *onboard.Summary, hardened bool) tea.Cmd {
+	d.sum, d.hardened, d.qr = s, hardened, s.QR
+	d.layout()
+	if d.qr != "" || s.ConfigPath == "" {
+		return nil
+	}
+	return qrCmd(s.ConfigPath)
+}
+
+// qrMsg carries the QR code made from the technician's config file.
+type qrMsg struct {
+	qr  string
+	err error
+}
+
+// qrCmd renders the config file as a QR code the WireGuard phone apps
+// read. The file holds the private key: it only goes into the QR.
+func qrCmd(path string) tea.Cmd {
+	return func() tea.Msg {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return qrMsg{err: fmt.Errorf("tui: read the config for its QR code: %w", err)}
+		}
+		q, err := qrcode.New(string(b), qrcode.Low)
+		if err != nil {
+			return qrMsg{err: fmt.Errorf("tui: QR code: %w", err)}
+		}
+		return qrMsg{qr: q.ToSmallString(false)}
+	}
+}
+
+func (d *doneScreen) setQR(msg qrMsg) {
+	d.qr, d.qrErr = msg.qr, msg.err
 	d.layout()
 }
 
@@ -43,9 +80,14 @@ func (d *doneScreen) layout() {
 		return
 	}
 	if d.showQR {
-		qr := d.sum.QR
-		if qr == "" {
-			qr = "No QR code: the engine did not produce one."
+		qr := d.qr
+		switch {
+		case d.qrErr != nil:
+			qr = d.qrErr.Error()
+		case qr == "" && d.sum.ConfigPath != "":
+			qr = "Making the QR code…"
+		case qr == "":
+			qr = "No QR code: no config file was written (no state dir)."
 		}
 		d.vp.SetContent(qr + "\n" + d.m.st.Muted.Render("Scan with the WireGuard app. Enlarge the terminal if it is cut off."))
 	} else {
@@ -68,7 +110,12 @@ func (d *doneScreen) summaryText() string {
 	if who == "" {
 		who = "The router"
 	}
-	b.WriteString(st.OK.Render(st.IconOK+" "+who+" is reachable through WireGuard; its API is closed on the WAN.") + "\n\n")
+	if d.hardened {
+		b.WriteString(st.OK.Render(st.IconOK+" "+who+" is reachable through WireGuard; its API is closed on the WAN.") + "\n\n")
+	} else {
+		b.WriteString(st.OK.Render(st.IconOK+" "+who+" is reachable through WireGuard.") + "\n" +
+			st.Warn.Render(st.IconWarn+" The API on the WAN was left as it was (you declined to close it).") + "\n\n")
+	}
 	b.WriteString(kv("Router", s.Router))
 	b.WriteString(kv("Tunnel", s.RouterTunnel+" (router) · "+s.LocalTunnel+" (you)"))
 	b.WriteString(kv("Endpoint", s.Endpoint))

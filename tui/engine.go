@@ -98,6 +98,17 @@ func (b *bridge) Confirm(ctx context.Context, q onboard.Question) (bool, error) 
 	}
 }
 
+// bridged wraps an engine call's result on its way through the bridge.
+type bridged struct{ msg tea.Msg }
+
+// post queues an engine call's result behind the events it emitted.
+func (b *bridge) post(msg tea.Msg) {
+	select {
+	case b.ch <- bridged{msg}:
+	case <-b.done:
+	}
+}
+
 // wait returns the Cmd that delivers the next event or question. It returns
 // nil (no message) once the bridge is closed, so no goroutine outlives it.
 func (b *bridge) wait() tea.Cmd {

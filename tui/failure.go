@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/wgboot/wgboot/onboard"
+	"github.com/wgboot/wgboot/routeros"
 )
 
 // failureScreen says what failed in plain words, what was undone, what to
@@ -17,6 +18,7 @@ type failureScreen struct {
 	m         *Model
 	info      onboard.FailureInfo
 	canGoBack bool // nothing was changed: esc returns to Connect
+	danger    bool // a changed certificate: a red stop
 	vp        viewport.Model
 	w, h      int
 }
@@ -42,6 +44,15 @@ func (f *failureScreen) set(err error, info *onboard.FailureInfo, back, fired bo
 	if fired {
 		f.info.Undone = append(f.info.Undone, "the router's own safety net rolled every change back")
 	}
+	var fe *routeros.FingerprintError
+	f.danger = errors.As(err, &fe) && fe.Changed
+	if f.danger {
+		f.info.What = "STOP: the certificate of " + fe.Addr + " changed since it was first trusted."
+		f.info.Try = "Someone may be intercepting the connection, or the router's certificate was replaced. " +
+			"On the router's console run /certificate print detail; only if its fingerprint is " + fe.Got +
+			", remove the line for " + fe.Addr + " from " + fe.File + " and connect again."
+		f.info.Diagnostics = err.Error()
+	}
 	f.canGoBack = back
 	f.layout()
 }
@@ -61,7 +72,11 @@ func (f *failureScreen) text() string {
 	st := f.m.st
 	wrap := lipgloss.NewStyle().Width(max(f.w-3, 20))
 	var b strings.Builder
-	b.WriteString(st.Err.Render(st.IconFail+" ") + st.Title.Render(wrap.Render(f.info.What)) + "\n\n")
+	if f.danger {
+		b.WriteString(st.Danger.Render(wrap.Render(st.IconFail+" "+f.info.What)) + "\n\n")
+	} else {
+		b.WriteString(st.Err.Render(st.IconFail+" ") + st.Title.Render(wrap.Render(f.info.What)) + "\n\n")
+	}
 	if len(f.info.Undone) > 0 {
 		b.WriteString(st.Title.Render("What was undone") + "\n")
 		for _, u := range f.info.Undone {

@@ -208,15 +208,19 @@ func (m *Model) Init() tea.Cmd {
 }
 
 // op runs one engine call in a Cmd with its own cancellable context. Calls
-// are sequential; shutdown cancels the one in flight and waits for it.
+// are sequential; shutdown cancels the one in flight and waits for it. The
+// result goes through the bridge behind the call's own events, so Update
+// sees every event of a call before its result.
 func (m *Model) op(f func(ctx context.Context) tea.Msg) tea.Cmd {
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancelOp = cancel
 	m.ops.Add(1)
+	br := m.br
 	return func() tea.Msg {
 		defer m.ops.Done()
 		defer cancel()
-		return f(ctx)
+		br.post(f(ctx))
+		return nil
 	}
 }
 
@@ -240,6 +244,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(m.onEvent(onboard.Event(msg)), m.br.wait())
 	case questionMsg:
 		return m, tea.Batch(m.onQuestion(msg), m.br.wait())
+	case bridged:
+		// An engine call's result, in order behind its events.
+		_, cmd := m.Update(msg.msg)
+		return m, tea.Batch(cmd, m.br.wait())
 	case engineMsg:
 		if msg.err != nil {
 			return m, m.fail(fmt.Errorf("tui: start the engine: %w", msg.err), true)
@@ -293,6 +301,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.status = ""
 		return m, tea.Quit
+	case qrMsg:
+		m.done.setQR(msg)
+		return m, nil
 	case submitConnectMsg:
 		return m, m.startConnect()
 	case tea.KeyMsg:
@@ -497,9 +508,8 @@ func (m *Model) onApplied(msg appliedMsg) tea.Cmd {
 	m.armed = false
 	m.summary = msg.sum
 	m.err = nil
-	m.done.set(msg.sum)
 	m.scr = scrDone
-	return nil
+	return m.done.set(msg.sum, m.apply.state[onboard.StepHarden].kind == onboard.KindDone)
 }
 
 // fail shows the Failure screen. back says whether esc may return to Connect

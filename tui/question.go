@@ -100,7 +100,7 @@ func (s *questionScreen) view(w int) string {
 	buttons = append(buttons, ns.Render("[ "+no+" ]"))
 	b.WriteString(strings.Join(buttons, "  "))
 	if s.gate {
-		b.WriteString("\n\n" + st.Muted.Render("enter confirms · n or esc declines: the tunnel is removed and the\nrouter is left exactly as it was."))
+		b.WriteString("\n\n" + st.Muted.Render("enter confirms · n or esc declines: the API on the WAN stays exactly as it\nis now; the tunnel is kept."))
 	}
 	return b.String()
 }
