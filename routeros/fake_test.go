@@ -25,23 +25,38 @@ import (
 	"github.com/go-routeros/routeros/v3/proto"
 )
 
-// TestMain fails the package when goroutines outlive the tests.
+// TestMain fails the package when goroutines of this package (clients,
+// fakes, context.AfterFunc callbacks) outlive the tests.
 func TestMain(m *testing.M) {
-	before := runtime.NumGoroutine()
 	code := m.Run()
 	if code == 0 {
 		// Goroutines of closed connections need a moment to return; this
 		// waits for them, it asserts nothing about timing.
-		for i := 0; i < 200 && runtime.NumGoroutine() > before; i++ {
+		var leaked []string
+		for range 200 {
+			if leaked = ourGoroutines(); len(leaked) == 0 {
+				break
+			}
 			time.Sleep(10 * time.Millisecond)
 		}
-		if n := runtime.NumGoroutine(); n > before {
-			buf := make([]byte, 1<<20)
-			fmt.Fprintf(os.Stderr, "leaked goroutines: %d before, %d after\n%s\n", before, n, buf[:runtime.Stack(buf, true)])
+		if len(leaked) > 0 {
+			fmt.Fprintf(os.Stderr, "leaked goroutines:\n%s\n", strings.Join(leaked, "\n\n"))
 			code = 1
 		}
 	}
 	os.Exit(code)
+}
+
+func ourGoroutines() []string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var out []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "wgboot/routeros.") && !strings.Contains(g, "routeros.TestMain") {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // loopback returns a random 127.x.y.z so parallel test packages do not
