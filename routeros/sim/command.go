@@ -406,6 +406,9 @@ func (r *Router) check(t *table, it *item, self *item) error {
 	}
 	switch s.menu {
 	case "/ip firewall filter", "/ip firewall nat", "/ip firewall raw", "/ip firewall mangle", "/ipv6 firewall filter":
+		if _, ok := it.props["action"]; !ok {
+			it.set("action", "accept")
+		}
 		if err := validateRule(s.menu, t, it); err != nil {
 			return err
 		}
@@ -484,7 +487,14 @@ func (r *Router) check(t *table, it *item, self *item) error {
 	case "/ip service":
 		if v := it.props["certificate"]; v != "" && v != "none" {
 			if r.findOne(r.st.tables["/certificate"], v) == nil {
-				return trap(1, "input does not match any value of certificate")
+				if !r.loading {
+					return trap(1, "input does not match any value of certificate")
+				}
+				// Exports do not carry certificates: one named by a loaded
+				// configuration is taken to exist on the router.
+				if err := r.addCertLocked(v); err != nil {
+					return err
+				}
 			}
 		}
 		for _, a := range splitList(serviceAddress(t, it)) {

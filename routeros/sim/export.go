@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/wgboot/wgboot/routeros/rsc"
@@ -104,7 +105,10 @@ func (r *Router) exportArgs(t *table, it *item) []rsc.Arg {
 		if d, ok := it.defaults[f.name]; ok && d == v {
 			continue
 		}
-		if f.hasDef && f.def == v {
+		if f.hasDef && f.def == v && f.name != "action" {
+			continue // RouterOS exports keep action=accept
+		}
+		if t.s.menu == "/interface ethernet" && f.name == "name" && v == it.props["default-name"] {
 			continue
 		}
 		if t.s.menu == "/ip address" && f.name == "network" {
@@ -123,5 +127,7 @@ func (r *Router) exportArgs(t *table, it *item) []rsc.Arg {
 		}
 		args = append(args, rsc.Arg{Key: f.name, Value: v})
 	}
+	// RouterOS writes arguments in alphabetical order.
+	sort.Slice(args, func(i, j int) bool { return args[i].Key < args[j].Key })
 	return args
 }

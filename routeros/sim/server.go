@@ -342,12 +342,14 @@ func (r *Router) authenticate(name, pw string, src netip.Addr) (map[string]bool,
 	if a := u.props["address"]; a != "" && !addrInList(a, src) {
 		return nil, false
 	}
-	g := r.findOne(r.st.tables["/user group"], u.props["group"])
+	gt := r.st.tables["/user group"]
+	g := r.findOne(gt, u.props["group"])
 	if g == nil {
 		return nil, false
 	}
+	pol, _ := gt.get(g, "policy")
 	policy := map[string]bool{}
-	for _, p := range strings.Split(g.props["policy"], ",") {
+	for _, p := range strings.Split(pol, ",") {
 		if p != "" && p[0] != '!' {
 			policy[p] = true
 		}

@@ -95,6 +95,7 @@ type Router struct {
 	bootTime time.Time // simulated time of the last boot
 	saved    string    // configuration a reboot starts from
 	closed   bool
+	loading  bool // applying a configuration: referenced certificates are created
 	autoCert *tls.Certificate
 	certs    map[string]*tls.Certificate // signed /certificate entries by name
 	net      *network
@@ -164,7 +165,10 @@ func (r *Router) boot(ctx context.Context, config string) error {
 	r.runs = map[uint32]int{}
 	r.nextRun = map[uint32]time.Time{}
 	r.initDefaults(config)
-	if err := r.loadConfig(ctx, config); err != nil {
+	r.loading = true
+	err := r.loadConfig(ctx, config)
+	r.loading = false
+	if err != nil {
 		return err
 	}
 	r.saved = config
@@ -172,7 +176,11 @@ func (r *Router) boot(ctx context.Context, config string) error {
 	return nil
 }
 
-var etherRe = regexp.MustCompile(`\bether(\d+)\b`)
+var (
+	etherRe = regexp.MustCompile(`\bether(\d+)\b`)
+	// portRe finds the other ethernet-like ports of bigger models in a config.
+	portRe = regexp.MustCompile(`\b(sfp\d+|sfp-sfpplus\d+|sfp28-\d+|qsfpplus\d+-\d+|qsfp28-\d+-\d+|combo\d+)\b`)
+)
 
 // initDefaults fills the state a RouterOS router has before any configuration.
 func (r *Router) initDefaults(config string) {
@@ -201,9 +209,19 @@ func (r *Router) initDefaults(config string) {
 		}
 	}
 	eth := st.tables["/interface ethernet"]
+	names := []string{}
 	for i := 1; i <= ports; i++ {
+		names = append(names, "ether"+strconv.Itoa(i))
+	}
+	seen := map[string]bool{}
+	for _, m := range portRe.FindAllString(config, -1) {
+		if !seen[m] {
+			seen[m] = true
+			names = append(names, m)
+		}
+	}
+	for _, name := range names {
 		it := st.newItem(eth)
-		name := "ether" + strconv.Itoa(i)
 		it.props = map[string]string{"name": name, "default-name": name}
 		it.order = []string{"name", "default-name"}
 		it.builtin = true
@@ -223,7 +241,8 @@ func (r *Router) initDefaults(config string) {
 		{"full", "local,telnet,ssh,ftp,reboot,read,write,policy,test,winbox,password,web,sniff,sensitive,api,romon,rest-api"},
 	} {
 		it := st.newItem(groups)
-		it.props = map[string]string{"name": g.name, "policy": g.policy}
+		it.props = map[string]string{"name": g.name}
+		it.defaults = map[string]string{"policy": g.policy}
 		it.builtin = true
 		groups.items = append(groups.items, it)
 	}

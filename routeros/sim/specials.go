@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"strings"
@@ -216,6 +217,30 @@ func (r *Router) sign(q *request) (*reply, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.setCert(it, name, cert)
+	r.appendLog("certificate,info", "generated certificate "+name)
+	return &reply{}, nil
+}
+
+// addCertLocked creates and signs a /certificate entry. Caller holds r.mu.
+func (r *Router) addCertLocked(name string) error {
+	t := r.st.tables["/certificate"]
+	it := r.st.newItem(t)
+	it.created = r.clk.now()
+	it.set("name", name)
+	it.set("common-name", name)
+	t.items = append(t.items, it)
+	end := time.Now().AddDate(1, 0, 0)
+	cert, err := selfSigned(name, &end)
+	if err != nil {
+		return err
+	}
+	r.setCert(it, name, cert)
+	return nil
+}
+
+// setCert records a signed certificate. Caller holds r.mu.
+func (r *Router) setCert(it *item, name string, cert *tls.Certificate) {
 	r.certs[name] = cert
 	it.props["~fingerprint"] = fingerprint(cert)
 	it.props["~private-key"] = "true"
@@ -225,8 +250,6 @@ func (r *Router) sign(q *request) (*reply, error) {
 	it.props["~invalid-before"] = r.formatDateTime(cert.Leaf.NotBefore)
 	it.props["~invalid-after"] = r.formatDateTime(cert.Leaf.NotAfter)
 	it.props["~serial-number"] = fmt.Sprintf("%X", cert.Leaf.SerialNumber)
-	r.appendLog("certificate,info", "generated certificate "+name)
-	return &reply{}, nil
 }
 
 // Reboot restarts the router from its current configuration: every

@@ -87,6 +87,7 @@ type state struct {
 	tables   map[string]*table
 	order    []string // generic menus in the order they were first seen
 	counters map[string]*uint32
+	ifaceIDs *uint32 // the id counter all interface menus share
 }
 
 var ifaceMenus = []string{"/interface ethernet", "/interface bridge", "/interface vlan", "/interface pppoe-client", "/interface wireguard"}
@@ -94,6 +95,7 @@ var ifaceMenus = []string{"/interface ethernet", "/interface bridge", "/interfac
 func newState(version string) *state {
 	st := &state{schemas: schemas(version), tables: map[string]*table{}, counters: map[string]*uint32{}}
 	shared := new(uint32)
+	st.ifaceIDs = shared
 	for name, s := range st.schemas {
 		t := &table{s: s, counter: new(uint32)}
 		if s.ifType != "" {
@@ -116,6 +118,9 @@ func (st *state) table(menu string, create bool) *table {
 	}
 	s := &schema{menu: menu, kind: kind, byName: map[string]*field{}, generic: true}
 	t := &table{s: s, counter: new(uint32)}
+	if isIfaceMenu(menu) {
+		t.counter = st.ifaceIDs
+	}
 	st.tables[menu] = t
 	st.order = append(st.order, menu)
 	return t
@@ -159,6 +164,23 @@ func (st *state) interfaces() []ifaceRef {
 			out = append(out, ifaceRef{t: t, it: it, name: it.props["name"], typ: t.s.ifType})
 		}
 	}
+	// Interfaces of menus rossim keeps as generic items (wireless, lte, ...).
+	for _, m := range st.order {
+		if !isIfaceMenu(m) {
+			continue
+		}
+		t := st.tables[m]
+		typ := m[strings.LastIndexByte(m, ' ')+1:]
+		for _, it := range t.items {
+			name := it.props["name"]
+			if name == "" {
+				name = it.props["default-name"]
+			}
+			if name != "" {
+				out = append(out, ifaceRef{t: t, it: it, name: name, typ: typ})
+			}
+		}
+	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].it.id < out[j].it.id })
 	return out
 }
@@ -177,4 +199,10 @@ func (st *state) iface(name string) (ifaceRef, bool) {
 		}
 	}
 	return ifaceRef{}, false
+}
+
+// isIfaceMenu reports whether a generic menu holds interfaces ("/interface wifi").
+func isIfaceMenu(menu string) bool {
+	rest, ok := strings.CutPrefix(menu, "/interface ")
+	return ok && !strings.Contains(rest, " ") && rest != "list"
 }
