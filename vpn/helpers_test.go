@@ -117,3 +117,7 @@ func startPair(t testing.TB, edit func(*Config)) *pair {
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 
 func hexString(b []byte) string { return fmt.Sprintf("%x", b) }
+
+func netipPrefixZero() netip.Prefix { return netip.Prefix{} }
+
+func netipAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
