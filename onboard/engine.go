@@ -46,6 +46,8 @@ type Options struct {
 	WANProbe string
 	// RunID names this run in every tag; empty: random.
 	RunID string
+	// NewKey makes the technician's WireGuard key; nil: a random key.
+	NewKey func() (wgtypes.Key, error)
 	// Timeout bounds each API call; zero means 10s.
 	Timeout time.Duration
 }
@@ -430,7 +432,11 @@ func (e *Engine) makePlan(s Settings) (*Plan, error) {
 		return noopPlan(r, run, s), nil
 	}
 	if e.key == (wgtypes.Key{}) {
-		k, err := wgtypes.GeneratePrivateKey()
+		gen := e.o.NewKey
+		if gen == nil {
+			gen = wgtypes.GeneratePrivateKey
+		}
+		k, err := gen()
 		if err != nil {
 			return nil, fmt.Errorf("onboard: generate the technician's key: %w", err)
 		}
