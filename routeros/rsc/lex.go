@@ -133,7 +133,7 @@ type quotedPart struct {
 // written \$. The returned parts are literal text unless vars is set.
 func (c *cursor) readQuoted(vars bool, p *parser) ([]quotedPart, error) {
 	startLine := c.line
-	if c.next() != '"' {
+	if !c.accept('"') {
 		return nil, c.errorf("expected a quoted string")
 	}
 	var parts []quotedPart
@@ -253,4 +253,14 @@ func (c *cursor) readName() string {
 func (c *cursor) atEnd() bool {
 	ch := c.peek()
 	return ch == eof || ch == '\n' || ch == ';'
+}
+
+// accept consumes ch if it is next. It leaves anything else unread, so an
+// error reported afterwards still names the right line.
+func (c *cursor) accept(ch int) bool {
+	if c.peek() != ch {
+		return false
+	}
+	c.next()
+	return true
 }

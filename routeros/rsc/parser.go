@@ -161,7 +161,7 @@ func (p *parser) exportFind(menu string) (*cond, error) {
 		return nil, err
 	}
 	c.skipBlanks()
-	if c.next() != ']' {
+	if !c.accept(']') {
 		return nil, c.errorf("missing ] after find")
 	}
 	return w, nil
@@ -214,7 +214,7 @@ func (p *parser) value(stop string) (expr, error) {
 			return nil, err
 		}
 		c.skipBlanks()
-		if c.next() != ')' {
+		if !c.accept(')') {
 			return nil, c.errorf("missing ) in expression")
 		}
 		v = x
@@ -269,7 +269,7 @@ func (p *parser) dollar() (quotedPart, error) {
 			return quotedPart{}, err
 		}
 		c.skipBlanks()
-		if c.next() != ')' {
+		if !c.accept(')') {
 			return quotedPart{}, c.errorf("missing ) in expression")
 		}
 		return quotedPart{sub: x}, nil

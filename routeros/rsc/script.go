@@ -183,7 +183,7 @@ func (p *parser) block() ([]*stmt, error) {
 	c := p.c
 	line := c.line
 	c.skipBlanks()
-	if c.next() != '{' {
+	if !c.accept('{') {
 		return nil, c.errorf("expected { to start a block")
 	}
 	body, err := p.stmts('}')
@@ -385,7 +385,7 @@ func (p *parser) substitution() (expr, error) {
 		return nil, &SyntaxError{Line: line, Msg: "a menu alone inside [ ] has no value"}
 	}
 	c.skipBlanks()
-	if c.next() != ']' {
+	if !c.accept(']') {
 		return nil, &SyntaxError{Line: line, Msg: "missing ] after command substitution"}
 	}
 	return substExpr{st}, nil

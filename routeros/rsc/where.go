@@ -318,7 +318,7 @@ func (p *parser) whereUnary() (*cond, error) {
 			return nil, err
 		}
 		c.skipBlanks()
-		if c.next() != ')' {
+		if !c.accept(')') {
 			return nil, c.errorf("missing ) in find condition")
 		}
 		return x, nil
@@ -371,7 +371,7 @@ func describe(ch int) string {
 	case '\n':
 		return "end of line"
 	}
-	return strconv.Quote(string(rune(ch)))
+	return strconv.QuoteRune(rune(ch))
 }
 
 // toWhere converts a condition with only literal values (an export's).
