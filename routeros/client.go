@@ -328,8 +328,18 @@ func (c *Client) do(ctx context.Context, cmds [][]string) ([]*Reply, []error) {
 	if err := c.conn.SetDeadline(deadline(ctx, c.timeout)); err != nil {
 		return fail(c.markBroken(fmt.Errorf("routeros: set deadline: %w", err)))
 	}
-	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(aLongTimeAgo) })
-	defer stop()
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(fired)
+		c.conn.SetDeadline(aLongTimeAgo)
+	})
+	defer func() {
+		if !stop() {
+			// The callback runs or ran: wait for it while holding mu, so
+			// its past deadline cannot land on the next call's I/O.
+			<-fired
+		}
+	}()
 
 	for i, words := range cmds {
 		if tags[i] == "" {
@@ -422,7 +432,7 @@ func redact(words []string) string {
 	out := make([]string, len(words))
 	for i, w := range words {
 		out[i] = w
-		for _, k := range []string{"=password=", "=private-key=", "=preshared-key=", "=passphrase="} {
+		for _, k := range []string{"=password=", "=private-key=", "=preshared-key=", "=passphrase=", "=secret="} {
 			if strings.HasPrefix(w, k) {
 				out[i] = k + "<redacted>"
 			}

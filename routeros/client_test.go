@@ -405,6 +405,21 @@ func TestTimeouts(t *testing.T) {
 			t.Fatalf("Run after cancel = %v, want ErrBroken", err)
 		}
 	})
+	t.Run("cancel after the reply", func(t *testing.T) {
+		f := &fakeRouter{}
+		c := dialFake(t, context.Background(), Config{Addr: f.start(t), User: "admin"})
+		ctx, cancel := context.WithCancel(context.Background())
+		if _, err := c.Run(ctx, "/ip/address/print"); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		cancel()
+		if _, err := c.Run(ctx, "/ip/address/print"); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Run with a cancelled ctx = %v, want context.Canceled", err)
+		}
+		if _, err := c.Run(context.Background(), "/ip/address/print"); err != nil {
+			t.Fatalf("Run after a cancelled ctx that sent nothing: %v", err)
+		}
+	})
 	t.Run("close while waiting", func(t *testing.T) {
 		var cp atomic.Pointer[Client]
 		f := &fakeRouter{Handle: func(words []string) [][]string {

@@ -167,6 +167,14 @@ func TestSimHelpers(t *testing.T) {
 	if _, err := c.Print(ctx, "/ip adress"); !routeros.IsNotFound(err) {
 		t.Errorf("misspelled menu: %v, want not found", err)
 	}
+	// A named item, as the engine sets api-ssl's certificate.
+	if err := c.Set(ctx, "/ip service", "www", routeros.Args{{Key: "disabled", Value: "yes"}}); err != nil {
+		t.Errorf("Set by name: %v", err)
+	}
+	svc, err := c.Print(ctx, "/ip service", routeros.Where("name", "www"))
+	if err != nil || len(svc) != 1 || svc[0]["disabled"] != "true" {
+		t.Errorf("www after set = %v, %v; want disabled", svc, err)
+	}
 	// Traps leave the session usable.
 	if _, err := c.Print(ctx, "/system identity"); err != nil {
 		t.Errorf("after traps: %v", err)
