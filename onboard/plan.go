@@ -160,6 +160,16 @@ func (d *decision) probes(r *Router) []probe {
 				Packet: firewall.Packet{InInterface: w.Name, Src: probeWANSrc, Dst: dstOf(w.Name), Protocol: "tcp", SrcPort: 40000, DstPort: a.Port}})
 		}
 	}
+	// Sources some accept rule admits by address: a WAN packet claiming one
+	// of them must be dropped too, so they get probes of their own.
+	for _, src := range acceptedSources(r) {
+		for _, w := range d.WANs {
+			for _, a := range d.API {
+				ps = append(ps, probe{Label: fmt.Sprintf("WAN→API %s tcp/%d from %s", w.Name, a.Port, src), Kind: "wan-api", Use: a.Port == d.UsePort,
+					Packet: firewall.Packet{InInterface: w.Name, Src: src, Dst: dstOf(w.Name), Protocol: "tcp", SrcPort: 40000, DstPort: a.Port}})
+			}
+		}
+	}
 	for _, l := range d.LANs {
 		for _, a := range d.API {
 			ps = append(ps, probe{Label: fmt.Sprintf("LAN→API %s tcp/%d", l, a.Port), Kind: "lan-api", Use: a.Port == d.UsePort,
@@ -540,4 +550,48 @@ func (s Settings) public(d *decision) Settings {
 	s.ListenPort = d.ListenPort
 	s.Endpoint = d.Endpoint
 	return s
+}
+
+// acceptedSources returns one address per source that an enabled accept
+// rule of the filter admits by src-address or src-address-list, in rule
+// order, without duplicates. IPv4 only.
+func acceptedSources(r *Router) []netip.Addr {
+	lists := map[string][]string{}
+	for _, a := range r.AddressLists {
+		if enabled(a) {
+			lists[a["list"]] = append(lists[a["list"]], a["address"])
+		}
+	}
+	seen := map[netip.Addr]bool{}
+	var out []netip.Addr
+	addFrom := func(v string) {
+		if v == "" || strings.HasPrefix(v, "!") {
+			return
+		}
+		for _, p := range prefixes(v) {
+			a := p.Addr()
+			if !a.Is4() {
+				continue
+			}
+			if p.Bits() < 32 {
+				a = a.Next()
+			}
+			if !seen[a] {
+				seen[a] = true
+				out = append(out, a)
+			}
+		}
+	}
+	for _, row := range r.Filter {
+		if row["action"] != "accept" || !enabled(row) {
+			continue
+		}
+		addFrom(row["src-address"])
+		if l := row["src-address-list"]; l != "" && !strings.HasPrefix(l, "!") {
+			for _, e := range lists[l] {
+				addFrom(e)
+			}
+		}
+	}
+	return out
 }

@@ -1,7 +1,65 @@
 package main
 
-// Placeholder until the TUI engineer lands `wgboot demo`.
+import (
+	"context"
+	"fmt"
+	"os"
 
-import "github.com/spf13/cobra"
+	"github.com/spf13/cobra"
 
-func addDemo(root *cobra.Command, a *app) {}
+	"github.com/wgboot/wgboot/tui/demo"
+)
+
+// addDemo adds `wgboot demo`: the wizard against an embedded rossim.
+func addDemo(root *cobra.Command, a *app) {
+	var accessible bool
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Try the wizard on a simulated router (rossim), no hardware needed",
+		Long: "demo starts a simulated MikroTik hAP ac2 with the factory default configuration,\n" +
+			"its WAN and LAN on loopback addresses, and opens the wizard with its address\n" +
+			"filled in (user admin, empty password). Press enter at each default to reach Done.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runDemo(cmd.Context(), accessible, cmd.Flags().Changed("state-dir"))
+		},
+	}
+	cmd.Flags().BoolVar(&accessible, "accessible", false, "plain line-by-line prompts for screen readers and dumb terminals")
+	root.AddCommand(cmd)
+}
+
+func (a *app) runDemo(ctx context.Context, accessible, keepStateDir bool) error {
+	if !accessible && a.Getenv("TERM") != "dumb" && !isTerminal(a.Stdout) {
+		return usageError{errNotTerminal}
+	}
+	stateDir := a.common.StateDir
+	if !keepStateDir {
+		// A fresh state dir: the simulated router has a new certificate on
+		// every start, which a remembered one would call a changed one.
+		d, err := os.MkdirTemp("", "wgboot-demo-")
+		if err != nil {
+			return fmt.Errorf("demo: state dir: %w", err)
+		}
+		defer os.RemoveAll(d)
+		stateDir = d
+	}
+	r, err := demo.Start(ctx, demo.Options{})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	w := wizardRun{
+		accessible: accessible,
+		banner: fmt.Sprintf("Demo: a simulated hAP ac2 with factory defaults. LAN %s, WAN %s.\n"+
+			"User admin, empty password: press enter at each step.", r.LAN.Addr(), r.WAN.Addr()),
+		host:     r.LAN.Addr().String(),
+		port:     int(r.LAN.Port()),
+		stateDir: stateDir,
+		base:     r.Engine(nil),
+	}
+	err = a.runWizard(ctx, w)
+	if !keepStateDir {
+		fmt.Fprintln(a.Stdout, "demo: the simulated router stopped; its state dir (and the config above) is removed.")
+	}
+	return err
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
+
+	"github.com/wgboot/wgboot/onboard"
+	"github.com/wgboot/wgboot/routeros/rsc"
+	"github.com/wgboot/wgboot/routeros/sim"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// example is one examples/*.rsc and its "# wgboot-example:" wiring.
+type example struct {
+	name, config string
+	wan          []string
+	lan          string
+	dynamic      []sim.DynamicAddress
+}
+
+func loadExample(t testing.TB, path string) example {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := example{name: strings.TrimSuffix(filepath.Base(path), ".rsc"), config: string(b)}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line, ok := strings.CutPrefix(sc.Text(), "# wgboot-example:")
+		if !ok {
+			continue
+		}
+		for _, f := range strings.Fields(line) {
+			k, v, _ := strings.Cut(f, "=")
+			switch k {
+			case "wan":
+				ex.wan = strings.Split(v, ",")
+			case "lan":
+				ex.lan = v
+			case "dynamic-address":
+				iface, cidr, _ := strings.Cut(v, "=")
+				ex.dynamic = append(ex.dynamic, sim.DynamicAddress{Iface: iface, Prefix: netip.MustParsePrefix(cidr)})
+			}
+		}
+	}
+	return ex
+}
+
+// lanSource is an address inside the LAN interface's subnet (.100).
+func lanSource(t testing.TB, ex example) netip.Addr {
+	f, err := rsc.ParseString(ex.config)
+	if err != nil {
+		t.Fatalf("%s: %v", ex.name, err)
+	}
+	for _, b := range f.Blocks {
+		if b.Menu != "/ip address" {
+			continue
+		}
+		for _, c := range b.Commands {
+			if i, _ := c.Get("interface"); i != ex.lan {
+				continue
+			}
+			a, _ := c.Get("address")
+			src := netip.MustParsePrefix(a).Masked().Addr()
+			for range 100 {
+				src = src.Next()
+			}
+			return src
+		}
+	}
+	return netip.MustParseAddr("192.168.88.100")
+}
+
+func loopback() netip.Addr {
+	return netip.AddrFrom4([4]byte{127, byte(2 + rand.IntN(250)), byte(rand.IntN(256)), byte(1 + rand.IntN(253))})
+}
+
+// testKey is a fixed technician key so golden files are stable.
+func testKey() (wgtypes.Key, error) {
+	var k wgtypes.Key
+	for i := range k {
+		k[i] = byte(i + 1)
+	}
+	k[0] &= 248
+	k[31] = (k[31] & 127) | 64
+	return k, nil
+}
+
+// startSim starts rossim for ex with a WAN listener and returns the API
+// address the CLI reaches (the LAN side when there is one) and its
+// fingerprint.
+func startSim(t *testing.T, ex example) (*sim.Router, string) {
+	t.Helper()
+	o := sim.Options{Config: ex.config, DynamicAddresses: ex.dynamic, Password: "pw-golden", Logf: t.Logf}
+	wan := loopback()
+	o.Listen = append(o.Listen, sim.Listen{Iface: ex.wan[0], Addr: wan, Src: netip.MustParseAddr("203.0.113.99")})
+	reach := wan
+	if ex.lan != "" {
+		reach = loopback()
+		o.Listen = append(o.Listen, sim.Listen{Iface: ex.lan, Addr: reach, Src: lanSource(t, ex)})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r, err := sim.Start(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	for _, l := range r.Info().Listen {
+		if l.Addr == reach {
+			return r, netip.AddrPortFrom(reach, l.APISSL).String()
+		}
+	}
+	t.Fatal("sim: no listener")
+	return nil, ""
+}
+
+// runCLI runs wgboot with args and returns exit code, stdout and stderr.
+func runCLI(t *testing.T, env map[string]string, hook func(*onboard.Options), args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	a := &app{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+		Getenv: func(k string) string { return env[k] }, engineHook: hook}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code := a.main(ctx, args)
+	return code, out.String(), errb.String()
+}
+
+func TestPlanGolden(t *testing.T) {
+	paths, _ := filepath.Glob("../../examples/*.rsc")
+	if len(paths) == 0 {
+		t.Fatal("no examples")
+	}
+	for _, p := range paths {
+		ex := loadExample(t, p)
+		t.Run(ex.name, func(t *testing.T) {
+			t.Parallel()
+			r, addr := startSim(t, ex)
+			env := map[string]string{"WGBOOT_PASSWORD": "pw-golden"}
+			hook := func(o *onboard.Options) { o.RunID = "golden"; o.NewKey = testKey }
+			code, out, errOut := runCLI(t, env, hook, "plan", "--router", addr, "--fingerprint", r.Info().Fingerprint, "--state-dir", t.TempDir())
+			if code != 0 {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+			}
+			out = strings.ReplaceAll(out, addr, "ROUTER")
+			if strings.Contains(out+errOut, "pw-golden") {
+				t.Error("the password appears in the output")
+			}
+			golden := filepath.Join("testdata", "plan", ex.name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update)", err)
+			}
+			if diff := cmp.Diff(string(want), out); diff != "" {
+				t.Errorf("plan output (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want int
+	}{
+		{name: "no router", args: []string{"plan"}, env: map[string]string{"WGBOOT_PASSWORD": "x"}, want: exitBadInput},
+		{name: "bad flag", args: []string{"plan", "--no-such-flag"}, want: exitBadInput},
+		{name: "bad local", args: []string{"apply", "--router", "127.0.0.1", "--local", "tun"}, want: exitBadInput},
+		{name: "short confirm", args: []string{"apply", "--router", "127.0.0.1", "--confirm-timeout", "1s"}, want: exitBadInput},
+		{name: "version", args: []string{"--version"}, want: exitOK},
+		{name: "refused", args: []string{"plan", "--router", "127.0.0.1:1", "--plain"}, env: map[string]string{"WGBOOT_PASSWORD": "x"}, want: exitFailure},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := runCLI(t, tt.env, nil, tt.args...)
+			if code != tt.want {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tt.want, errOut)
+			}
+		})
+	}
+}
