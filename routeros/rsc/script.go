@@ -155,7 +155,12 @@ func (p *parser) stmt(stop string) (*stmt, error) {
 			p.menu = m
 			return nil, nil
 		}
+		// A [find] in this command's arguments searches the command's own
+		// menu, as in /ip firewall filter remove [find ...].
+		saved := p.menu
+		p.menu = m
 		rc, err := p.command(m, verb, line, stop)
+		p.menu = saved
 		if err != nil {
 			return nil, err
 		}
