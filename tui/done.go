@@ -24,8 +24,8 @@ type doneScreen struct {
 	qr       string // the engine's QR, or one made from the config file
 	qrErr    error
 	showQR   bool
-	vp     viewport.Model
-	w, h   int
+	vp       viewport.Model
+	w, h     int
 }
 
 func newDoneScreen(m *Model) *doneScreen {

@@ -29,6 +29,10 @@ type Options struct {
 	Password string
 	Plain    bool
 
+	// Settings are the first plan's settings (zero fields: the engine
+	// chooses). The Plan screen edits what the engine returns.
+	Settings onboard.Settings
+
 	// StateDir is where the engine keeps its state and where the wizard
 	// remembers recent routers (recent.json). Empty: nothing is remembered.
 	StateDir string
@@ -80,7 +84,7 @@ func (s screen) title() (string, int) {
 	case scrApply:
 		return "Apply and verify", 4
 	case scrGate:
-		return "Close the API on the WAN?", 5
+		return "Gate", 5
 	case scrDone:
 		return "Done", 6
 	default:
@@ -471,7 +475,7 @@ func (m *Model) toPlan() tea.Cmd {
 	if m.plan.plan != nil || m.plan.loading {
 		return nil
 	}
-	return m.replan(onboard.Settings{})
+	return m.replan(m.o.Settings)
 }
 
 func (m *Model) replan(s onboard.Settings) tea.Cmd {

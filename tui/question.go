@@ -20,9 +20,11 @@ type questionScreen struct {
 }
 
 func newQuestionScreen(m *Model, q questionMsg, gate bool) *questionScreen {
-	// The Gate starts on Yes (the spec: enter confirms). Other questions
-	// start on the engine's default; a danger question never on Yes.
-	yes := gate || (q.q.Default && !q.q.Danger)
+	// The Gate starts on Yes (the spec: enter confirms). First contact
+	// starts on Trust: the technician compares the fingerprint shown and
+	// presses enter, as with ssh's first connection; a changed certificate
+	// (Danger) never offers Yes. Other questions start on the engine's default.
+	yes := gate || (q.q.ID == "trust-fingerprint" || q.q.Default) && !q.q.Danger
 	return &questionScreen{m: m, q: q, gate: gate, yes: yes}
 }
 
@@ -69,7 +71,8 @@ func (s *questionScreen) view(w int) string {
 	q := s.q.q
 	var b strings.Builder
 	title := q.Title
-	if s.gate && title == "" {
+	if s.gate {
+		// The Gate always asks in the same words, whatever the engine's title.
 		title = "The API answers through the tunnel. Close it on the WAN now?"
 	}
 	if q.Danger {

@@ -1,0 +1,388 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/huh"
+	"github.com/charmbracelet/x/term"
+	"github.com/muesli/cancelreader"
+	"github.com/skip2/go-qrcode"
+
+	"github.com/wgboot/wgboot/onboard"
+)
+
+// ErrInputEnded is returned by RunAccessible when the input ends before the
+// wizard got its answer.
+var ErrInputEnded = errors.New("tui: the input ended before the wizard finished")
+
+// lineReader hands out at most one line per Read. huh's accessible prompts
+// wrap the reader in a new bufio.Scanner for every prompt; reading ahead
+// would swallow the answers to the next prompts when input is piped.
+type lineReader struct {
+	r   io.Reader
+	mu  sync.Mutex // guards following
+	eof bool
+}
+
+func (l *lineReader) Read(p []byte) (int, error) {
+	n := 0
+	var one [1]byte
+	for n < len(p) {
+		k, err := l.r.Read(one[:])
+		if k == 1 {
+			p[n] = one[0]
+			n++
+			if one[0] == '\n' {
+				return n, nil
+			}
+		}
+		if err != nil {
+			l.mu.Lock()
+			l.eof = true
+			l.mu.Unlock()
+			if n > 0 {
+				return n, nil
+			}
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+func (l *lineReader) ended() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.eof
+}
+
+// accessible is the line-by-line front end: the same engine and the same
+// questions as the full-screen wizard, asked as plain prompts (huh's
+// accessible forms) and reported as plain lines, with no animation and no
+// cursor movement, for screen readers and dumb terminals.
+type accessible struct {
+	o     Options
+	in    *lineReader
+	raw   io.Reader // for passwords on a terminal
+	out   io.Writer
+	armed bool
+	hard  bool // hardened
+	fail  *onboard.FailureInfo
+}
+
+// RunAccessible runs the wizard as plain prompts on in and out. Cancelling
+// ctx (ctrl+c) stops it; anything armed on the router is rolled back.
+func RunAccessible(ctx context.Context, o Options, in io.Reader, out io.Writer) (*onboard.Summary, error) {
+	raw := in
+	if f, ok := in.(*os.File); ok {
+		// A cancellable reader, so ctrl+c (ctx) ends a prompt that waits.
+		if cr, err := cancelreader.NewReader(f); err == nil {
+			stop := context.AfterFunc(ctx, func() { cr.Cancel() })
+			defer stop()
+			defer cr.Close()
+			in = cr
+		}
+	}
+	a := &accessible{o: o, in: &lineReader{r: in}, raw: raw, out: out}
+	if a.o.Now == nil {
+		a.o.Now = time.Now
+	}
+	return a.run(ctx)
+}
+
+// undoArmed rolls back what is still armed (ctrl+c, a failure the engine
+// could not undo), before the engine is closed.
+func (a *accessible) undoArmed(ctx context.Context, eng Engine) {
+	if !a.armed {
+		return
+	}
+	a.println("Rolling back the armed changes…")
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	if err := eng.Rollback(rctx); err != nil {
+		a.println("Rollback failed: " + err.Error() + ". The router's own safety net undoes the changes when its timer runs out.")
+		return
+	}
+	a.armed = false
+	a.println("The armed changes were rolled back: the router is as it was.")
+}
+
+func (a *accessible) println(s string) { fmt.Fprintln(a.out, s) }
+
+// form runs huh fields accessibly and reports input that ended.
+func (a *accessible) form(ctx context.Context, fields ...huh.Field) error {
+	f := huh.NewForm(huh.NewGroup(fields...)).WithAccessible(true).WithTheme(huh.ThemeBase()).
+		WithInput(a.in).WithOutput(a.out)
+	if err := f.Run(); err != nil {
+		return fmt.Errorf("tui: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if a.in.ended() {
+		return ErrInputEnded
+	}
+	return nil
+}
+
+// Confirm implements onboard.Prompter for the accessible front end.
+func (a *accessible) Confirm(ctx context.Context, q onboard.Question) (bool, error) {
+	a.println("")
+	if q.Danger {
+		a.println("STOP: " + q.Title)
+	} else {
+		a.println(q.Title)
+	}
+	if q.Detail != "" {
+		a.println(q.Detail)
+	}
+	v := q.Default && !q.Danger
+	if q.ID == "harden" {
+		v = true
+	}
+	if q.ID == "apply-plan" {
+		return true, nil // the technician just confirmed the plan
+	}
+	if err := a.form(ctx, huh.NewConfirm().Title(q.Title).Value(&v)); err != nil {
+		return false, err
+	}
+	return v, nil
+}
+
+func (a *accessible) sink(e onboard.Event) {
+	if e.Deadline != nil {
+		a.armed = true
+		left := e.Deadline.Sub(a.o.Now()).Round(time.Second)
+		a.println(fmt.Sprintf("Safety net armed: unless wgboot confirms, the router undoes everything at %s (in %s).",
+			e.Deadline.Local().Format("15:04:05"), left))
+	}
+	if e.Err != nil {
+		a.fail = e.Err
+	}
+	switch {
+	case e.Step == onboard.StepCommit && e.Kind == onboard.KindDone, e.Step == onboard.StepRollback && e.Kind == onboard.KindDone:
+		a.armed = false
+	case e.Step == onboard.StepHarden && e.Kind == onboard.KindDone:
+		a.hard = true
+	}
+	for _, f := range e.Facts {
+		line := "  " + f.Name + ": " + f.Value
+		if f.Warning != "" {
+			line += " (warning: " + f.Warning + ")"
+		}
+		a.println(line)
+	}
+	if e.Handshake != nil && e.Handshake.Done {
+		a.println("  handshake " + handshakeText(e.Handshake))
+	}
+	if e.Message == "" || e.Step == onboard.StepPlan && e.Kind == onboard.KindDone {
+		return
+	}
+	word := map[onboard.Kind]string{onboard.KindStarted: "…", onboard.KindDone: "ok", onboard.KindFailed: "FAILED",
+		onboard.KindWarning: "warning", onboard.KindInfo: "info", onboard.KindProgress: "…"}[e.Kind]
+	a.println(fmt.Sprintf("[%s] %s: %s", e.Step, word, e.Message))
+}
+
+func (a *accessible) run(ctx context.Context) (*onboard.Summary, error) {
+	a.println("wgboot: onboard a MikroTik router onto WireGuard (accessible mode).")
+	if a.o.Banner != "" {
+		a.println(a.o.Banner)
+	}
+	c := &connectValues{Host: a.o.Router, User: a.o.User, Mode: modeSSL, Password: a.o.Password}
+	if a.o.Port != 0 {
+		c.Port = strconv.Itoa(a.o.Port)
+	}
+	if c.User == "" {
+		c.User = "admin"
+	}
+	if a.o.Plain {
+		c.Mode = modePlain
+	}
+	if err := a.form(ctx,
+		huh.NewInput().Title("Router address:").Value(&c.Host).Validate(validateHost),
+		huh.NewInput().Title("Port (empty: the API mode's default):").Value(&c.Port).Validate(validatePort),
+		huh.NewInput().Title("User:").Value(&c.User),
+		huh.NewSelect[string]().Title("API mode (plain sends the password unencrypted):").Options(
+			huh.NewOption("api-ssl (8729, certificate pinned)", modeSSL), huh.NewOption("plain api (8728)", modePlain)).Value(&c.Mode),
+	); err != nil {
+		return nil, err
+	}
+	if c.Password == "" {
+		pw, err := a.password(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.Password = pw
+	}
+	if a.o.NewEngine == nil {
+		return nil, errors.New("tui: no engine factory configured")
+	}
+	eng, err := a.o.NewEngine(Connection{Router: c.addr(), Plain: c.plain(), User: c.User, Password: c.Password,
+		StateDir: a.o.StateDir, Prompter: a, Sink: a.sink, Now: a.o.Now})
+	if err != nil {
+		return nil, a.failed(err)
+	}
+	defer func() {
+		a.undoArmed(ctx, eng)
+		eng.Close()
+	}()
+	if err := eng.Connect(ctx); err != nil {
+		return nil, a.failed(err)
+	}
+	_ = SaveRecent(a.o.StateDir, Recent{Host: strings.TrimSpace(c.Host), Port: c.port(), User: c.User, Plain: c.plain()})
+	a.println("Inspecting the router:")
+	if _, err := eng.Inspect(ctx); err != nil {
+		return nil, a.failed(err)
+	}
+	settings := a.o.Settings
+	for {
+		p, err := eng.Plan(ctx, settings)
+		if err != nil {
+			return nil, a.failed(err)
+		}
+		a.printPlan(p)
+		if p.Noop {
+			a.println("The router is already onboarded: nothing to change.")
+			return nil, nil
+		}
+		apply, edit := true, false
+		if err := a.form(ctx, huh.NewConfirm().Title("Edit the settings first?").Value(&edit)); err != nil {
+			return nil, err
+		}
+		if edit {
+			if settings, err = a.editSettings(ctx, p.Settings); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := a.form(ctx, huh.NewConfirm().Title("Apply this plan now (auto-rollback armed)?").Value(&apply)); err != nil {
+			return nil, err
+		}
+		if !apply {
+			a.println("Nothing was changed on the router.")
+			return nil, ErrAborted
+		}
+		sum, err := eng.Apply(ctx, p)
+		if err != nil {
+			return nil, a.failed(err)
+		}
+		a.armed = false
+		a.printDone(sum)
+		return sum, nil
+	}
+}
+
+// password asks without echo on a terminal.
+func (a *accessible) password(ctx context.Context) (string, error) {
+	if f, ok := a.raw.(*os.File); ok && term.IsTerminal(f.Fd()) {
+		fmt.Fprint(a.out, "Password (not shown; empty for none): ")
+		b, err := term.ReadPassword(f.Fd())
+		fmt.Fprintln(a.out)
+		if err != nil {
+			return "", fmt.Errorf("tui: read the password: %w", err)
+		}
+		return string(b), nil
+	}
+	// Not a terminal: the password is a line of the input, never echoed back.
+	pw := ""
+	if err := a.form(ctx, huh.NewInput().Title("Password (empty for none):").Value(&pw)); err != nil {
+		return "", err
+	}
+	return pw, nil
+}
+
+func (a *accessible) editSettings(ctx context.Context, s onboard.Settings) (onboard.Settings, error) {
+	v := &settingsValues{Subnet: s.Subnet, Port: strconv.Itoa(s.ListenPort), Endpoint: s.Endpoint, Local: s.Local,
+		Timeout: fmtDuration(s.ConfirmTimeout), LANKeepsAPI: s.LANKeepsAPI, LogRefused: s.LogRefused}
+	if v.Local == "" {
+		v.Local = "auto"
+	}
+	if err := a.form(ctx,
+		huh.NewInput().Title("VPN subnet:").Value(&v.Subnet).Validate(validateSubnet),
+		huh.NewInput().Title("WireGuard listen port:").Value(&v.Port).Validate(validatePort),
+		huh.NewInput().Title("Published endpoint:").Value(&v.Endpoint),
+		huh.NewSelect[string]().Title("Local WireGuard:").Options(
+			huh.NewOption("auto", "auto"), huh.NewOption("kernel (needs root)", "kernel"), huh.NewOption("netstack (no root)", "netstack")).Value(&v.Local),
+		huh.NewConfirm().Title("LAN keeps API access?").Value(&v.LANKeepsAPI),
+		huh.NewConfirm().Title("Log refused API attempts on the WAN?").Value(&v.LogRefused),
+		huh.NewInput().Title("Confirm timeout (e.g. 5m):").Value(&v.Timeout).Validate(validateTimeout),
+	); err != nil {
+		return s, err
+	}
+	return v.settings(s)
+}
+
+func (a *accessible) printPlan(p *onboard.Plan) {
+	s := p.Settings
+	a.println("")
+	a.println("Plan settings:")
+	a.println(fmt.Sprintf("  subnet %s, listen port %d, endpoint %s, local %s, LAN keeps API %v, log refused %v, confirm timeout %s",
+		s.Subnet, s.ListenPort, s.Endpoint, s.Local, s.LANKeepsAPI, s.LogRefused, fmtDuration(s.ConfirmTimeout)))
+	a.println("RouterOS commands:")
+	for _, c := range p.Changes {
+		a.println("  # " + c.Description)
+		a.println("  " + c.Command)
+	}
+	a.println("Before and after:")
+	for _, v := range p.Verdicts {
+		a.println(fmt.Sprintf("  %s: %s, then %s", v.Probe, v.Before, v.After))
+	}
+	for _, w := range p.Warnings {
+		a.println("Warning: " + w)
+	}
+}
+
+func (a *accessible) printDone(s *onboard.Summary) {
+	a.println("")
+	if a.hard {
+		a.println("Done: " + s.Router + " is reachable through WireGuard; its API is closed on the WAN.")
+	} else {
+		a.println("Done: " + s.Router + " is reachable through WireGuard. The API on the WAN was left as it was.")
+	}
+	a.println("  tunnel: router " + s.RouterTunnel + ", you " + s.LocalTunnel + "; endpoint " + s.Endpoint)
+	if s.ConfigPath != "" {
+		a.println("  config: " + s.ConfigPath)
+	}
+	a.println("  reconnect next time: " + s.Reconnect)
+	a.println("  undo: " + s.Undo)
+	qr := s.QR
+	if qr == "" && s.ConfigPath != "" {
+		if b, err := os.ReadFile(s.ConfigPath); err == nil {
+			if q, err := qrcode.New(string(b), qrcode.Low); err == nil {
+				qr = q.ToSmallString(false)
+			}
+		}
+	}
+	if qr != "" {
+		a.println("QR code of your config (for the WireGuard app):")
+		fmt.Fprint(a.out, qr)
+	}
+}
+
+// failed prints the Failure screen as lines and returns err.
+func (a *accessible) failed(err error) error {
+	info := a.fail
+	if info == nil {
+		info = &onboard.FailureInfo{What: err.Error()}
+	}
+	a.println("")
+	a.println("FAILED: " + info.What)
+	for _, u := range info.Undone {
+		a.println("  undone: " + u)
+	}
+	if info.Try != "" {
+		a.println("What to try: " + info.Try)
+	}
+	if info.Diagnostics != "" {
+		a.println("Diagnostics (copy into a ticket):")
+		a.println(info.Diagnostics)
+	}
+	return err
+}
