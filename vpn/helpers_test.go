@@ -69,6 +69,16 @@ const (
 // it; edit may change the technician's config before Up (nil: none).
 func startPair(t testing.TB, edit func(*Config)) *pair {
 	t.Helper()
+	p := preparePair(t, edit)
+	if err := p.tech.Up(t.Context(), p.techCfg); err != nil {
+		t.Fatalf("technician up: %v", err)
+	}
+	return p
+}
+
+// preparePair is startPair with the technician's backend not yet up.
+func preparePair(t testing.TB, edit func(*Config)) *pair {
+	t.Helper()
 	p := &pair{techLog: &logBuffer{}, routerLog: &logBuffer{}}
 	tk, rk := mustKey(t), mustKey(t)
 	p.routerCfg = Config{
@@ -108,9 +118,6 @@ func startPair(t testing.TB, edit func(*Config)) *pair {
 			t.Logf("technician log:\n%s\nrouter log:\n%s", p.techLog, p.routerLog)
 		}
 	})
-	if err := p.tech.Up(t.Context(), p.techCfg); err != nil {
-		t.Fatalf("technician up: %v", err)
-	}
 	return p
 }
 

@@ -113,10 +113,13 @@ func (u *userspace) stats() (Stats, error) {
 
 // waitHandshake returns at the first handshake. It wakes on handshake log
 // events and polls every handshakePoll besides, so a missed event costs at
-// most a few milliseconds.
+// most a few milliseconds. wireguard-go logs "Received handshake response"
+// just before it derives the session and records the handshake time, so an
+// event switches to fast polling (handshakeFollow) for a short while.
 func waitHandshake(ctx context.Context, stats func() (Stats, error), events <-chan struct{}) (Stats, error) {
 	t := time.NewTicker(handshakePoll)
 	defer t.Stop()
+	follow := 0 // fast polls left after an event
 	for {
 		st, err := stats()
 		if err != nil {
@@ -125,10 +128,20 @@ func waitHandshake(ctx context.Context, stats func() (Stats, error), events <-ch
 		if !st.LastHandshake.IsZero() {
 			return st, nil
 		}
+		if follow > 0 {
+			follow--
+			select {
+			case <-ctx.Done():
+				return st, noHandshakeError(st, ctx.Err())
+			case <-time.After(handshakeFollow):
+			}
+			continue
+		}
 		select {
 		case <-ctx.Done():
 			return st, noHandshakeError(st, ctx.Err())
 		case <-events:
+			follow = int(handshakePoll / handshakeFollow)
 		case <-t.C:
 		}
 	}

@@ -28,6 +28,10 @@ const DefaultMTU = 1420
 // for backends that cannot report events (the kernel module).
 const handshakePoll = 5 * time.Millisecond
 
+// handshakeFollow is the poll interval right after a handshake event, while
+// wireguard-go finishes deriving the session.
+const handshakeFollow = 100 * time.Microsecond
+
 // Errors returned by backends, checked with errors.Is.
 var (
 	// ErrNoHandshake is returned by WaitHandshake when the context ends before
