@@ -154,6 +154,7 @@ func TestParseErrors(t *testing.T) {
 		{"missing bracket", "/ip address\nset [ find name=x disabled=yes\n", "rsc: line 2: missing ] after find"},
 		{"bad regexp", "/ip address\nset [ find where comment~\"(\" ] disabled=yes\n", "rsc: line 2: bad regular expression \"(\": error parsing regexp: missing closing ): `(`"},
 		{"error line counts continuations", "/ip address\nadd address=\\\n    10.0.0.1/24 comment=\"x\n", "rsc: line 3: unterminated quoted string"},
+		{"missing verb", "/ip address address=10.0.0.1/24\n", "rsc: line 1: address= follows the menu without a command (like add or set) before it"},
 		{"bad menu", "/ip \"x\"\n", `rsc: line 1: unexpected '"' in menu path`},
 	}
 	for _, tt := range tests {

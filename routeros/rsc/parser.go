@@ -56,6 +56,9 @@ func (p *parser) menuPath() (menu, verb string, err error) {
 		if w == "" {
 			return "", "", c.errorf("unexpected %s in menu path", describe(c.peek()))
 		}
+		if c.peek() == '=' {
+			return "", "", c.errorf("%s= follows the menu without a command (like add or set) before it", w)
+		}
 		for _, part := range strings.Split(w, "/") {
 			if part == "" {
 				continue
