@@ -25,10 +25,10 @@ type Block struct {
 
 // Command is one export command.
 type Command struct {
-	Line   int    // physical line the command starts on
+	Line   int    // physical line the command starts on (Format ignores it)
 	Verb   string // add, set, remove, move, enable, disable, ...
 	Find   *Where // set [ find default-name=ether1 ] ...; nil without a find
-	Target string // set ether1 ... / set api-ssl ... (a named item or *ID), or ""
+	Target string // set ether1 ... / set api-ssl ... (a named item or *ID), or ""; not used together with Find
 	Args   []Arg  // in order
 }
 
@@ -43,6 +43,18 @@ func (c Command) Get(key string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// Commands returns the commands of every block under menu, in file order
+// (a menu may appear in several blocks).
+func (f *File) Commands(menu string) []Command {
+	var out []Command
+	for _, b := range f.Blocks {
+		if b.Menu == menu {
+			out = append(out, b.Commands...)
+		}
+	}
+	return out
 }
 
 var (

@@ -172,15 +172,23 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestFileHeader(t *testing.T) {
-	f, err := ParseString("# 2026-11-02 09:14:11 by RouterOS 7.16.2\n# software id = X\n#\n# model = C52iG-5HaxD2HaxD\n/system identity\nset name=a\n# not header\n")
+	f, err := ParseString("# 2026-11-02 09:14:11 by RouterOS 7.16.2\n# software id = X\n#\n# model = C52iG-5HaxD2HaxD\n/system identity\nset name=a\n# not header\n/ip address\n/system identity set name=b\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := []string{f.Version(), f.Model(), strings.Join(f.Header, "|")}
-	want := []string{"7.16.2", "C52iG-5HaxD2HaxD", "# 2026-11-02 09:14:11 by RouterOS 7.16.2|# software id = X|#|# model = C52iG-5HaxD2HaxD"}
+	got := []string{f.Version(), f.Model(), strings.Join(f.Header, "|"), commandLines(f.Commands("/system identity"))}
+	want := []string{"7.16.2", "C52iG-5HaxD2HaxD", "# 2026-11-02 09:14:11 by RouterOS 7.16.2|# software id = X|#|# model = C52iG-5HaxD2HaxD", "set name=b"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("header (-want +got):\n%s", diff)
 	}
+}
+
+func commandLines(cmds []Command) string {
+	var out []string
+	for _, c := range cmds {
+		out = append(out, FormatCommand("", c))
+	}
+	return strings.Join(out, "|")
 }
 
 func TestQuote(t *testing.T) {

@@ -96,7 +96,8 @@ func commandWords(c Command) []string {
 // line and its commands, with lines wrapped at about 80 columns using
 // backslash continuations the way RouterOS does (between arguments, after
 // "key=", or inside a long quoted value). Comments other than the header
-// and line numbers are not kept. Parse(Format(f)) gives back f.
+// and line numbers are not kept. Parse(Format(f)) gives back f when every
+// Block.Menu starts with "/" and argument keys are RouterOS names.
 func Format(f *File) string {
 	var b strings.Builder
 	for _, h := range f.Header {
