@@ -177,7 +177,7 @@ func TestFileHeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := []string{f.Version(), f.Model(), strings.Join(f.Header, "|"), commandLines(f.Commands("/system identity"))}
-	want := []string{"7.16.2", "C52iG-5HaxD2HaxD", "# 2026-11-02 09:14:11 by RouterOS 7.16.2|# software id = X|#|# model = C52iG-5HaxD2HaxD", "set name=b"}
+	want := []string{"7.16.2", "C52iG-5HaxD2HaxD", "# 2026-11-02 09:14:11 by RouterOS 7.16.2|# software id = X|#|# model = C52iG-5HaxD2HaxD", "set name=a|set name=b"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("header (-want +got):\n%s", diff)
 	}
