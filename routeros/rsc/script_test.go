@@ -312,6 +312,24 @@ set *1 log=yes`,
 			wantCalls: []string{filter + " remove numbers=*99"},
 		},
 		{
+			name: "undo script in the engine's shape: unset, move back, remove own schedulers",
+			src: `:log warning "wgboot: rolling back run t1"
+/ip firewall filter remove [find where comment="wgboot: wireguard"]
+/ip firewall filter unset *1 value-name=log
+/ip firewall filter set [find where comment="defconf: drop invalid" and chain=input] disabled=no
+/ip firewall filter move *6 destination=*4
+/system scheduler remove [find where name="wgboot-rollback"]
+`,
+			wantCalls: []string{
+				filter + " remove numbers=*3",
+				filter + " unset numbers=*1 value-name=log",
+				filter + " set numbers=*2 disabled=no",
+				filter + " move numbers=*6 destination=*4",
+				sched + " remove numbers=*8",
+			},
+			wantLogs: []string{"warning: wgboot: rolling back run t1"},
+		},
+		{
 			name: "comments and blank lines",
 			src:  "# rollback\n\n   # indented comment\n/ip firewall filter\n\n  remove *3 # trailing\n",
 			wantCalls: []string{
