@@ -135,3 +135,5 @@ func checkFits(t *testing.T, v string, w, hgt int) {
 		}
 	}
 }
+
+var teatestFinal = teatest.WithFinalTimeout(waitLimit)

@@ -654,6 +654,7 @@ func waitOps(ops *sync.WaitGroup, d time.Duration) bool {
 // Shutdown releases everything after the program ended, however it ended
 // (a signal skips the quit dialog): it stops the engine call in flight,
 // rolls back if changes are still armed, and closes the engine. Run calls it.
+// The error is the rollback's, if one was needed and failed.
 func (m *Model) Shutdown(ctx context.Context) error {
 	m.br.close()
 	if m.cancelOp != nil {
@@ -671,8 +672,10 @@ func (m *Model) Shutdown(ctx context.Context) error {
 			}
 			cancel()
 		}
-		if cerr := m.eng.Close(); err == nil {
-			err = cerr
+		// A close error (a TLS alert on a torn-down tunnel) changes nothing
+		// for the technician: log it only.
+		if cerr := m.eng.Close(); cerr != nil {
+			m.logf("tui: close the engine: %v", cerr)
 		}
 		m.eng = nil
 	}
