@@ -138,7 +138,9 @@ func TestWalkSim(t *testing.T) {
 		t.Errorf("proven via %q, want wan (the demo verifies from the WAN side)", sum.ProvenVia)
 	}
 	exp := w.r.Sim.Export()
-	has := func(v string) func(string, bool) bool { return func(got string, ok bool) bool { return ok && got == v } }
+	has := func(v string) func(string, bool) bool {
+		return func(got string, ok bool) bool { return ok && got == v }
+	}
 	contains := func(v string) func(string, bool) bool {
 		return func(got string, ok bool) bool { return ok && strings.Contains(got, v) }
 	}
