@@ -72,14 +72,16 @@ func newRouter(t testing.TB, o Options) *router {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	// Cleanups run last-in first-out: Close (which ends the listener and
+	// every accepted conn, even one whose FIN was lost in a cut tunnel),
+	// then wait for the echo goroutines.
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait)
 	t.Cleanup(func() { d.Close() })
 	l, err := d.ListenTCP(8729)
 	if err != nil {
 		t.Fatalf("ListenTCP: %v", err)
 	}
-	var wg sync.WaitGroup
-	t.Cleanup(wg.Wait)
-	t.Cleanup(func() { l.Close() })
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
