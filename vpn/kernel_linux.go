@@ -110,13 +110,6 @@ func (k *Kernel) Up(ctx context.Context, cfg Config) (err error) {
 	case k.up:
 		return errors.New("vpn: kernel tunnel is already up")
 	}
-	name := k.o.Name
-	if name == "" {
-		if name, err = freeName(); err != nil {
-			return err
-		}
-	}
-	k.name = name
 	nl, err := dialRTNL()
 	if err != nil {
 		return err
@@ -128,21 +121,25 @@ func (k *Kernel) Up(ctx context.Context, cfg Config) (err error) {
 		}
 	}()
 
-	switch err := nl.createWireGuardLink(name); {
-	case err == nil:
-		k.module = true
-	case errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOENT):
-		k.logf("vpn: no wireguard kernel module; running wireguard-go on a TUN device %s", name)
-	default:
-		return fmt.Errorf("vpn: create interface %s: %w", name, err)
-	}
-
-	var tdev tun.Device
-	if !k.module {
-		if tdev, err = tun.CreateTUN(name, DefaultMTU); err != nil {
-			return fmt.Errorf("vpn: create TUN interface %s: %w", name, err)
+	names := []string{k.o.Name}
+	if k.o.Name == "" {
+		// Another wgboot may take a name between the check and the create:
+		// on a clash the next free name is tried.
+		if names = freeNames(); len(names) == 0 {
+			return errors.New("vpn: no free interface name wgboot0..wgboot99; remove stale interfaces with `ip link del`")
 		}
 	}
+	var tdev tun.Device
+	for _, name := range names {
+		tdev, err = k.createLinkLocked(nl, name)
+		if err == nil || k.o.Name != "" || !(errors.Is(err, unix.EEXIST) || errors.Is(err, unix.EBUSY)) {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	name := k.name
 	ifc, err := net.InterfaceByName(name)
 	if err != nil {
 		if tdev != nil {
@@ -184,16 +181,39 @@ func (k *Kernel) Up(ctx context.Context, cfg Config) (err error) {
 	return nil
 }
 
-func freeName() (string, error) {
+// freeNames lists the names wgboot0..wgboot99 that no interface or UAPI
+// socket uses yet.
+func freeNames() []string {
+	var names []string
 	for i := range 100 {
 		name := fmt.Sprintf("wgboot%d", i)
 		if _, err := net.InterfaceByName(name); err != nil {
 			if _, err := os.Stat("/var/run/wireguard/" + name + ".sock"); err != nil {
-				return name, nil
+				names = append(names, name)
 			}
 		}
 	}
-	return "", errors.New("vpn: no free interface name wgboot0..wgboot99; remove stale interfaces with `ip link del`")
+	return names
+}
+
+// createLinkLocked creates interface name: a kernel WireGuard link when the
+// module is there, otherwise a TUN device for wireguard-go (returned).
+func (k *Kernel) createLinkLocked(nl *rtnl, name string) (tun.Device, error) {
+	switch err := nl.createWireGuardLink(name); {
+	case err == nil:
+		k.name, k.module = name, true
+		return nil, nil
+	case errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOENT):
+		k.logf("vpn: no wireguard kernel module; running wireguard-go on a TUN device %s", name)
+	default:
+		return nil, fmt.Errorf("vpn: create interface %s: %w", name, err)
+	}
+	tdev, err := tun.CreateTUN(name, DefaultMTU)
+	if err != nil {
+		return nil, fmt.Errorf("vpn: create TUN interface %s: %w", name, err)
+	}
+	k.name = name
+	return tdev, nil
 }
 
 func (k *Kernel) configureUserspaceLocked(cfg Config) error {

@@ -2,6 +2,7 @@ package vpn
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"runtime"
@@ -73,29 +74,46 @@ type resources struct{ goroutines, fds int }
 
 func countResources(t *testing.T) resources {
 	t.Helper()
-	fds, err := os.ReadDir("/proc/self/fd")
+	r, err := procResources()
 	if err != nil {
 		t.Skipf("cannot count file descriptors: %v", err)
 	}
-	return resources{goroutines: runtime.NumGoroutine(), fds: len(fds)}
+	return r
 }
 
-// checkReleased waits for goroutines and descriptors to come back to base.
+func procResources() (resources, error) {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return resources{}, err
+	}
+	return resources{goroutines: runtime.NumGoroutine(), fds: len(fds)}, nil
+}
+
+// awaitReleased waits for goroutines and descriptors to come back to base.
 // The wait is a settle loop, not a timing assertion: Close returns before
 // the runtime has reaped exiting goroutines.
-func checkReleased(t *testing.T, base resources) {
-	t.Helper()
+func awaitReleased(base resources) error {
 	var now resources
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		now = countResources(t)
+		var err error
+		if now, err = procResources(); err != nil {
+			return err
+		}
 		if now.goroutines <= base.goroutines && now.fds <= base.fds {
-			return
+			return nil
 		}
 	}
 	var stacks strings.Builder
 	pprof.Lookup("goroutine").WriteTo(&stacks, 1)
-	t.Fatalf("after Close: %d goroutines and %d fds, want at most %d and %d\n%s",
+	return fmt.Errorf("after Close: %d goroutines and %d fds, want at most %d and %d\n%s",
 		now.goroutines, now.fds, base.goroutines, base.fds, stacks.String())
+}
+
+func checkReleased(t *testing.T, base resources) {
+	t.Helper()
+	if err := awaitReleased(base); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestCloseReleasesEverything(t *testing.T) {

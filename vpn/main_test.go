@@ -66,6 +66,10 @@ func runHelper(role string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	base, err := procResources()
+	if err != nil {
+		return err
+	}
 	var b Backend
 	switch role {
 	case "router":
@@ -112,6 +116,11 @@ func runHelper(role string) error {
 		if _, err := net.InterfaceByName(spec.Name); err == nil {
 			return fmt.Errorf("interface %s still exists after Close", spec.Name)
 		}
+	}
+	// Every goroutine and descriptor the backend opened (device, TUN,
+	// UAPI socket and its handlers, netlink) must be gone.
+	if err := awaitReleased(base); err != nil {
+		return err
 	}
 	fmt.Println("CLOSED")
 	return nil

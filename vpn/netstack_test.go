@@ -243,3 +243,28 @@ func TestNew(t *testing.T) {
 		})
 	}
 }
+
+func TestKernelLifecycleErrors(t *testing.T) {
+	k := NewKernel(KernelOptions{})
+	if _, err := k.Stats(); !errors.Is(err, ErrNotUp) {
+		t.Errorf("Stats before Up = %v, want ErrNotUp", err)
+	}
+	if _, err := k.WaitHandshake(t.Context()); !errors.Is(err, ErrNotUp) {
+		t.Errorf("WaitHandshake before Up = %v, want ErrNotUp", err)
+	}
+	if _, err := k.DialContext(t.Context(), "tcp", "10.77.0.1:8729"); !errors.Is(err, ErrNotUp) {
+		t.Errorf("DialContext before Up = %v, want ErrNotUp", err)
+	}
+	if err := k.Up(t.Context(), Config{}); err == nil {
+		t.Errorf("Up with an empty config succeeded")
+	}
+	if err := k.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Stats(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Stats after Close = %v, want ErrClosed", err)
+	}
+	if k.Kind() != KindKernel {
+		t.Errorf("Kind = %q", k.Kind())
+	}
+}
