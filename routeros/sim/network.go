@@ -150,6 +150,7 @@ func (n *network) serveConn(nc net.Conn, la listenAddr, service string, port uin
 	}
 	pkt := firewall.Packet{InInterface: la.iface, Src: src, Dst: r.ifaceAddr(la.iface, la.addr), Protocol: "tcp", SrcPort: remote.Port(), DstPort: port, State: "new"}
 	v := r.evaluate(pkt, true)
+	r.logf("sim: %s %s:%d -> %s:%d on %s: %s (%s %d)", service, src, pkt.SrcPort, pkt.Dst, port, la.iface, v.Action, v.Stage, v.Index)
 	tr := &tracked{nc: nc, pkt: pkt, service: service}
 	switch v.Action {
 	case "reject":

@@ -259,6 +259,7 @@ func (c *apiConn) handle(ctx context.Context, tag string, words []string) {
 		return
 	}
 	rep, sever, err := r.command(ctx, cmd, args, queries, policy, c)
+	r.logf("sim: api %s: %s -> %v", c.src, cmd, err)
 	if sever {
 		r.severAll()
 		return

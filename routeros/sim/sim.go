@@ -2,9 +2,11 @@ package sim
 
 import (
 	"context"
+
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/wgboot/wgboot/routeros/sim/wgdev"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -87,21 +89,22 @@ type Router struct {
 
 	recMu sync.Mutex // serialises reconcile: listeners and WireGuard devices follow the state
 
-	mu       sync.Mutex // guards following
-	st       *state
-	stats    Stats
-	cmdCount int
-	dirty    map[string]bool
-	bootTime time.Time // simulated time of the last boot
-	saved    string    // configuration a reboot starts from
-	closed   bool
-	loading  bool // applying a configuration: referenced certificates are created
-	autoCert *tls.Certificate
-	certs    map[string]*tls.Certificate // signed /certificate entries by name
-	net      *network
-	wgs      map[string]*wgInst
-	runs     map[uint32]int // run counts of scripts and schedulers, by id
-	nextRun  map[uint32]time.Time
+	mu        sync.Mutex // guards following
+	st        *state
+	stats     Stats
+	cmdCount  int
+	dirty     map[string]bool
+	bootTime  time.Time // simulated time of the last boot
+	saved     string    // configuration a reboot starts from
+	closed    bool
+	loading   bool // applying a configuration: referenced certificates are created
+	autoCert  *tls.Certificate
+	certs     map[string]*tls.Certificate // signed /certificate entries by name
+	net       *network
+	wgs       map[string]*wgInst
+	peerCache map[string][]wgdev.PeerStats // last figures read from the devices
+	runs      map[uint32]int               // run counts of scripts and schedulers, by id
+	nextRun   map[uint32]time.Time
 
 	bg     sync.WaitGroup // background goroutines (scheduler, backups); Close waits
 	stop   chan struct{}

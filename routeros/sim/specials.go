@@ -66,6 +66,9 @@ func (r *Router) do(ctx context.Context, q *request) (*reply, error) {
 	case "/certificate sign":
 		return r.sign(q)
 	}
+	if q.menu == "/interface wireguard peers" && (q.verb == "print" || q.verb == "get") {
+		r.refreshPeerStats()
+	}
 	r.mu.Lock()
 	rep, err := r.exec(ctx, q)
 	dirty := r.dirty
@@ -292,6 +295,9 @@ var _ rsc.Target = (*scriptTarget)(nil)
 
 func (s *scriptTarget) Find(menu string, where func(get func(prop string) (string, bool)) bool) ([]string, error) {
 	r := s.r
+	if menu == "/interface wireguard peers" {
+		r.refreshPeerStats()
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	t := r.st.table(menu, false)
