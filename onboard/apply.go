@@ -125,6 +125,12 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	if err := e.verify(ctx, StepVerify); err != nil {
 		return nil, &stepError{step: StepVerify, err: err, try: "the API did not answer through the tunnel: check /ip service address and the user's allowed address"}
 	}
+	// From here on the router is driven through the tunnel: hardening may
+	// cut the session this run came in on (a WAN session with no accept
+	// for established connections dies with the drop rule).
+	if err := e.useTunnel(ctx); err != nil {
+		return nil, &stepError{step: StepVerify, err: err}
+	}
 	// 5. Harden.
 	hardened := false
 	yes, err := e.confirm(ctx, Question{ID: "harden", Title: "Close the API on the WAN?",
@@ -391,6 +397,7 @@ func (e *Engine) tunnelUp(ctx context.Context, a *applyRun) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	e.verifyEP = ep
 	newLocal := e.o.NewLocal
 	if newLocal == nil {
 		newLocal = func(kind string) (vpn.Backend, error) { return vpn.New(kind, e.logf) }
@@ -466,6 +473,24 @@ func (e *Engine) verify(ctx context.Context, step Step) error {
 	return nil
 }
 
+// useTunnel opens a session through the tunnel and makes it the engine's
+// session; the original one stays open as a fallback until Close.
+func (e *Engine) useTunnel(ctx context.Context) error {
+	d := e.plan.Decision
+	addr := net.JoinHostPort(d.RouterAddr.Addr().String(), strconv.Itoa(int(d.UsePort)))
+	cl, err := e.dial(ctx, addr, e.local.DialContext)
+	if err != nil {
+		return fmt.Errorf("onboard: API session through the tunnel (%s): %w", addr, err)
+	}
+	if e.orig == nil {
+		e.orig = e.cl
+	} else if e.cl != nil {
+		e.cl.Close()
+	}
+	e.cl = cl
+	return nil
+}
+
 // wanProbe confirms a new WAN connection gets no answer, when this run can
 // reach the router over the WAN.
 func (e *Engine) wanProbe(ctx context.Context) error {
@@ -527,6 +552,8 @@ func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, h
 		}
 	}
 	a.j.Summary = sum
+	a.j.Tunnel = &TunnelInfo{RouterAddr: net.JoinHostPort(d.RouterAddr.Addr().String(), strconv.Itoa(int(d.UsePort))),
+		VerifyEndpoint: e.verifyEP.String(), ConfigPath: path}
 	e.save(a)
 	if e.o.StateDir != "" {
 		b := summaryText(sum, hardened)
@@ -534,7 +561,6 @@ func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, h
 			return nil, err
 		}
 	}
-	e.closeLocal()
 	e.emit(Event{Step: StepCommit, Kind: KindDone, Message: "onboarded: " + sum.Identity + " through " + sum.RouterTunnel, Summary: sum, Elapsed: e.now().Sub(a.started)})
 	_ = start
 	return sum, nil
@@ -626,8 +652,11 @@ func (e *Engine) undo(ctx context.Context, j *Journal) ([]string, error) {
 	}
 	var all []string
 	var errs []error
-	if e.cl != nil {
-		u, err := try(e.cl)
+	for _, cl := range []session{e.cl, e.orig} {
+		if cl == nil {
+			continue
+		}
+		u, err := try(cl)
 		all = append(all, u...)
 		if err == nil {
 			return all, nil
@@ -708,6 +737,11 @@ func (e *Engine) Rollback(ctx context.Context) error {
 	run := e.router.onboardedRun()
 	if run == "" {
 		run = e.router.armedRun()
+	}
+	if run != "" && (j == nil || j.RunID != run) {
+		if jj, err := findJournal(e.o.StateDir, run); err == nil && jj != nil {
+			j = jj
+		}
 	}
 	if j == nil || (run != "" && j.RunID != run) {
 		if run == "" {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -72,12 +74,14 @@ type Engine struct {
 
 	fingerprint string
 	cl          session
+	orig        session // the session on the original path, once cl goes through the tunnel
 	router      *Router
 	plan        *planned
 	public      *Plan
 	key         wgtypes.Key // technician's private key: never logged
 	run         string
 	local       vpn.Backend
+	verifyEP    netip.AddrPort
 
 	mu     sync.Mutex // guards following
 	closed bool
@@ -189,9 +193,76 @@ func (e *Engine) connect(ctx context.Context) error {
 	}
 	cl, err := e.dial(ctx, e.addr, e.o.Dial)
 	if err != nil {
+		if errors.Is(err, routeros.ErrFiltered) || errors.Is(err, routeros.ErrRefused) {
+			if terr := e.connectViaTunnel(ctx); terr == nil {
+				return nil
+			} else if !errors.Is(terr, errNoTunnel) {
+				return fmt.Errorf("onboard: connect to %s: %w; through the tunnel: %w", e.addr, err, terr)
+			}
+		}
 		return fmt.Errorf("onboard: connect to %s: %w", e.addr, err)
 	}
 	e.cl = cl
+	return nil
+}
+
+var errNoTunnel = errors.New("onboard: no tunnel recorded for this router")
+
+// connectViaTunnel reaches a router whose original path gives no answer
+// (the WAN was closed by an earlier run) through the tunnel that run
+// recorded: the technician's key from the wg-quick file, the endpoint this
+// machine used then.
+func (e *Engine) connectViaTunnel(ctx context.Context) error {
+	j, err := ReadJournal(e.o.StateDir, e.addr)
+	if err != nil || j == nil || j.Tunnel == nil || j.Tunnel.ConfigPath == "" {
+		return errNoTunnel
+	}
+	b, err := os.ReadFile(j.Tunnel.ConfigPath)
+	if err != nil {
+		return fmt.Errorf("onboard: read %s: %w", j.Tunnel.ConfigPath, err)
+	}
+	qc, err := parseQuick(string(b))
+	if err != nil {
+		return err
+	}
+	epa, err := netip.ParseAddrPort(j.Tunnel.VerifyEndpoint)
+	if err != nil {
+		return fmt.Errorf("onboard: recorded tunnel endpoint %q: %w", j.Tunnel.VerifyEndpoint, err)
+	}
+	if v := e.o.Settings.VerifyEndpoint; v != "" {
+		if ap, err := netip.ParseAddrPort(v); err == nil {
+			epa = ap
+		} else if a, err := netip.ParseAddr(v); err == nil {
+			epa = netip.AddrPortFrom(a, epa.Port())
+		}
+	}
+	newLocal := e.o.NewLocal
+	if newLocal == nil {
+		newLocal = func(kind string) (vpn.Backend, error) { return vpn.New(kind, e.logf) }
+	}
+	lb, err := newLocal(e.o.Settings.Local)
+	if err != nil {
+		return fmt.Errorf("onboard: local WireGuard: %w", err)
+	}
+	cfg := vpn.Config{PrivateKey: qc.PrivateKey, Address: qc.Address, Peer: vpn.Peer{PublicKey: qc.PeerKey, Endpoint: epa,
+		AllowedIPs: qc.AllowedIPs, Keepalive: defaultKeepSec * time.Second}}
+	if err := lb.Up(ctx, cfg); err != nil {
+		lb.Close()
+		return fmt.Errorf("onboard: bring up the tunnel: %w", err)
+	}
+	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+	defer cancel()
+	if _, err := lb.WaitHandshake(hctx); err != nil {
+		lb.Close()
+		return fmt.Errorf("onboard: no handshake through the recorded tunnel: %w", err)
+	}
+	cl, err := e.dial(ctx, j.Tunnel.RouterAddr, lb.DialContext)
+	if err != nil {
+		lb.Close()
+		return fmt.Errorf("onboard: API through the tunnel: %w", err)
+	}
+	e.local, e.cl = lb, cl
+	e.emit(Event{Step: StepConnect, Kind: KindInfo, Message: e.addr + " gives no answer (the WAN is closed): connected through the tunnel to " + j.Tunnel.RouterAddr})
 	return nil
 }
 
@@ -496,6 +567,9 @@ func (e *Engine) Close() error {
 	var errs []error
 	if e.cl != nil {
 		errs = append(errs, e.cl.Close())
+	}
+	if e.orig != nil {
+		errs = append(errs, e.orig.Close())
 	}
 	if e.local != nil {
 		errs = append(errs, e.local.Close())

@@ -33,8 +33,17 @@ type Journal struct {
 	Settings Settings     `json:"settings"`
 	Ops      []JournalOp  `json:"ops"`
 	Net      SafetyNet    `json:"safety_net"`
+	Tunnel   *TunnelInfo  `json:"tunnel,omitempty"`
 	Summary  *Summary     `json:"summary,omitempty"`
 	Failure  *FailureInfo `json:"failure,omitempty"`
+}
+
+// TunnelInfo is how this machine reached the router through the tunnel, so
+// a later run can come back that way when the original path is closed.
+type TunnelInfo struct {
+	RouterAddr     string `json:"router_addr"`     // API address inside the tunnel, 10.77.0.1:8729
+	VerifyEndpoint string `json:"verify_endpoint"` // where WireGuard packets were sent, host:port
+	ConfigPath     string `json:"config_path"`     // wg-quick file with the technician's key
 }
 
 // SafetyNet names the armed rollback objects on the router.
@@ -156,4 +165,28 @@ func ReadJournal(stateDir, router string) (*Journal, error) {
 		return nil, fmt.Errorf("onboard: journal %s is damaged: %w", journalPath(stateDir, router), err)
 	}
 	return &j, nil
+}
+
+// findJournal returns the journal of run from any router in stateDir (a
+// router reached through its tunnel has another address than before), or
+// nil.
+func findJournal(stateDir, run string) (*Journal, error) {
+	if stateDir == "" || run == "" {
+		return nil, nil
+	}
+	paths, err := filepath.Glob(filepath.Join(stateDir, "routers", "*", "journal.json"))
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		var j Journal
+		if json.Unmarshal(b, &j) == nil && j.RunID == run {
+			return &j, nil
+		}
+	}
+	return nil, nil
 }
