@@ -349,6 +349,9 @@ func parseIpcGet(s string) ([]PeerStats, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", k, err))
 		}
 	}
+	if err := sc.Err(); err != nil {
+		errs = append(errs, err)
+	}
 	flush()
 	slices.SortFunc(out, func(a, b PeerStats) int { return strings.Compare(string(a.PublicKey[:]), string(b.PublicKey[:])) })
 	if len(errs) > 0 {
