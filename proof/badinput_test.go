@@ -30,14 +30,14 @@ type badEnv struct {
 // one naming the fix.
 type badCase struct {
 	name    string
-	example string                          // default soho-defconf
-	sim     func(*sim.Options)              // router set-up
-	prep    func(t *testing.T, e *badEnv)   // environment, state dir
-	args    func(e *badEnv) []string        // default: a full apply
-	extra   []string                        // appended to the default args
-	want    []string                        // problem and fix, as substrings of stdout+stderr
-	code    int                             // 0: any non-zero exit
-	skip    string                          // known issue (fast mode only), see FINDINGS.md
+	example string                        // default soho-defconf
+	sim     func(*sim.Options)            // router set-up
+	prep    func(t *testing.T, e *badEnv) // environment, state dir
+	args    func(e *badEnv) []string      // default: a full apply
+	extra   []string                      // appended to the default args
+	want    []string                      // problem and fix, as substrings of stdout+stderr
+	code    int                           // 0: any non-zero exit
+	skip    string                        // known issue (fast mode only), see FINDINGS.md
 }
 
 var otherFingerprint = strings.Repeat("ab", 32)
