@@ -107,8 +107,13 @@ func (e *evaluator) chain(table string, rules []Rule, name string, depth int) ch
 				e.note("%s rule %d: action %s is only valid in nat, ignored", table, i, action)
 				continue
 			}
+			before := netip.AddrPortFrom(e.pkt.Dst, e.pkt.DstPort)
 			e.translate(i, r, action)
-			return chainResult{terminal: true, action: action, index: i, nat: true}
+			// conntrack flags a connection dstnat only when the
+			// translation changed its destination.
+			changed := before != netip.AddrPortFrom(e.pkt.Dst, e.pkt.DstPort)
+			e.natted = e.natted || changed
+			return chainResult{terminal: true, action: action, index: i, nat: changed}
 		case "src-nat", "masquerade", "endpoint-independent-nat":
 			// Source translation does not change whether the packet is for
 			// the router; it ends the nat chain like accept.
@@ -373,7 +378,6 @@ func (e *evaluator) addToList(name string, src bool) {
 
 // translate applies a dstnat action to the packet.
 func (e *evaluator) translate(i int, r Rule, action string) {
-	e.natted = true
 	if tp := r["to-ports"]; tp != "" && hasPorts(e.proto) {
 		if ps, err := parsePortList(tp); err == nil {
 			e.pkt.DstPort = ps[0].lo

@@ -55,7 +55,7 @@ type Verdict struct {
 	Index  int    // index of the deciding rule in that table, -1 for default
 	Hits   []Hit  // every rule whose counters increment, in order (log, passthrough, jump, the deciding rule, ...)
 	Logs   []Log  // log lines the evaluation writes (action=log, or log=yes on a matching rule)
-	DstNAT bool   // a dstnat rule diverted the packet away from the router
+	DstNAT bool   // a dstnat rule diverted the packet away from the router (to an address that is not local)
 
 	// Uncertain is true when the verdict depends on something this package
 	// does not model (a matcher such as limit or tcp-flags, an address-list
@@ -115,7 +115,6 @@ func EvaluateInput(t Tables, env Env, p Packet) Verdict {
 	// packets follow the translation conntrack remembers.
 	if e.pkt.State == "new" {
 		if res := e.chain("nat", t.NAT, "dstnat", 0); res.terminal && res.nat {
-			e.natted = true
 			if !e.isLocal(e.pkt.Dst) {
 				v.Action, v.Stage, v.Table, v.Index, v.DstNAT = "drop", "dstnat", "nat", res.index, true
 				return e.done()

@@ -398,6 +398,15 @@ func TestEvaluateInputFlow(t *testing.T) {
 			want: Verdict{Action: "drop", Stage: "dstnat", Table: "nat", Index: 0, DstNAT: true, Hits: []Hit{{"nat", 0}}},
 		},
 		{
+			name: "identity dst-nat does not set connection-nat-state",
+			t: Tables{
+				NAT:    rules("chain=dstnat action=dst-nat to-addresses=203.0.113.1 to-ports=8729"),
+				Filter: rules("chain=input action=drop connection-nat-state=dstnat"),
+			},
+			p:    api,
+			want: Verdict{Action: "accept", Stage: "default", Index: -1, Hits: []Hit{{"nat", 0}}},
+		},
+		{
 			name: "nat accept prevents dstnat",
 			t:    Tables{NAT: rules("chain=dstnat action=accept", "chain=dstnat action=dst-nat to-addresses=192.168.88.20")},
 			p:    api,

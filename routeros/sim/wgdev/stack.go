@@ -70,13 +70,16 @@ func newStackTUN(mtu int) (*stackTUN, error) {
 func (t *stackTUN) setAddresses(ps []netip.Prefix) error {
 	want := map[tcpip.Address]tcpip.ProtocolAddress{}
 	for _, p := range ps {
-		a := p.Addr().Unmap()
+		a, bits := p.Addr(), p.Bits()
+		if a.Is4In6() {
+			a, bits = a.Unmap(), max(bits-96, 0)
+		}
 		proto := ipv4.ProtocolNumber
 		if a.Is6() {
 			proto = ipv6.ProtocolNumber
 		}
 		addr := tcpip.AddrFromSlice(a.AsSlice())
-		want[addr] = tcpip.ProtocolAddress{Protocol: proto, AddressWithPrefix: tcpip.AddressWithPrefix{Address: addr, PrefixLen: p.Bits()}}
+		want[addr] = tcpip.ProtocolAddress{Protocol: proto, AddressWithPrefix: tcpip.AddressWithPrefix{Address: addr, PrefixLen: bits}}
 	}
 	for _, have := range t.st.AllAddresses()[nicID] {
 		if w, ok := want[have.AddressWithPrefix.Address]; ok && w.AddressWithPrefix.PrefixLen == have.AddressWithPrefix.PrefixLen {

@@ -38,7 +38,9 @@ type Options struct {
 	// Admit is called for the first packet of each new WireGuard flow (per
 	// remote addr:port and local socket); it returns false to drop (never
 	// answered). remote is the packet's real source; the caller maps it to
-	// the source the router "sees". nil admits everything.
+	// the source the router "sees". nil admits everything. Admit runs on
+	// the device's receive goroutine: it must not wait for a lock held by
+	// a caller of Close, which waits for that goroutine to end.
 	Admit func(local, remote netip.AddrPort) bool
 	// Latency is added to each received packet.
 	Latency time.Duration
