@@ -218,13 +218,7 @@ func (e *Engine) arm(ctx context.Context, a *applyRun, p *Plan) error {
 	}
 	src := undoScript(e.run, e.plan.Ops)
 	a.j.Net.UndoLines = strings.Count(src, "\n")
-	rep, err := e.cl.Run(ctx, "/system/script/add", "=name="+name, "=source="+src, "=comment="+tag(e.run, "undo"))
-	if err != nil {
-		return fmt.Errorf("onboard: arm: add the undo script: %w", err)
-	}
-	a.j.Net.Script = rep.Done["ret"]
-	e.save(a)
-	rep, err = e.cl.Run(ctx, "/system/clock/print")
+	rep, err := e.cl.Run(ctx, "/system/clock/print")
 	if err != nil || len(rep.Re) == 0 {
 		return fmt.Errorf("onboard: arm: read the router's clock: %w", err)
 	}
@@ -234,16 +228,26 @@ func (e *Engine) arm(ctx context.Context, a *applyRun, p *Plan) error {
 	}
 	fire := now.Add(p.Settings.ConfirmTimeout)
 	a.j.Net.Deadline = fire.Format("2006-01-02 15:04:05")
-	onEvent := "/system script run " + name
+	// The one-shot timer goes first and carries the whole undo inline: if
+	// wgboot loses the router right after it, nothing else is left behind,
+	// and whatever follows it is undone by it.
 	rep, err = e.cl.Run(ctx, "/system/scheduler/add", "=name="+name, "=start-date="+fire.Format("2006-01-02"),
-		"=start-time="+fire.Format("15:04:05"), "=interval=0s", "=on-event="+onEvent, "=comment="+tag(e.run, "undo-timer"))
+		"=start-time="+fire.Format("15:04:05"), "=interval=0s", "=on-event="+src, "=comment="+tag(e.run, "undo-timer"))
 	if err != nil {
 		return fmt.Errorf("onboard: arm: add the rollback scheduler: %w", err)
 	}
 	a.j.Net.Timer = rep.Done["ret"]
 	e.save(a)
+	rep, err = e.cl.Run(ctx, "/system/script/add", "=name="+name, "=source="+src, "=comment="+tag(e.run, "undo"))
+	if err != nil {
+		return fmt.Errorf("onboard: arm: add the undo script: %w", err)
+	}
+	a.j.Net.Script = rep.Done["ret"]
+	e.save(a)
+	// At boot the scheduler runs the script by name (most boards have no
+	// battery clock, so the timer alone could miss a reboot).
 	rep, err = e.cl.Run(ctx, "/system/scheduler/add", "=name="+name+"-boot", "=start-time=startup", "=interval=0s",
-		"=on-event="+onEvent, "=comment="+tag(e.run, "undo-boot"))
+		"=on-event="+name, "=comment="+tag(e.run, "undo-boot"))
 	if err != nil {
 		return fmt.Errorf("onboard: arm: add the boot rollback scheduler: %w", err)
 	}

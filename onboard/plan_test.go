@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wgboot/wgboot/routeros/rsc"
 )
 
 // defconf is a snapshot of a SOHO router with the default configuration,
@@ -200,3 +201,25 @@ func TestDecide(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// The undo script must parse in the script interpreter rossim uses (the
+// same language a router runs).
+func TestUndoScriptParses(t *testing.T) {
+	r := defconf()
+	// The API rule sits after the drop that would catch the tunnel: it must move.
+	r.Filter = append(r.Filter, Row{".id": "*9", "chain": "input", "action": "accept", "protocol": "tcp", "dst-port": "8729", "src-address": "192.168.88.0/24"})
+	r.Services[1]["address"] = "192.168.88.0/24"
+	pl, _, err := testPlan(t, r, Settings{LANKeepsAPI: true, LogRefused: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := undoScript("t1", pl.Ops)
+	for _, want := range []string{"unset *9 value-name=src-address-list", "/ip firewall filter move *9\n", "/ip service set", `comment="wgboot:t1 undo-timer"`} {
+		if !strings.Contains(src, want) {
+			t.Errorf("undo script lacks %q:\n%s", want, src)
+		}
+	}
+	if _, err := rsc.ParseScript(src); err != nil {
+		t.Fatalf("undo script does not parse: %v\n%s", err, src)
+	}
+}
