@@ -64,6 +64,7 @@ type reply struct {
 	ret    string
 	hasRet bool
 	empty  bool // a print that matched nothing: !empty from 7.18 on
+	follow bool // print follow: keep running until cancelled
 }
 
 // specialVerbs are commands that are not generic menu verbs.

@@ -195,7 +195,11 @@ func (r *Router) print(t *table, q *request) (*reply, error) {
 	if _, ok := q.get("count-only"); ok {
 		return &reply{ret: strconv.Itoa(len(rows)), hasRet: true}, nil
 	}
-	return &reply{rows: rows, empty: len(rows) == 0}, nil
+	_, follow := q.get("follow")
+	if _, only := q.get("follow-only"); only {
+		rows, follow = nil, true
+	}
+	return &reply{rows: rows, empty: len(rows) == 0 && !follow, follow: follow}, nil
 }
 
 // row renders an item as print shows it over the API.

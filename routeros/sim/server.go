@@ -259,7 +259,6 @@ func (c *apiConn) handle(ctx context.Context, tag string, words []string) {
 		return
 	}
 	rep, sever, err := r.command(ctx, cmd, args, queries, policy, c)
-	r.logf("sim: api %s: %s -> %v", c.src, cmd, err)
 	if sever {
 		r.severAll()
 		return
@@ -275,6 +274,13 @@ func (c *apiConn) handle(ctx context.Context, tag string, words []string) {
 	}
 	for _, row := range rep.rows {
 		c.send(tag, "!re", row...)
+	}
+	if rep.follow {
+		// rossim does not stream later changes; the command runs until
+		// /cancel (or the session ends), then ends as RouterOS ends it.
+		<-ctx.Done()
+		c.sendTrap(tag, trap(2, "interrupted"))
+		return
 	}
 	if len(rep.rows) == 0 && rep.empty && versionAtLeast(r.o.Version, "7.18") {
 		c.send(tag, "!empty")
