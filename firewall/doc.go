@@ -31,10 +31,15 @@
 // and the separate IPv6 ruleset (pass the ruleset of the packet's family).
 //
 // ValidateRule reproduces RouterOS's value checks on add/set with the
-// router's trap text. Verified against field reports: "input does not match
-// any value of action/protocol", "failure: no target chain specified" (jump
-// without jump-target), "failure: ports can be specified if proto is
-// tcp,udp,udp-lite,dccp,sctp". Not verified on a router: "failure: chain not
-// specified" and the "invalid value for argument X" text for bad ports and
-// addresses.
+// router's trap text. Texts taken from field reports of real routers:
+// "input does not match any value of action/protocol", "failure: no target
+// chain specified" (jump without jump-target), "failure: ports can be
+// specified if proto is tcp,udp,udp-lite,dccp,sctp", "missing value(s) of
+// argument(s) chain" (a CHR 7.22 probe), "value of range expects range of ip
+// addresses" (bad src-/dst-address). Not verified on a router: "value of
+// range out of range (0..65535)" (from a third-party emulator), "invalid
+// value for argument X" for other port syntax errors, and the "input does
+// not match any value of X" text for connection-state, dst-address-type,
+// ipsec-policy and booleans. An empty value counts as unset and is not
+// checked, although the API refuses an empty address.
 package firewall

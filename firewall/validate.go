@@ -46,6 +46,30 @@ func noValue(prop string) error {
 	return &ValidationError{Property: prop, Message: "input does not match any value of " + prop}
 }
 
+// badRange is RouterOS's answer to an address property that is not an
+// address, prefix or range (measured on a CHR by several API clients).
+func badRange(prop string) error {
+	return &ValidationError{Property: prop, Message: "value of range expects range of ip addresses"}
+}
+
+// validatePorts tells a port number above 65535 (RouterOS: "value of range
+// out of range (0..65535)") from other syntax errors.
+func validatePorts(k, v string) error {
+	if _, err := parsePortList(v); err == nil {
+		return nil
+	}
+	for part := range strings.SplitSeq(v, ",") {
+		for p := range strings.SplitSeq(part, "-") {
+			if len(p) > 0 && strings.Trim(p, "0123456789") == "" {
+				if _, err := parsePort(p); err != nil {
+					return &ValidationError{Property: k, Message: "value of range out of range (0..65535)"}
+				}
+			}
+		}
+	}
+	return invalid(k)
+}
+
 func validate(table string, r Rule) error {
 	keys := make([]string, 0, len(r))
 	for k := range r {
@@ -60,7 +84,7 @@ func validate(table string, r Rule) error {
 	}
 
 	if r["chain"] == "" {
-		return &ValidationError{Property: "chain", Message: "failure: chain not specified"}
+		return &ValidationError{Property: "chain", Message: "missing value(s) of argument(s) chain"}
 	}
 	if r["action"] == "jump" && r["jump-target"] == "" {
 		return &ValidationError{Property: "jump-target", Message: "failure: no target chain specified"}
@@ -107,24 +131,17 @@ func validateValue(table, k, val string) error {
 		if _, ok := parseProtocol(v); !ok {
 			return noValue(k)
 		}
-	case "src-port", "dst-port", "port":
-		if _, err := parsePortList(v); err != nil {
+	case "src-port", "dst-port", "port", "to-ports":
+		if k == "to-ports" && n {
 			return invalid(k)
 		}
-	case "src-address", "dst-address":
-		if _, err := parseAddrSpec(v); err != nil {
-			return invalid(k)
-		}
-	case "to-addresses":
-		if n {
-			return invalid(k)
+		return validatePorts(k, v)
+	case "src-address", "dst-address", "to-addresses":
+		if k == "to-addresses" && n {
+			return badRange(k)
 		}
 		if _, err := parseAddrSpec(v); err != nil {
-			return invalid(k)
-		}
-	case "to-ports":
-		if _, err := parsePortList(val); err != nil || n {
-			return invalid(k)
+			return badRange(k)
 		}
 	case "connection-state":
 		for s := range strings.SplitSeq(v, ",") {
