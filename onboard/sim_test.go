@@ -38,6 +38,10 @@ func loadExamples(t testing.TB) []example {
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no examples: %v", err)
 	}
+	// Configs of our own for cases the examples lack (an API-only rule by
+	// source address that must move).
+	more, _ := filepath.Glob("testdata/configs/*.rsc")
+	paths = append(paths, more...)
 	var out []example
 	for _, p := range paths {
 		out = append(out, loadExample(t, p))
