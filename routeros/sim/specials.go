@@ -14,27 +14,27 @@ import (
 // command runs one API command: resolve, fault injection, execute, count.
 // sever is true when DropAfterCommands fires on this command.
 func (r *Router) command(ctx context.Context, path string, args []arg, queries []string, policy map[string]bool, c *apiConn) (*reply, bool, error) {
-	r.mu.Lock()
-	menu, verb, terr := r.st.resolvePath(path)
-	r.mu.Unlock()
-	if terr != nil {
-		return nil, false, terr
-	}
-	for _, p := range r.o.TrapOn {
-		if strings.Trim(p, "/") == strings.Trim(path, "/") {
-			return nil, false, trap(-1, "failure: fault injected by rossim --trap-on")
-		}
-	}
-	q := &request{menu: menu, verb: verb, args: args, query: queries, policy: policy}
-	rep, err := r.do(ctx, q)
+	// Every command counts towards DropAfterCommands, failed ones too: the
+	// technician's link dies after the Nth command, whatever it answered.
 	r.mu.Lock()
 	r.stats.Commands++
 	r.cmdCount++
 	sever := r.o.DropAfterCommands > 0 && r.cmdCount == r.o.DropAfterCommands
+	menu, verb, terr := r.st.resolvePath(path)
 	r.mu.Unlock()
 	if sever {
 		r.logf("sim: drop-after-commands: severing every API connection after command %d (%s)", r.o.DropAfterCommands, path)
 	}
+	if terr != nil {
+		return nil, sever, terr
+	}
+	for _, p := range r.o.TrapOn {
+		if strings.Trim(p, "/") == strings.Trim(path, "/") {
+			return nil, sever, trap(-1, "failure: fault injected by rossim --trap-on")
+		}
+	}
+	q := &request{menu: menu, verb: verb, args: args, query: queries, policy: policy}
+	rep, err := r.do(ctx, q)
 	return rep, sever, err
 }
 

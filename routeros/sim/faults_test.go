@@ -1,0 +1,102 @@
+package sim
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestFaults(t *testing.T) {
+	r := startRouter(t, Options{DropAfterCommands: 3, TrapOn: []string{"/ip/route/add"}, Latency: 20 * time.Millisecond})
+	c := dial(t, apiAddr(r, 0), "admin", "")
+	other := dial(t, apiAddr(r, 0), "admin", "")
+	if _, err := c.Run("/ip/route/add", "=gateway=192.0.2.1"); trapMsg(err) != "failure: fault injected by rossim --trap-on" {
+		t.Errorf("trap-on: %v", err)
+	}
+	if _, err := c.Run("/system/identity/print"); err != nil { // command 2
+		t.Fatal(err)
+	}
+	// Command 3 is carried out, then every API connection is severed.
+	if _, err := c.Run("/ip/firewall/address-list/add", "=list=x", "=address=10.0.0.1"); err == nil {
+		t.Errorf("the 3rd command was answered; the link should have died")
+	}
+	if _, err := other.Run("/system/identity/print"); err == nil {
+		t.Errorf("another session survived drop-after-commands")
+	}
+	c3 := dial(t, apiAddr(r, 0), "admin", "")
+	rep, err := c3.Run("/ip/firewall/address-list/print", "=.proplist=address")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]map[string]string{{"address": "10.0.0.1"}}, rows(rep)); diff != "" {
+		t.Errorf("the severed command was not carried out (-want +got):\n%s", diff)
+	}
+	if s := r.Stats(); s.Severed < 2 {
+		t.Errorf("Stats.Severed = %d, want >= 2", s.Severed)
+	}
+}
+
+func TestUsersAndPolicy(t *testing.T) {
+	cfg := `/user group
+add name=ro policy=read,api,!write
+/user
+add name=viewer group=ro password=v
+add name=lanonly group=full password=l address=192.168.88.0/24
+`
+	r := startRouter(t, Options{Config: cfg, Listen: []Listen{{Iface: "ether1", Addr: testAddr(), Src: netip.MustParseAddr("203.0.113.9")}}})
+	v := dial(t, apiAddr(r, 0), "viewer", "v")
+	if _, err := v.Run("/ip/address/print"); err != nil {
+		t.Errorf("read with read policy: %v", err)
+	}
+	if _, err := v.Run("/ip/firewall/filter/add", "=chain=input"); trapMsg(err) != "not enough permissions (9)" {
+		t.Errorf("write without write policy: %v", err)
+	}
+	if _, err := dialErr(apiAddr(r, 0), "lanonly", "l"); trapMsg(err) != "invalid user name or password (6)" {
+		t.Errorf("login from outside the user's address: %v", err)
+	}
+}
+
+func TestFilesExportBackup(t *testing.T) {
+	r := startRouter(t, Options{Config: "/system identity\nset name=files\n"})
+	c := dial(t, apiAddr(r, 0), "admin", "")
+	rep, err := c.Run("/export")
+	if err != nil || len(rep.Re) != 0 || len(rep.Done.Map) != 0 {
+		t.Errorf("/export without file= gave %v %v, want a bare !done", rep, err)
+	}
+	if _, err := c.Run("/export", "=file=cfg"); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = c.Run("/file/print", "?name=cfg.rsc")
+	if err != nil || len(rep.Re) != 1 || !strings.Contains(rep.Re[0].Map["contents"], "set name=files") {
+		t.Fatalf("cfg.rsc: %v %v", rep, err)
+	}
+	contents := rep.Re[0].Map["contents"]
+	var read strings.Builder
+	for off := 0; ; off += 64 {
+		rep, err := c.Run("/file/read", "=file=cfg.rsc", "=chunk-size=64", "=offset="+itoa(off))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := rep.Re[0].Map["data"]
+		if d == "" {
+			break
+		}
+		read.WriteString(d)
+	}
+	if read.String() != contents {
+		t.Errorf("/file/read chunks differ from contents")
+	}
+	if _, err := c.Run("/system/backup/save", "=name=b1"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "b1.backup", func() bool {
+		rep, err := c.Run("/file/print", "?name=b1.backup")
+		return err == nil && len(rep.Re) == 1 && rep.Re[0].Map["type"] == "backup"
+	})
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
