@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/wgboot/wgboot/routeros/sim"
+)
+
+func TestParseListen(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    sim.Listen
+		wantErr bool
+	}{
+		{"ether1=127.0.1.1,src=203.0.113.50", sim.Listen{Iface: "ether1", Addr: netip.MustParseAddr("127.0.1.1"), Src: netip.MustParseAddr("203.0.113.50")}, false},
+		{"bridge=127.0.1.2", sim.Listen{Iface: "bridge", Addr: netip.MustParseAddr("127.0.1.2")}, false},
+		{"ether1=", sim.Listen{Iface: "ether1"}, false},
+		{"ether1=192.0.2.1", sim.Listen{}, true},
+		{"=127.0.0.1", sim.Listen{}, true},
+		{"ether1=127.0.0.1,dst=1.2.3.4", sim.Listen{}, true},
+	}
+	for _, tt := range tests {
+		got, err := parseListen(tt.in)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("parseListen(%q) error = %v", tt.in, err)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+			t.Errorf("parseListen(%q) (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}
+
+func TestFlags(t *testing.T) {
+	o, err := parseFlags([]string{"--cert", "none", "--listen", "ether1=127.0.3.1", "--trap-on", "/ip/route/add", "--trap-on", "/ip/address/add",
+		"--dynamic-address", "ether1=203.0.113.7/24", "--clock-speed", "60", "--latency", "5ms", "--drop-after-commands", "4"}, io.Discard, func(string) string { return "pw" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.sim.Cert != "none" || o.sim.Password != "pw" || len(o.sim.TrapOn) != 2 || o.sim.ClockSpeed != 60 || o.sim.DropAfterCommands != 4 || o.sim.Latency != 5*time.Millisecond || len(o.sim.DynamicAddresses) != 1 {
+		t.Errorf("options = %+v", o.sim)
+	}
+	for _, bad := range [][]string{{"--cert", "maybe"}, {"--dynamic-address", "ether1"}, {"stray"}} {
+		if _, err := parseFlags(bad, io.Discard, func(string) string { return "" }); err == nil {
+			t.Errorf("parseFlags(%v) accepted", bad)
+		}
+	}
+}
+
+func TestRunReadyJSONAndStateOut(t *testing.T) {
+	addr := netip.AddrFrom4([4]byte{127, byte(2 + rand.IntN(250)), byte(rand.IntN(256)), byte(1 + rand.IntN(254))})
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "in.rsc")
+	if err := os.WriteFile(cfg, []byte("/system identity\nset name=cli\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.rsc")
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"--config", cfg, "--listen", "ether1=" + addr.String(), "--ready-json", "--state-out", out}, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rd ready
+	if err := json.Unmarshal([]byte(line), &rd); err != nil {
+		t.Fatalf("ready line %q: %v", line, err)
+	}
+	if len(rd.Listen) != 1 || rd.Listen[0].Addr != addr.String() || rd.Listen[0].API != 8728 || rd.Listen[0].APISSL != 8729 || len(rd.Fingerprint) != 64 {
+		t.Errorf("ready = %+v", rd)
+	}
+	cancel()
+	go io.Copy(io.Discard, pr)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("state-out mode %v, want 0600", st.Mode().Perm())
+	}
+	b, _ := os.ReadFile(out)
+	if !strings.Contains(string(b), "set name=cli") {
+		t.Errorf("state-out lacks the identity:\n%s", b)
+	}
+}
+
+func TestVersionFlag(t *testing.T) {
+	var b strings.Builder
+	if err := run(context.Background(), []string{"--version"}, &b, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(b.String(), "rossim "+version) {
+		t.Errorf("--version printed %q", b.String())
+	}
+}
