@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -188,7 +190,7 @@ func freeNames() []string {
 	for i := range 100 {
 		name := fmt.Sprintf("wgboot%d", i)
 		if _, err := net.InterfaceByName(name); err != nil {
-			if _, err := os.Stat("/var/run/wireguard/" + name + ".sock"); err != nil {
+			if _, err := os.Stat(filepath.Join(uapiDir, name+".sock")); err != nil {
 				names = append(names, name)
 			}
 		}
@@ -220,7 +222,7 @@ func (k *Kernel) configureUserspaceLocked(cfg Config) error {
 	if err := k.us.configure(cfg); err != nil {
 		return err
 	}
-	f, err := ipc.UAPIOpen(k.name)
+	f, err := uapiOpen(k.name)
 	if err != nil {
 		return fmt.Errorf("vpn: open UAPI socket for %s: %w", k.name, err)
 	}
@@ -233,6 +235,43 @@ func (k *Kernel) configureUserspaceLocked(cfg Config) error {
 	k.serving.Add(1)
 	go k.serveUAPI(l, k.us.dev)
 	return nil
+}
+
+// uapiDir is where wg(8) and wgctrl look for userspace devices; it is not
+// per network namespace.
+const uapiDir = "/var/run/wireguard"
+
+// uapiOpen is ipc.UAPIOpen without its descriptor leak: upstream returns a
+// dup of its listener and leaves the listener itself to the garbage
+// collector, so Close could not release every descriptor.
+func uapiOpen(name string) (*os.File, error) {
+	if err := os.MkdirAll(uapiDir, 0o755); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(uapiDir, name+".sock")
+	if c, err := net.Dial("unix", path); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("%s is in use by another WireGuard process", path)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	// The socket is created 0700 (only root may configure the device), as
+	// wireguard-go does: through the process umask, for the instant of bind.
+	old := unix.Umask(0o077)
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	unix.Umask(old)
+	if err != nil {
+		return nil, err
+	}
+	l.SetUnlinkOnClose(false) // the socket lives on in the returned file
+	f, err := l.File()
+	l.Close()
+	if err != nil {
+		os.Remove(path)
+		return nil, err
+	}
+	return f, nil
 }
 
 // serveUAPI answers wgctrl and wg(8) on the UAPI socket. wireguard-go's

@@ -231,6 +231,11 @@ func TestKernelBackendInNamespace(t *testing.T) {
 		t.Errorf("wg show public-key = %q, want %q", pub, tk.PublicKey())
 	}
 
+	// Only root may configure the device through its UAPI socket.
+	if fi, err := os.Stat(filepath.Join(uapiDir, name+".sock")); err != nil || fi.Mode().Perm()&0o077 != 0 {
+		t.Errorf("UAPI socket: %v, mode %v; want no access for group and others", err, fi.Mode().Perm())
+	}
+
 	// Address and routes, as the OS sees them.
 	addrs := run(t, "ip", "-n", nsA, "-o", "addr", "show", "dev", name)
 	if !strings.Contains(addrs, "inet 10.77.0.2/24") {

@@ -105,6 +105,22 @@ func awaitReleased(base resources) error {
 	}
 	var stacks strings.Builder
 	pprof.Lookup("goroutine").WriteTo(&stacks, 1)
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, fd := range fds {
+		target, _ := os.Readlink("/proc/self/fd/" + fd.Name())
+		fmt.Fprintf(&stacks, "fd %s -> %s\n", fd.Name(), target)
+		if ino, ok := strings.CutPrefix(target, "socket:["); ok {
+			ino = strings.TrimSuffix(ino, "]")
+			for _, tab := range []string{"tcp", "tcp6", "udp", "udp6", "unix", "netlink"} {
+				raw, _ := os.ReadFile("/proc/self/net/" + tab)
+				for _, line := range strings.Split(string(raw), "\n") {
+					if strings.Contains(" "+line+" ", " "+ino+" ") {
+						fmt.Fprintf(&stacks, "  %s: %s\n", tab, line)
+					}
+				}
+			}
+		}
+	}
 	return fmt.Errorf("after Close: %d goroutines and %d fds, want at most %d and %d\n%s",
 		now.goroutines, now.fds, base.goroutines, base.fds, stacks.String())
 }
