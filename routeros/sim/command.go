@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 )
@@ -596,8 +597,44 @@ func (r *Router) set(t *table, q *request) (*reply, error) {
 	for _, c := range changes {
 		c.old.props, c.old.order = c.neu.props, c.neu.order
 	}
+	if t.s.menu == "/system clock" {
+		if err := r.setClock(t.items[0]); err != nil {
+			return nil, err
+		}
+		r.touched("/system scheduler")
+	}
 	r.touched(t.s.menu)
 	return &reply{}, nil
+}
+
+// setClock applies /system clock set date= time= to the simulated clock;
+// the values are not kept as properties (print shows the running clock).
+func (r *Router) setClock(it *item) error {
+	now := r.clk.now()
+	d, tm := it.props["date"], it.props["time"]
+	it.unset("date")
+	it.unset("time")
+	if d == "" && tm == "" {
+		return nil
+	}
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	if d != "" {
+		nd, err := parseDate(d)
+		if err != nil {
+			return trap(1, "invalid value for argument date")
+		}
+		day = time.Date(nd.Year(), nd.Month(), nd.Day(), 0, 0, 0, 0, now.Location())
+	}
+	off := now.Sub(time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location()))
+	if tm != "" {
+		o, err := parseClock(tm)
+		if err != nil {
+			return trap(1, "invalid value for argument time")
+		}
+		off = o
+	}
+	r.clk.set(day.Add(off))
+	return nil
 }
 
 func (r *Router) remove(t *table, q *request) (*reply, error) {

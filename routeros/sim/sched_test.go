@@ -107,3 +107,22 @@ add name=good source="/ip firewall address-list add list=from-script address=10.
 		return err == nil && len(rep.Re) == 1
 	})
 }
+
+func TestClockSet(t *testing.T) {
+	r := startRouter(t, Options{})
+	c := dial(t, apiAddr(r, 0), "admin", "")
+	if _, err := c.Run("/system/clock/set", "=date=2030-01-02", "=time=23:59:58"); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := c.Run("/system/clock/print")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rep.Re[0].Map["date"] + " " + rep.Re[0].Map["time"]
+	if got != "2030-01-02 23:59:58" && got != "2030-01-02 23:59:59" && got != "2030-01-03 00:00:00" {
+		t.Errorf("clock after set = %q", got)
+	}
+	if _, err := c.Run("/system/clock/set", "=time=99:00:00"); trapMsg(err) != "invalid value for argument time" {
+		t.Errorf("bad time: %v", err)
+	}
+}
