@@ -82,10 +82,11 @@ func (q QuickConfig) Validate() error {
 	}
 	host, port, err := net.SplitHostPort(q.Peer.Endpoint)
 	if err != nil || host == "" || strings.ContainsAny(host, " \t\n#") {
-		return fmt.Errorf("vpn: wg-quick endpoint %q is not host:port", q.Peer.Endpoint)
+		// The value is not quoted: in a mangled file it may be a key.
+		return errors.New("vpn: wg-quick endpoint is not host:port (e.g. 203.0.113.1:13231)")
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf("vpn: wg-quick endpoint %q has no valid port", q.Peer.Endpoint)
+		return errors.New("vpn: wg-quick endpoint has no valid port (1-65535)")
 	}
 	for _, p := range append(append([]netip.Prefix{}, q.Interface.Address...), q.Peer.AllowedIPs...) {
 		if !p.IsValid() {
