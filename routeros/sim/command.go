@@ -154,7 +154,7 @@ func (r *Router) exec(ctx context.Context, q *request) (*reply, error) {
 		return nil, noSuchCommand(q.verb)
 	}
 	if q.menu == "/interface" {
-		return r.execInterface(ctx, q)
+		return r.execInterface(q)
 	}
 	switch q.verb {
 	case "print":

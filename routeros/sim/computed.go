@@ -191,7 +191,7 @@ func validateRule(menu string, t *table, it *item) error {
 }
 
 // execInterface serves /interface: a view over every typed interface menu.
-func (r *Router) execInterface(ctx interface{}, q *request) (*reply, error) {
+func (r *Router) execInterface(q *request) (*reply, error) {
 	view := &table{s: r.st.tables["/interface"].s, counter: new(uint32)}
 	owner := map[uint32]ifaceRef{}
 	for _, ref := range r.st.interfaces() {

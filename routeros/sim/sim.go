@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -273,6 +274,17 @@ func (r *Router) initDefaults(config string) {
 		it.props = map[string]string{"address": d.Prefix.String(), "network": d.Prefix.Masked().Addr().String(), "interface": d.Iface}
 		it.dynamic = true
 		t.items = append(t.items, it)
+		// DHCP and PPPoE clients install a dynamic default route by default.
+		rt := st.tables["/ip route"]
+		gw := d.Iface
+		if !strings.HasPrefix(d.Iface, "pppoe") {
+			gw = d.Prefix.Masked().Addr().Next().String()
+		}
+		route := st.newItem(rt)
+		route.props = map[string]string{"dst-address": "0.0.0.0/0", "gateway": gw, "distance": "1"}
+		route.order = []string{"dst-address", "gateway", "distance"}
+		route.dynamic = true
+		rt.items = append(rt.items, route)
 	}
 }
 

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"net/netip"
-	"slices"
 	"strconv"
 	"sync"
 
@@ -280,15 +279,4 @@ func (r *Router) tunnelServices(inst *wgInst, ports map[string]uint16) {
 			}
 		}()
 	}
-}
-
-// wgListenPorts lists the UDP ports in use, for Info and diagnostics.
-func (r *Router) wgListenPorts() map[string][]netip.AddrPort {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := map[string][]netip.AddrPort{}
-	for name, w := range r.wgs {
-		out[name] = slices.Clone(w.dev.ListenAddrs())
-	}
-	return out
 }
