@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -13,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-routeros/routeros/v3"
 	"github.com/google/go-cmp/cmp"
 	"github.com/wgboot/wgboot/routeros/sim"
 )
@@ -109,5 +113,55 @@ func TestVersionFlag(t *testing.T) {
 	}
 	if !strings.HasPrefix(b.String(), "rossim "+version) {
 		t.Errorf("--version printed %q", b.String())
+	}
+}
+
+// TestAcceptance runs the command as the acceptance check does:
+// defconf, WAN on one address, LAN on another; the API answers on the LAN
+// address only.
+func TestAcceptance(t *testing.T) {
+	if _, err := os.Stat("../../examples/soho-defconf.rsc"); err != nil {
+		t.Skipf("no defconf example: %v", err)
+	}
+	rnd := func() netip.Addr {
+		return netip.AddrFrom4([4]byte{127, byte(2 + rand.IntN(250)), byte(rand.IntN(256)), byte(1 + rand.IntN(254))})
+	}
+	wan, lan := rnd(), rnd()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"--config", "../../examples/soho-defconf.rsc", "--listen", "ether1=" + wan.String() + ",src=203.0.113.50",
+			"--listen", "bridge=" + lan.String() + ",src=192.168.88.10", "--ready-json"}, pw, io.Discard)
+		pw.Close()
+	}()
+	defer func() {
+		cancel()
+		go io.Copy(io.Discard, pr)
+		if err := <-errc; err != nil {
+			t.Error(err)
+		}
+	}()
+	if _, err := bufio.NewReader(pr).ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	login := func(addr netip.Addr) error {
+		nc, err := net.DialTimeout("tcp", netip.AddrPortFrom(addr, 8728).String(), 5*time.Second)
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		_ = nc.SetDeadline(time.Now().Add(500 * time.Millisecond))
+		c, _ := routeros.NewClient(nc)
+		c.SetLogHandler(slog.NewTextHandler(io.Discard, nil))
+		return c.Login("admin", "")
+	}
+	if err := login(lan); err != nil {
+		t.Errorf("LAN API: %v", err)
+	}
+	err := login(wan)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Errorf("WAN API: %v, want no answer (timeout)", err)
 	}
 }
