@@ -313,3 +313,22 @@ func TestUnprivilegedFallsBack(t *testing.T) {
 		t.Errorf("auto fallback not logged; log:\n%s", stderr.String())
 	}
 }
+
+// TestDeleteLinkInNamespace checks the rtnetlink link removal used for
+// kernel-module interfaces, on a veth pair in a test-made namespace (the
+// dummy module may be missing; veth is there, as the other test needs it).
+func TestDeleteLinkInNamespace(t *testing.T) {
+	needRoot(t)
+	ns := fmt.Sprintf("wgbt-%06xd", rand.IntN(1<<24))
+	run(t, "ip", "netns", "add", ns)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	run(t, "ip", "-n", ns, "link", "add", "wgbtdummy", "type", "veth", "peer", "name", "wgbtdummy2")
+	cmd := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=dellink", helperConfig+"=wgbtdummy")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("dellink helper: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("ip", "-n", ns, "link", "show", "wgbtdummy").CombinedOutput(); err == nil {
+		t.Errorf("interface still exists after deleteLink:\n%s", out)
+	}
+}

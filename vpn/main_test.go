@@ -18,8 +18,8 @@ import (
 // `ip netns exec`, with helperEnv naming the role; the role runs instead of
 // the tests. This keeps setns and its thread pinning out of the test process.
 const (
-	helperEnv    = "WGBOOT_VPN_HELPER"        // "router", "tech" or "probe"
-	helperConfig = "WGBOOT_VPN_HELPER_CONFIG" // path of a helperSpec JSON file (mode 0600)
+	helperEnv    = "WGBOOT_VPN_HELPER"        // "router", "tech", "probe" or "dellink"
+	helperConfig = "WGBOOT_VPN_HELPER_CONFIG" // path of a helperSpec JSON file (mode 0600); dellink: interface name
 )
 
 func TestMain(m *testing.M) {
@@ -53,8 +53,11 @@ type helperReport struct {
 // CLOSED. Logs go to stderr, which the parent scans for keys.
 func runHelper(role string) error {
 	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
-	if role == "probe" {
+	switch role {
+	case "probe":
 		return runProbe(logf)
+	case "dellink":
+		return runDelLink(os.Getenv(helperConfig))
 	}
 	raw, err := os.ReadFile(os.Getenv(helperConfig))
 	if err != nil {
@@ -145,6 +148,22 @@ func echoThrough(ctx context.Context, b Backend, spec helperSpec) error {
 		return errors.New("echo came back different")
 	}
 	return nil
+}
+
+// runDelLink removes interface name with rtnetlink, as the kernel backend
+// does with a WireGuard module link at Close (a path this machine, without
+// the module, cannot reach otherwise).
+func runDelLink(name string) error {
+	ifc, err := net.InterfaceByName(name)
+	if err != nil {
+		return err
+	}
+	nl, err := dialRTNL()
+	if err != nil {
+		return err
+	}
+	defer nl.Close()
+	return nl.deleteLink(ifc.Index)
 }
 
 // runProbe reports what New chooses in this process: the parent runs it
