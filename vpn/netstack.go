@@ -109,6 +109,16 @@ func (n *Netstack) DialContext(ctx context.Context, network, addr string) (net.C
 	return c, nil
 }
 
+// ListenPort reports the UDP port the device listens on (the one chosen
+// when Config.ListenPort was 0).
+func (n *Netstack) ListenPort() (int, error) {
+	us, _, err := n.state()
+	if err != nil {
+		return 0, err
+	}
+	return us.listenPort()
+}
+
 // ListenTCP listens on port of the tunnel address inside the userspace
 // stack. Tests use it to stand in for a service behind the tunnel; the
 // listener is closed with the backend.
