@@ -30,27 +30,42 @@ var full = os.Getenv("WGBOOT_FAULTS") == "full"
 
 const password = "pr00f-S3cret-pw"
 
-// binary is the wgboot binary built once by TestMain.
-var binary string
+// build holds the wgboot binary, built once on first use (fuzz workers and
+// tests that do not run it never build it).
+var build struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	code := func() int {
-		dir, err := os.MkdirTemp("", "wgboot-proof-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "proof:", err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		binary = filepath.Join(dir, "wgboot")
-		out, err := exec.Command("go", "build", "-o", binary, "../cmd/wgboot").CombinedOutput()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "proof: build wgboot: %v\n%s", err, out)
-			return 1
-		}
-		return m.Run()
-	}()
+	code := m.Run()
+	if build.dir != "" {
+		os.RemoveAll(build.dir)
+	}
 	os.Exit(code)
+}
+
+// wgbootBinary returns the path of the wgboot binary built from this tree.
+func wgbootBinary(t testing.TB) string {
+	t.Helper()
+	build.once.Do(func() {
+		build.dir, build.err = os.MkdirTemp("", "wgboot-proof-")
+		if build.err != nil {
+			return
+		}
+		build.path = filepath.Join(build.dir, "wgboot")
+		out, err := exec.Command("go", "build", "-o", build.path, "../cmd/wgboot").CombinedOutput()
+		if err != nil {
+			build.err = fmt.Errorf("proof: build wgboot: %v\n%s", err, out)
+		}
+	})
+	if build.err != nil {
+		t.Fatal(build.err)
+	}
+	return build.path
 }
 
 // example is one examples/*.rsc file and its "# wgboot-example:" wiring.
@@ -164,7 +179,7 @@ func startRouter(t testing.TB, ex example, mod func(*sim.Options)) *router {
 	t.Helper()
 	rt := &router{ex: ex}
 	o := sim.Options{Config: ex.config, DynamicAddresses: ex.dynamic, Password: password}
-	if testing.Verbose() {
+	if os.Getenv("WGBOOT_PROOF_SIMLOG") != "" {
 		o.Logf = t.Logf
 	}
 	if len(ex.wan) > 0 {
@@ -264,13 +279,14 @@ func (r result) brief() string {
 // XDG_CONFIG_HOME point into a fresh temporary directory so no state of the
 // machine is read.
 type cli struct {
+	bin   string
 	env   []string
 	stdin string
 }
 
 func newCLI(t testing.TB) *cli {
 	home := t.TempDir()
-	return &cli{env: []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "PATH=" + os.Getenv("PATH"),
+	return &cli{bin: wgbootBinary(t), env: []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "PATH=" + os.Getenv("PATH"),
 		"WGBOOT_PASSWORD=" + password, "NO_COLOR=1", "TERM=dumb"}}
 }
 
@@ -294,7 +310,7 @@ func (c *cli) unsetenv(k string) {
 }
 
 func (c *cli) command(ctx context.Context, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
-	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd := exec.CommandContext(ctx, c.bin, args...)
 	cmd.Env = c.env
 	cmd.Stdin = strings.NewReader(c.stdin)
 	var out, errb bytes.Buffer
