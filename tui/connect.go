@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/huh"
 )
@@ -49,9 +50,12 @@ type connectScreen struct {
 	m      *Model
 	recent []Recent
 	v      *connectValues
-	pick   *huh.Form // recent routers, nil when there are none
 	form   *huh.Form
-	w, h   int
+	// picking: the list of recent routers is shown first; cursor is the
+	// highlighted entry (len(recent) is "Another router").
+	picking bool
+	cursor  int
+	w, h    int
 }
 
 func newConnectScreen(m *Model, recent []Recent) *connectScreen {
@@ -75,25 +79,9 @@ func (c *connectScreen) reset() {
 		user = "admin"
 	}
 	c.v = &connectValues{Host: o.Router, Port: port, User: user, Password: o.Password, Mode: mode}
-	c.pick = nil
-	if len(c.recent) > 0 && o.Router == "" {
-		opts := make([]huh.Option[string], 0, len(c.recent)+1)
-		for i, r := range c.recent {
-			opts = append(opts, huh.NewOption(r.label(), strconv.Itoa(i)))
-		}
-		opts = append(opts, huh.NewOption("Another router…", ""))
-		c.pick = c.newForm(huh.NewGroup(
-			huh.NewSelect[string]().Title("Recent routers").
-				Description("Routers this machine onboarded or connected to before.").
-				Options(opts...).Value(&c.v.Recent),
-		))
-		c.pick.SubmitCmd = func() tea.Msg { return pickedMsg{} }
-	}
+	c.picking, c.cursor = len(c.recent) > 0 && o.Router == "", 0
 	c.form = c.buildForm()
 }
-
-// pickedMsg: the recent-router form was submitted.
-type pickedMsg struct{}
 
 func (c *connectScreen) newForm(groups ...*huh.Group) *huh.Form {
 	f := huh.NewForm(groups...).WithShowHelp(false).WithWidth(min(c.w, 76))
@@ -149,26 +137,19 @@ func validatePort(s string) error {
 	return nil
 }
 
-func (c *connectScreen) active() *huh.Form {
-	if c.pick != nil {
-		return c.pick
-	}
-	return c.form
-}
-
-func (c *connectScreen) init() tea.Cmd { return c.active().Init() }
+func (c *connectScreen) init() tea.Cmd { return c.form.Init() }
 
 // restart shows a fresh form with the last values (after esc from Inspect
 // or a failed connect).
 func (c *connectScreen) restart() tea.Cmd {
 	v := *c.v
-	c.pick = nil
+	c.picking = false
 	c.v = &v
 	c.form = c.buildForm()
 	return tea.Batch(c.form.Init(), c.setSize(c.w, c.h))
 }
 
-func (c *connectScreen) typing() bool { return c.pick == nil && c.m.status == "" }
+func (c *connectScreen) typing() bool { return !c.picking && c.m.status == "" }
 
 func (c *connectScreen) values() *connectValues { return c.v }
 
@@ -179,13 +160,9 @@ func (c *connectScreen) recentEntry() Recent {
 func (c *connectScreen) setSize(w, h int) tea.Cmd {
 	c.w, c.h = w, h
 	var cmds []tea.Cmd
-	for _, f := range []*huh.Form{c.pick, c.form} {
-		if f != nil {
-			f.WithWidth(min(w, 76))
-			_, cmd := f.Update(tea.WindowSizeMsg{Width: min(w, 76), Height: h - 3})
-			cmds = append(cmds, cmd)
-		}
-	}
+	c.form.WithWidth(min(w, 76))
+	_, cmd := c.form.Update(tea.WindowSizeMsg{Width: min(w, 76), Height: h - 3})
+	cmds = append(cmds, cmd)
 	return tea.Batch(cmds...)
 }
 
@@ -193,28 +170,61 @@ func (c *connectScreen) update(msg tea.Msg) tea.Cmd {
 	if c.m.status != "" {
 		return nil // connecting: the form is done
 	}
-	if _, ok := msg.(pickedMsg); ok && c.pick != nil {
-		if i, err := strconv.Atoi(c.v.Recent); err == nil && i < len(c.recent) {
-			r := c.recent[i]
-			c.v.Host, c.v.Port, c.v.User = r.Host, strconv.Itoa(r.Port), r.User
-			c.v.Mode = modeSSL
-			if r.Plain {
-				c.v.Mode = modePlain
-			}
+	if c.picking {
+		k, ok := msg.(tea.KeyMsg)
+		if !ok {
+			return nil
 		}
-		c.pick = nil
-		c.form = c.buildForm()
-		return tea.Batch(c.form.Init(), c.setSize(c.w, c.h))
+		keys := c.m.keys
+		switch {
+		case key.Matches(k, keys.Up, keys.Prev):
+			c.cursor = max(0, c.cursor-1)
+		case key.Matches(k, keys.Down, keys.Next):
+			c.cursor = min(len(c.recent), c.cursor+1)
+		case key.Matches(k, keys.Enter):
+			if c.cursor < len(c.recent) {
+				r := c.recent[c.cursor]
+				c.v.Host, c.v.Port, c.v.User = r.Host, strconv.Itoa(r.Port), r.User
+				c.v.Mode = modeSSL
+				if r.Plain {
+					c.v.Mode = modePlain
+				}
+			}
+			c.picking = false
+			c.form = c.buildForm()
+			return tea.Batch(c.form.Init(), c.setSize(c.w, c.h))
+		}
+		return nil
 	}
-	f := c.active()
-	_, cmd := f.Update(msg)
+	_, cmd := c.form.Update(msg)
 	return cmd
 }
 
 func (c *connectScreen) view() string {
-	s := c.active().View()
+	s := c.form.View()
+	if c.picking {
+		s = c.pickView()
+	}
 	if c.m.o.Banner != "" {
 		s = c.m.st.Muted.Render(c.m.o.Banner) + "\n\n" + s
 	}
 	return s
+}
+
+func (c *connectScreen) pickView() string {
+	st := c.m.st
+	var b strings.Builder
+	b.WriteString(st.Title.Render("Recent routers") + "\n" + st.Muted.Render("Routers this machine connected to before.") + "\n\n")
+	for i := 0; i <= len(c.recent); i++ {
+		label := "Another router…"
+		if i < len(c.recent) {
+			label = c.recent[i].label()
+		}
+		if i == c.cursor {
+			b.WriteString(st.ButtonOn.Render("> "+label) + "\n")
+		} else {
+			b.WriteString(st.Button.Render("  "+label) + "\n")
+		}
+	}
+	return b.String()
 }

@@ -42,7 +42,16 @@ func (f *failureScreen) set(err error, info *onboard.FailureInfo, back, fired bo
 		f.info.Try = "Check the address, port, user and password, then press esc to try again."
 	}
 	if fired {
+		// The engine only saw a "no" at the Gate; the technician must learn
+		// that the router reverted itself.
+		if f.info.Diagnostics == "" {
+			f.info.Diagnostics = f.info.What
+		}
+		f.info.What = "The safety net ran out while waiting at the Gate: the router rolled itself back to how it was."
 		f.info.Undone = append(f.info.Undone, "the router's own safety net rolled every change back")
+		if f.info.Try == "" {
+			f.info.Try = "Run wgboot again and answer the Gate within the confirm timeout (the Plan screen sets it)."
+		}
 	}
 	var fe *routeros.FingerprintError
 	f.danger = errors.As(err, &fe) && fe.Changed
@@ -90,7 +99,8 @@ func (f *failureScreen) text() string {
 		b.WriteString(st.Title.Render("What to try") + "\n" + wrap.Render(f.info.Try) + "\n\n")
 	}
 	if f.info.Diagnostics != "" {
-		b.WriteString(st.Title.Render("Diagnostics (copy into a ticket)") + "\n" + f.info.Diagnostics + "\n")
+		// Wrapped, not clipped: every character must be there to copy.
+		b.WriteString(st.Title.Render("Diagnostics (copy into a ticket)") + "\n" + lipgloss.NewStyle().Width(f.w).Render(f.info.Diagnostics) + "\n")
 	}
 	return b.String()
 }

@@ -94,6 +94,14 @@ func (h *harness) waitFor(want ...string) string {
 	return ""
 }
 
+// waitGone polls the screen until it no longer contains s.
+func (h *harness) waitGone(s string) {
+	h.t.Helper()
+	if !eventually(func() bool { return !strings.Contains(h.view(), s) }) {
+		h.t.Fatalf("screen still shows %q:\n%s", s, h.view())
+	}
+}
+
 func (h *harness) key(k string) {
 	switch k {
 	case "enter":

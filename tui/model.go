@@ -761,7 +761,7 @@ func (m *Model) countdown() string {
 
 func (m *Model) footer(w int) string {
 	if m.askQuit {
-		msg := "Quit wgboot? "
+		msg := "Quit? "
 		if m.armed {
 			msg += "The changes armed on the router will be rolled back. "
 		}

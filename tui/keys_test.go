@@ -1,0 +1,495 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wgboot/wgboot/onboard"
+	"github.com/wgboot/wgboot/routeros"
+)
+
+// startFake starts the wizard on a scripted engine and walks it to the
+// screen named by upTo.
+func startFake(t *testing.T, fe *fakeEngine, clock *fakeClock, upTo string) *harness {
+	t.Helper()
+	factory, _ := fakeFactory(fe)
+	h := start(t, demoOptions(factory, clock))
+	steps := []struct {
+		name string
+		wait []string
+		key  string
+	}{
+		{"connect", []string{"Router", "Password"}, ""},
+		{"trust", []string{"Trust and continue"}, "enter"},
+		{"inspect", []string{"Press enter to see the plan"}, "enter"},
+		{"plan", []string{"Commands (7)"}, "enter"},
+		{"apply", []string{"Close it on the WAN now?"}, "enter"},
+	}
+	for _, s := range steps {
+		if s.name == "trust" {
+			h.submitConnect()
+		} else if s.key != "" {
+			h.key(s.key)
+		}
+		h.waitFor(s.wait...)
+		if s.name == upTo {
+			return h
+		}
+	}
+	return h
+}
+
+func TestHelpOverlay(t *testing.T) {
+	fe := &fakeEngine{}
+	h := startFake(t, fe, newFakeClock(), "inspect")
+	h.key("?")
+	t.Run("help", func(t *testing.T) { h.golden(t, h.waitFor("Keys", "Quitting while changes are armed")) })
+	h.key("esc")
+	h.waitFor("Press enter to see the plan")
+}
+
+func TestQuitAsksFirst(t *testing.T) {
+	tests := []struct {
+		name, key string
+	}{
+		{"q", "q"},
+		{"ctrl+c", "ctrl+c"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fe := &fakeEngine{}
+			h := startFake(t, fe, newFakeClock(), "inspect")
+			h.key(tt.key)
+			v := h.waitFor("Quit?")
+			if strings.Contains(v, "rolled back") {
+				t.Errorf("nothing is armed at Inspect, but the quit question talks of a rollback:\n%s", v)
+			}
+			h.key("n")
+			h.waitFor("enter plan")
+			h.key(tt.key)
+			h.waitFor("Quit?")
+			h.key("y")
+			h.tm.WaitFinished(t, teatestFinal)
+			if !errors.Is(h.m.Err(), ErrAborted) {
+				t.Errorf("Err() = %v, want ErrAborted", h.m.Err())
+			}
+			if got := fe.Calls(); contains(got, "rollback") {
+				t.Errorf("engine calls %q: a rollback with nothing armed", got)
+			}
+		})
+	}
+}
+
+// eventually polls cond until it holds or waitLimit passes.
+func eventually(cond func() bool) bool {
+	deadline := time.Now().Add(waitLimit)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestQuitWhileArmedRollsBack quits at the Gate: the question says the
+// armed changes will be rolled back, and the engine's Rollback runs.
+func TestQuitWhileArmedRollsBack(t *testing.T) {
+	fe := &fakeEngine{}
+	h := startFake(t, fe, newFakeClock(), "apply")
+	h.key("q")
+	t.Run("quit-armed", func(t *testing.T) { h.golden(t, h.waitFor("will be rolled back")) })
+	h.key("y")
+	h.tm.WaitFinished(t, teatestFinal)
+	if !h.m.RolledBack() {
+		t.Errorf("RolledBack() = false; engine calls %q", fe.Calls())
+	}
+	if diff := cmp.Diff([]string{"The armed changes were rolled back: the router is as it was."}, h.m.Notes()); diff != "" {
+		t.Errorf("notes (-want +got):\n%s", diff)
+	}
+	if _, asked := fe.Answer("harden"); asked {
+		t.Errorf("the harden question got an answer although the technician quit")
+	}
+}
+
+func TestGateDecline(t *testing.T) {
+	for _, k := range []string{"n", "esc"} {
+		t.Run(k, func(t *testing.T) {
+			fe := &fakeEngine{}
+			h := startFake(t, fe, newFakeClock(), "apply")
+			h.key(k)
+			h.waitFor("hardening declined")
+			if a, ok := fe.Answer("harden"); !ok || a {
+				t.Errorf("harden answer = %v (answered %v), want false", a, ok)
+			}
+		})
+	}
+}
+
+// TestGateTabMovesFocus: tab moves the focus to No, enter then declines.
+func TestGateTabMovesFocus(t *testing.T) {
+	fe := &fakeEngine{}
+	h := startFake(t, fe, newFakeClock(), "apply")
+	h.key("tab")
+	h.key("enter")
+	h.waitFor("hardening declined")
+	if a, _ := fe.Answer("harden"); a {
+		t.Errorf("harden answer = true after tab and enter, want false")
+	}
+}
+
+// TestGateSafetyNetRunsOut: the countdown reaches zero at the Gate; the
+// wizard says the router rolled itself back and declines for the engine.
+func TestGateSafetyNetRunsOut(t *testing.T) {
+	clock := newFakeClock()
+	fe := &fakeEngine{}
+	h := startFake(t, fe, clock, "apply")
+	h.waitFor("Auto-rollback in 5:00")
+	clock.Advance(5*time.Minute + time.Second)
+	v := h.waitFor("safety net rolled every change back")
+	if a, ok := fe.Answer("harden"); !ok || a {
+		t.Errorf("harden answer = %v (answered %v) after the safety net ran out, want false", a, ok)
+	}
+	t.Run("fired", func(t *testing.T) { h.golden(t, v) })
+}
+
+func TestFailureScreen(t *testing.T) {
+	fe := &fakeEngine{}
+	fe.apply = func(ctx context.Context, p *onboard.Plan) (*onboard.Summary, error) {
+		d := fe.now().Add(5 * time.Minute)
+		fe.emit(onboard.StepArm, onboard.KindDone, "rollback armed", func(e *onboard.Event) { e.Deadline = &d })
+		fe.emit(onboard.StepApply, onboard.KindDone, "6 changes applied", nil)
+		fe.emit(onboard.StepTunnel, onboard.KindStarted, "local peer up", nil)
+		fe.emit(onboard.StepTunnel, onboard.KindFailed, "no handshake within 20s", func(e *onboard.Event) {
+			e.Err = &onboard.FailureInfo{
+				What:        "No WireGuard handshake with the router within 20s.",
+				Undone:      []string{"firewall rule wgboot: wireguard", "WireGuard peer", "WireGuard interface wgboot", "rollback scheduler"},
+				Try:         "UDP 13231 is probably blocked or forwarded elsewhere on the way (CGNAT, a router in front): try --verify-endpoint with an address on the router's LAN.",
+				Diagnostics: "run 3f9a61 step tunnel: handshake timeout after 20s\nendpoint 203.0.113.50:13231 rx 0 tx 1184\nrouter 7.20.6 RB5009UG+S+",
+			}
+		})
+		fe.emit(onboard.StepRollback, onboard.KindDone, "", nil)
+		return nil, errors.New("onboard: tunnel: no handshake within 20s")
+	}
+	h := startFake(t, fe, newFakeClock(), "plan")
+	h.key("enter")
+	t.Run("failure", func(t *testing.T) { h.golden(t, h.waitFor("What was undone", "Diagnostics")) })
+	h.key("esc") // changes were made: esc must not go back to Connect
+	h.key("enter")
+	h.tm.WaitFinished(t, teatestFinal)
+	if h.m.Err() == nil || h.m.Summary() != nil {
+		t.Errorf("after a failure: err %v, summary %v", h.m.Err(), h.m.Summary())
+	}
+}
+
+func TestTrustDeclinedGoesBack(t *testing.T) {
+	fe := &fakeEngine{}
+	factory, made := fakeFactory(fe)
+	h := start(t, demoOptions(factory, newFakeClock()))
+	h.waitFor("Router")
+	h.submitConnect()
+	h.waitFor("Trust and continue")
+	h.key("n")
+	v := h.waitFor("was not trusted", "esc back to Connect")
+	if !strings.Contains(v, "Check the fingerprint") {
+		t.Errorf("failure screen lacks the engine's advice:\n%s", v)
+	}
+	h.key("esc")
+	h.waitFor("Router", "Password")
+	<-made
+	if !eventually(func() bool { return contains(fe.Calls(), "close") }) {
+		t.Errorf("going back to Connect left the engine open")
+	}
+}
+
+// TestTrustChanged: a changed certificate is a question in red with only
+// Stop (the scripted engine), or the engine's FingerprintError on the
+// Failure screen in red (the real engine): both goldens.
+func TestTrustChanged(t *testing.T) {
+	t.Run("question", func(t *testing.T) {
+		fe := &fakeEngine{danger: true}
+		factory, _ := fakeFactory(fe)
+		h := start(t, demoOptions(factory, newFakeClock()))
+		h.waitFor("Router")
+		h.submitConnect()
+		v := h.waitFor("CHANGED", "[ Stop ]")
+		if strings.Contains(v, "Trust and continue") {
+			t.Errorf("a changed certificate offers to trust it:\n%s", v)
+		}
+		h.golden(t, v)
+		h.key("y") // no way to say yes
+		h.key("enter")
+		h.waitFor("was not trusted")
+		if a, _ := fe.Answer("trust-fingerprint"); a {
+			t.Errorf("a changed certificate was trusted")
+		}
+	})
+	t.Run("failure", func(t *testing.T) {
+		fe := &fakeEngine{}
+		fe.connect = func(ctx context.Context) error {
+			return &routeros.FingerprintError{Addr: "192.168.88.1:8729", Want: "3f9a610c2bd47e88115ac0de42976b13a80ef1229c357d64b019e35f8ac7204d",
+				Got: "c4027be9aa0b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a391aa", Changed: true, File: "/home/tech/.config/wgboot/known_hosts"}
+		}
+		factory, _ := fakeFactory(fe)
+		h := start(t, demoOptions(factory, newFakeClock()))
+		h.waitFor("Router")
+		h.submitConnect()
+		h.golden(t, h.waitFor("STOP", "Someone may be intercepting"))
+	})
+}
+
+func TestEscBackFromInspect(t *testing.T) {
+	fe := &fakeEngine{}
+	h := startFake(t, fe, newFakeClock(), "inspect")
+	h.key("esc")
+	h.waitFor("Router", "Password")
+	if !eventually(func() bool { return contains(fe.Calls(), "close") }) {
+		t.Errorf("engine calls %q: esc back to Connect did not close the engine", fe.Calls())
+	}
+}
+
+// TestPlanSettingsReplan edits the subnet and timeout in the settings
+// form; the engine gets them and the Plan shows the new values.
+func TestPlanSettingsReplan(t *testing.T) {
+	fe := &fakeEngine{}
+	h := startFake(t, fe, newFakeClock(), "plan")
+	h.key("e")
+	h.waitFor("VPN subnet")
+	for range len("10.77.0.0/24") {
+		h.key("backspace")
+	}
+	h.waitGone("10.77.0.0/24")
+	h.tm.Type("10.99.0.0/24")
+	h.waitFor("10.99.0.0/24")
+	for i := 0; i < 4; i++ { // subnet, port, endpoint, local
+		h.key("enter")
+	}
+	h.waitFor("LAN keeps API access?")
+	h.key("enter")
+	h.key("enter")
+	h.waitFor("Confirm timeout")
+	for range len("5m") {
+		h.key("backspace")
+	}
+	h.waitGone("> 5m")
+	h.tm.Type("10m")
+	h.waitFor("10m")
+	h.key("enter")
+	h.waitFor("Subnet 10.99.0.0/24", "Confirm 10m")
+	fe.mu.Lock()
+	got := fe.settings[len(fe.settings)-1]
+	fe.mu.Unlock()
+	if got.Subnet != "10.99.0.0/24" || got.ConfirmTimeout != 10*time.Minute {
+		t.Errorf("replanned with %+v, want subnet 10.99.0.0/24 and 10m", got)
+	}
+}
+
+// TestResize: every screen fits the terminal at several sizes.
+func TestResize(t *testing.T) {
+	fe := &fakeEngine{holdBeforeHarden: make(chan struct{})}
+	h := startFake(t, fe, newFakeClock(), "plan")
+	for _, sz := range []struct{ w, h int }{{100, 30}, {80, 24}, {60, 20}, {120, 40}} {
+		h.tm.Send(tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
+		v := h.waitFor("Commands (7)")
+		for h.view() != v { // wait for the resize to settle
+			v = h.view()
+		}
+		checkFits(t, h.view(), sz.w, sz.h)
+	}
+	close(fe.holdBeforeHarden)
+}
+
+func TestRecentRouters(t *testing.T) {
+	dir := t.TempDir()
+	for _, r := range []Recent{{Host: "10.0.0.1", Port: 8729, User: "admin"}, {Host: "gw.example.net", Port: 8728, User: "tech", Plain: true}} {
+		if err := SaveRecent(dir, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fe := &fakeEngine{}
+	factory, _ := fakeFactory(fe)
+	h := start(t, Options{NewEngine: factory, StateDir: dir, Now: newFakeClock().Now})
+	t.Run("pick", func(t *testing.T) { h.golden(t, h.waitFor("Recent routers", "Another router")) })
+	h.key("enter") // the first entry: the last saved, gw.example.net as tech, plain
+	v := h.waitFor("┃ Router")
+	for _, want := range []string{"> gw.example.net", "> 8728", "> tech", "> plain api"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the chosen router's %q is not filled in:\n%s", want, v)
+		}
+	}
+	h.submitConnect()
+	h.waitFor("Trust and continue")
+	if got := fe.Calls(); len(got) == 0 || got[0] != "connect gw.example.net:8728 tech" {
+		t.Errorf("engine calls %q, want a connect to gw.example.net:8728 as tech", got)
+	}
+}
+
+func TestRecentFile(t *testing.T) {
+	dir := t.TempDir()
+	rs, err := LoadRecent(dir)
+	if err != nil || rs != nil {
+		t.Fatalf("LoadRecent on an empty dir = %v, %v; want nothing", rs, err)
+	}
+	for i := 0; i < maxRecent+3; i++ {
+		if err := SaveRecent(dir, Recent{Host: "10.0.0." + string(rune('1'+i%9)), Port: 8729 + i, User: "admin"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := SaveRecent(dir, Recent{Host: "10.0.0.1", Port: 8729, User: "again"}); err != nil {
+		t.Fatal(err)
+	}
+	rs, err = LoadRecent(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != maxRecent || rs[0].User != "again" {
+		t.Errorf("after %d saves: %d routers, first %+v; want %d, the last saved first", maxRecent+4, len(rs), rs[0], maxRecent)
+	}
+	seen := map[Recent]bool{}
+	for _, r := range rs {
+		k := Recent{Host: r.Host, Port: r.Port}
+		if seen[k] {
+			t.Errorf("duplicate router %v", k)
+		}
+		seen[k] = true
+	}
+	st, err := os.Stat(filepath.Join(dir, recentFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		t.Errorf("recent.json mode %v: readable by others", st.Mode().Perm())
+	}
+}
+
+func TestParseRecent(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    []Recent
+		wantErr string
+	}{
+		{"empty list", `{"routers":[]}`, []Recent{}, ""},
+		{"one", `{"routers":[{"host":"10.0.0.1","port":8729,"user":"admin"}]}`, []Recent{{Host: "10.0.0.1", Port: 8729, User: "admin"}}, ""},
+		{"plain", `{"routers":[{"host":"r1","port":8728,"user":"u","plain":true}]}`, []Recent{{Host: "r1", Port: 8728, User: "u", Plain: true}}, ""},
+		{"not json", `routers`, nil, "read recent routers"},
+		{"no host", `{"routers":[{"port":8729,"user":"admin"}]}`, nil, "recent router 1"},
+		{"bad port", `{"routers":[{"host":"a","port":70000,"user":"admin"}]}`, nil, "port 70000"},
+		{"no user", `{"routers":[{"host":"a","port":1}]}`, nil, "no user"},
+		{"control chars", `{"routers":[{"host":"a","port":1,"user":"x\u001b[2J"}]}`, nil, "control characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseRecent([]byte(tt.in))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func FuzzParseRecent(f *testing.F) {
+	f.Add([]byte(`{"routers":[{"host":"10.0.0.1","port":8729,"user":"admin"}]}`))
+	f.Add([]byte(`{"routers":[{"host":"r","port":8728,"user":"u","plain":true},{"host":"s","port":1,"user":"v"}]}`))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"routers":null}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rs, err := ParseRecent(b)
+		if err != nil {
+			return
+		}
+		// What parses round-trips and stays within the limits.
+		if len(rs) > maxRecent {
+			t.Fatalf("%d routers, more than %d", len(rs), maxRecent)
+		}
+		again, err := ParseRecent(FormatRecent(rs))
+		if err != nil {
+			t.Fatalf("formatted list does not parse: %v", err)
+		}
+		if len(rs) == 0 && len(again) == 0 {
+			return
+		}
+		if diff := cmp.Diff(rs, again); diff != "" {
+			t.Fatalf("round trip (-first +second):\n%s", diff)
+		}
+	})
+}
+
+func TestValidators(t *testing.T) {
+	tests := []struct {
+		name string
+		fn   func(string) error
+		in   string
+		ok   bool
+	}{
+		{"host", validateHost, "192.168.88.1", true},
+		{"host name", validateHost, "gw.example.net", true},
+		{"host empty", validateHost, " ", false},
+		{"host with path", validateHost, "http://x/", false},
+		{"port empty", validatePort, "", true},
+		{"port", validatePort, "8729", true},
+		{"port zero", validatePort, "0", false},
+		{"port big", validatePort, "65536", false},
+		{"port text", validatePort, "api", false},
+		{"subnet", validateSubnet, "10.77.0.0/24", true},
+		{"subnet v6", validateSubnet, "fd00::/64", false},
+		{"subnet /31", validateSubnet, "10.0.0.0/31", false},
+		{"subnet junk", validateSubnet, "10.77.0.0", false},
+		{"timeout", validateTimeout, "5m", true},
+		{"timeout short", validateTimeout, "30s", false},
+		{"timeout long", validateTimeout, "2h", false},
+		{"timeout junk", validateTimeout, "soon", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.fn(tt.in); (err == nil) != tt.ok {
+				t.Errorf("%q: error %v, want ok=%v", tt.in, err, tt.ok)
+			}
+		})
+	}
+}
+
+func TestFmtDuration(t *testing.T) {
+	tests := []struct {
+		in   time.Duration
+		want string
+	}{
+		{5 * time.Minute, "5m"},
+		{90 * time.Second, "1m30s"},
+		{time.Hour, "1h"},
+		{time.Hour + 30*time.Minute, "1h30m"},
+		{45 * time.Second, "45s"},
+		{0, "0s"},
+	}
+	for _, tt := range tests {
+		if got := fmtDuration(tt.in); got != tt.want {
+			t.Errorf("fmtDuration(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
