@@ -89,7 +89,7 @@ func (d *doneScreen) layout() {
 		case qr == "":
 			qr = "No QR code: no config file was written (no state dir)."
 		}
-		d.vp.SetContent(qr + "\n" + d.m.st.Muted.Render("Scan with the WireGuard app. Enlarge the terminal if it is cut off."))
+		d.vp.SetContent(d.m.st.Muted.Render("Scan with the WireGuard app (↑/↓ scroll; enlarge the terminal to see it whole).") + "\n" + qr)
 	} else {
 		d.vp.SetContent(d.summaryText())
 	}
