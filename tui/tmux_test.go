@@ -43,7 +43,9 @@ func (s *tmuxSession) run(args ...string) string {
 
 func (s *tmuxSession) capture() string { return s.run("capture-pane", "-p", "-t", "wgboot") }
 
-func (s *tmuxSession) keys(k ...string) { s.run(append([]string{"send-keys", "-t", "wgboot"}, k...)...) }
+func (s *tmuxSession) keys(k ...string) {
+	s.run(append([]string{"send-keys", "-t", "wgboot"}, k...)...)
+}
 
 // waitFor polls the pane until it shows all of want.
 func (s *tmuxSession) waitFor(want ...string) string {
