@@ -51,7 +51,9 @@ func TestPrivateKeyNeverLogged(t *testing.T) {
 	n := NewNetstack(clashLog.logf)
 	defer n.Close()
 	if err := n.Up(t.Context(), clash); err == nil {
-		t.Fatal("Up on a port in use succeeded")
+		np, _ := n.ListenPort()
+		rp, rerr := p.router.ListenPort()
+		t.Fatalf("Up on port %d (router: %d, %v) succeeded, listening on %d", port, rp, rerr, np)
 	} else {
 		out.WriteString(err.Error() + "\n")
 	}

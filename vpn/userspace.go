@@ -81,6 +81,18 @@ func (u *userspace) configure(cfg Config) error {
 	if err := u.dev.Up(); err != nil {
 		return fmt.Errorf("vpn: bring wireguard up (is listen port %d free?): %w", cfg.ListenPort, err)
 	}
+	// The TUN reports "up" on its own and wireguard-go brings the device up
+	// from another goroutine; when that bind fails it forgets the port and
+	// our Up then succeeds on a random one. A fixed port must be checked.
+	if cfg.ListenPort != 0 {
+		port, err := u.listenPort()
+		if err != nil {
+			return err
+		}
+		if port != cfg.ListenPort {
+			return fmt.Errorf("vpn: listen port %d is in use (another WireGuard or program); choose another or 0 for a random one", cfg.ListenPort)
+		}
+	}
 	u.peerKey = device.NoisePublicKey(cfg.Peer.PublicKey)
 	p := u.dev.LookupPeer(u.peerKey)
 	if p == nil {
