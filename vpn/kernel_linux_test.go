@@ -123,6 +123,14 @@ func (h *helperProc) stop(t *testing.T) {
 // wg-quick file to `wg setconf`, and checks Close removes the interface.
 func TestKernelBackendInNamespace(t *testing.T) {
 	needRoot(t)
+	for _, auto := range []bool{false, true} {
+		t.Run(map[bool]string{false: "given name", true: "chosen name"}[auto], func(t *testing.T) {
+			kernelInNamespace(t, auto)
+		})
+	}
+}
+
+func kernelInNamespace(t *testing.T, autoName bool) {
 	id := fmt.Sprintf("%06x", rand.IntN(1<<24))
 	nsA, nsB := "wgbt-"+id+"a", "wgbt-"+id+"b"
 	for _, ns := range []string{nsA, nsB} {
@@ -156,6 +164,9 @@ func TestKernelBackendInNamespace(t *testing.T) {
 		},
 	}
 	name := "wgbt" + id
+	if autoName {
+		name = ""
+	}
 	router := startHelper(t, nsB, "router", helperSpec{Config: routerCfg})
 	if line := router.next(t); line != "READY" {
 		t.Fatalf("router helper said %q", line)
@@ -170,6 +181,13 @@ func TestKernelBackendInNamespace(t *testing.T) {
 	if rep.Err != "" || rep.Kind != KindKernel {
 		t.Fatalf("tech helper: kind %q, error %q", rep.Kind, rep.Err)
 	}
+	switch {
+	case autoName && !strings.HasPrefix(rep.Name, "wgboot"):
+		t.Fatalf("chosen interface name %q, want wgbootN", rep.Name)
+	case !autoName && rep.Name != name:
+		t.Fatalf("interface name %q, want %q", rep.Name, name)
+	}
+	name = rep.Name
 	if rep.Stats.LastHandshake.IsZero() || rep.Stats.Rx < bytesEach || rep.Stats.Tx < bytesEach {
 		t.Errorf("tech stats after echo = %+v, want a handshake and >= %d bytes each way", rep.Stats, bytesEach)
 	}

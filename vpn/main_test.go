@@ -44,6 +44,7 @@ type helperSpec struct {
 // helperReport is the tech helper's READY line.
 type helperReport struct {
 	Kind  string
+	Name  string // interface name (chosen by the backend when spec.Name is empty)
 	Stats Stats
 	Err   string
 }
@@ -101,7 +102,8 @@ func runHelper(role string) error {
 		if err := k.Up(ctx, spec.Config); err != nil {
 			return err
 		}
-		rep := helperReport{Kind: k.Kind()}
+		rep := helperReport{Kind: k.Kind(), Name: k.Name()}
+		spec.Name = k.Name()
 		if err := echoThrough(ctx, k, spec); err != nil {
 			rep.Err = err.Error()
 		}

@@ -113,3 +113,22 @@ func TestUAPIConfig(t *testing.T) {
 		t.Errorf("uapiConfig (-want +got):\n%s", diff)
 	}
 }
+
+func TestStatsAge(t *testing.T) {
+	now := time.Unix(1700000100, 0)
+	tests := []struct {
+		name string
+		st   Stats
+		want time.Duration
+	}{
+		{name: "no handshake", st: Stats{}, want: 0},
+		{name: "100s ago", st: Stats{LastHandshake: time.Unix(1700000000, 0)}, want: 100 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.st.Age(now); got != tt.want {
+				t.Errorf("Age = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
