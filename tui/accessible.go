@@ -132,25 +132,37 @@ func (a *accessible) form(ctx context.Context, fields ...huh.Field) error {
 	return nil
 }
 
+// keepOr validates a typed answer; an empty line keeps the current value
+// (huh's accessible prompts validate the raw line before the default).
+func keepOr(cur *string, validate func(string) error) func(string) error {
+	return func(s string) error {
+		if strings.TrimSpace(s) == "" && *cur != "" {
+			return nil
+		}
+		return validate(s)
+	}
+}
+
 // Confirm implements onboard.Prompter for the accessible front end.
 func (a *accessible) Confirm(ctx context.Context, q onboard.Question) (bool, error) {
-	a.println("")
-	if q.Danger {
-		a.println("STOP: " + q.Title)
-	} else {
-		a.println(q.Title)
-	}
-	if q.Detail != "" {
-		a.println(q.Detail)
-	}
-	v := q.Default && !q.Danger
-	if q.ID == "harden" {
-		v = true
-	}
 	if q.ID == "apply-plan" {
 		return true, nil // the technician just confirmed the plan
 	}
-	if err := a.form(ctx, huh.NewConfirm().Title(q.Title).Value(&v)); err != nil {
+	title := q.Title
+	// The same defaults as the full-screen wizard: the Gate and first
+	// contact default to yes; a changed certificate never does.
+	v := (q.Default || q.ID == "harden" || q.ID == "trust-fingerprint") && !q.Danger
+	switch {
+	case q.Danger:
+		title = "STOP: " + title
+	case q.ID == "harden":
+		title = "The API answers through the tunnel. Close it on the WAN now?"
+	}
+	a.println("")
+	if q.Detail != "" {
+		a.println(q.Detail)
+	}
+	if err := a.form(ctx, huh.NewConfirm().Title(title).Value(&v)); err != nil {
 		return false, err
 	}
 	return v, nil
@@ -161,7 +173,7 @@ func (a *accessible) sink(e onboard.Event) {
 		a.armed = true
 		left := e.Deadline.Sub(a.o.Now()).Round(time.Second)
 		a.println(fmt.Sprintf("Safety net armed: unless wgboot confirms, the router undoes everything at %s (in %s).",
-			e.Deadline.Local().Format("15:04:05"), left))
+			e.Deadline.Format("15:04:05"), left))
 	}
 	if e.Err != nil {
 		a.fail = e.Err
@@ -206,7 +218,7 @@ func (a *accessible) run(ctx context.Context) (*onboard.Summary, error) {
 		c.Mode = modePlain
 	}
 	if err := a.form(ctx,
-		huh.NewInput().Title("Router address:").Value(&c.Host).Validate(validateHost),
+		huh.NewInput().Title("Router address:").Value(&c.Host).Validate(keepOr(&c.Host, validateHost)),
 		huh.NewInput().Title("Port (empty: the API mode's default):").Value(&c.Port).Validate(validatePort),
 		huh.NewInput().Title("User:").Value(&c.User),
 		huh.NewSelect[string]().Title("API mode (plain sends the password unencrypted):").Options(
@@ -305,14 +317,14 @@ func (a *accessible) editSettings(ctx context.Context, s onboard.Settings) (onbo
 		v.Local = "auto"
 	}
 	if err := a.form(ctx,
-		huh.NewInput().Title("VPN subnet:").Value(&v.Subnet).Validate(validateSubnet),
+		huh.NewInput().Title("VPN subnet:").Value(&v.Subnet).Validate(keepOr(&v.Subnet, validateSubnet)),
 		huh.NewInput().Title("WireGuard listen port:").Value(&v.Port).Validate(validatePort),
 		huh.NewInput().Title("Published endpoint:").Value(&v.Endpoint),
 		huh.NewSelect[string]().Title("Local WireGuard:").Options(
 			huh.NewOption("auto", "auto"), huh.NewOption("kernel (needs root)", "kernel"), huh.NewOption("netstack (no root)", "netstack")).Value(&v.Local),
 		huh.NewConfirm().Title("LAN keeps API access?").Value(&v.LANKeepsAPI),
 		huh.NewConfirm().Title("Log refused API attempts on the WAN?").Value(&v.LogRefused),
-		huh.NewInput().Title("Confirm timeout (e.g. 5m):").Value(&v.Timeout).Validate(validateTimeout),
+		huh.NewInput().Title("Confirm timeout (e.g. 5m):").Value(&v.Timeout).Validate(keepOr(&v.Timeout, validateTimeout)),
 	); err != nil {
 		return s, err
 	}
