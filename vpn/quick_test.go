@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	qrcode "github.com/skip2/go-qrcode"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 )
 
@@ -300,5 +301,46 @@ func keyForms(k wgtypes.Key) []string {
 		base64.URLEncoding.EncodeToString(k[:]),
 		hexString(k[:]),
 		strings.Trim(sprintf("%v", [32]byte(k)), "[]"),
+	}
+}
+
+// TestQRTerminalIsLossless reads the half-block drawing back into modules
+// and compares them with the encoder's bitmap, so every module a phone
+// camera needs is on the screen.
+func TestQRTerminalIsLossless(t *testing.T) {
+	q := sampleQuick()
+	var b bytes.Buffer
+	if err := WriteQRTerminal(&b, q); err != nil {
+		t.Fatal(err)
+	}
+	text, _ := q.Marshal()
+	code, err := qrcode.New(string(text), qrLevel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := code.Bitmap()
+	var got [][]bool
+	for _, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+		top, bottom := []bool{}, []bool{}
+		for _, r := range line {
+			// dark = true; blocks are light modules
+			switch r {
+			case '█':
+				top, bottom = append(top, false), append(bottom, false)
+			case '▀':
+				top, bottom = append(top, false), append(bottom, true)
+			case '▄':
+				top, bottom = append(top, true), append(bottom, false)
+			case ' ':
+				top, bottom = append(top, true), append(bottom, true)
+			default:
+				t.Fatalf("unexpected rune %q", r)
+			}
+		}
+		got = append(got, top, bottom)
+	}
+	got = got[:len(want)] // an odd last row is padded with light modules
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("modules read back from the terminal (-want +got):\n%s", diff)
 	}
 }
