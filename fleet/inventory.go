@@ -48,6 +48,7 @@ type Router struct {
 	VerifyEndpoint string        `yaml:"verify_endpoint"`
 	ConfirmTimeout time.Duration `yaml:"confirm_timeout"`
 	LANKeepsAPI    *bool         `yaml:"lan_keeps_api"`
+	Local          string        `yaml:"local"` // local WireGuard peer: auto (default), kernel or netstack
 }
 
 type file struct {
@@ -144,6 +145,7 @@ func withDefaults(r, d Router) Router {
 	set(&r.PasswordEnv, d.PasswordEnv)
 	set(&r.Endpoint, d.Endpoint)
 	set(&r.VerifyEndpoint, d.VerifyEndpoint)
+	set(&r.Local, d.Local)
 	r.Plain = r.Plain || d.Plain
 	if r.ListenPort == 0 {
 		r.ListenPort = d.ListenPort
@@ -156,6 +158,9 @@ func withDefaults(r, d Router) Router {
 	}
 	if r.User == "" {
 		r.User = "admin"
+	}
+	if r.Local == "" {
+		r.Local = "auto"
 	}
 	if r.PasswordEnv == "" {
 		r.PasswordEnv = "WGBOOT_PASSWORD"
@@ -223,6 +228,11 @@ func (r Router) check() error {
 		if err != nil || !p.Addr().Is4() || p.Bits() > 30 {
 			return fmt.Errorf("subnet %q is not an IPv4 network of /30 or larger like 10.99.0.0/24", r.Subnet)
 		}
+	}
+	switch r.Local {
+	case "auto", "kernel", "netstack":
+	default:
+		return fmt.Errorf("local %q: give auto, kernel or netstack", r.Local)
 	}
 	if r.ListenPort < 0 || r.ListenPort > 65535 {
 		return fmt.Errorf("listen_port %d: give a UDP port from 1 to 65535, or leave it out", r.ListenPort)

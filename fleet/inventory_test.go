@@ -34,16 +34,16 @@ routers:
     lan_keeps_api: true
 `,
 			want: &Inventory{Pool: netip.MustParsePrefix("10.80.0.0/16"), SubnetBits: 24, Routers: []Router{
-				{Address: "192.0.2.1", User: "tech", PasswordEnv: "WGBOOT_PASSWORD", TOFU: true, ConfirmTimeout: 5 * time.Minute},
+				{Address: "192.0.2.1", User: "tech", PasswordEnv: "WGBOOT_PASSWORD", TOFU: true, ConfirmTimeout: 5 * time.Minute, Local: "auto"},
 				{Address: "192.0.2.2:18729", User: "tech", PasswordEnv: "PW_B", Fingerprint: fp, Subnet: "10.99.0.0/24",
-					ConfirmTimeout: 5 * time.Minute, LANKeepsAPI: &yes},
+					ConfirmTimeout: 5 * time.Minute, LANKeepsAPI: &yes, Local: "auto"},
 			}},
 		},
 		{
 			name: "pool default and plain",
-			in:   "subnet_bits: 26\nrouters:\n  - {address: 192.0.2.9, plain: true, confirm_timeout: 2m}\n",
+			in:   "subnet_bits: 26\nrouters:\n  - {address: 192.0.2.9, plain: true, confirm_timeout: 2m, local: netstack}\n",
 			want: &Inventory{Pool: netip.MustParsePrefix("10.77.0.0/16"), SubnetBits: 26, Routers: []Router{
-				{Address: "192.0.2.9", User: "admin", PasswordEnv: "WGBOOT_PASSWORD", Plain: true, ConfirmTimeout: 2 * time.Minute},
+				{Address: "192.0.2.9", User: "admin", PasswordEnv: "WGBOOT_PASSWORD", Plain: true, ConfirmTimeout: 2 * time.Minute, Local: "netstack"},
 			}},
 		},
 	}
@@ -64,7 +64,7 @@ func TestParseErrors(t *testing.T) {
 	long := strings.Repeat("a", 300)
 	tests := []struct {
 		name, in string
-		want []string // substrings of the error: the problem and the fix
+		want     []string // substrings of the error: the problem and the fix
 	}{
 		{"empty", "", []string{"empty", "routers:"}},
 		{"not yaml", "routers: [", []string{"not valid YAML"}},
@@ -83,6 +83,7 @@ func TestParseErrors(t *testing.T) {
 		{"subnet bits", "subnet_bits: 31\nrouters:\n  - {address: 192.0.2.1, tofu: true}\n", []string{"subnet_bits", "between 16 and 30"}},
 		{"bad subnet", "routers:\n  - {address: 192.0.2.1, tofu: true, subnet: fd00::/64}\n", []string{"subnet", "IPv4"}},
 		{"listen port", "routers:\n  - {address: 192.0.2.1, tofu: true, listen_port: 70000}\n", []string{"listen_port", "1 to 65535"}},
+		{"bad local", "routers:\n  - {address: 192.0.2.1, tofu: true, local: tun}\n", []string{"local", "netstack"}},
 		{"short confirm", "routers:\n  - {address: 192.0.2.1, tofu: true, confirm_timeout: 5s}\n", []string{"confirm_timeout", "30s"}},
 		{"long address", "routers:\n  - {address: " + long + ", tofu: true}\n", []string{"address", "at most 253"}},
 		{"non-ASCII name", "routers:\n  - {address: routér.example, tofu: true}\n", []string{"non-ASCII", "punycode"}},

@@ -225,7 +225,7 @@ func (f *fleetRun) onboard(ctx context.Context, r Router, pw, subnet string, bas
 		Router: r.Address, Plain: r.Plain, User: r.User, Password: pw, Fingerprint: r.Fingerprint, TOFU: r.TOFU,
 		StateDir: f.o.StateDir, Prompter: prompter{tofu: r.TOFU},
 		Settings: onboard.Settings{Subnet: subnet, ListenPort: r.ListenPort, Endpoint: r.Endpoint, VerifyEndpoint: r.VerifyEndpoint,
-			Local: "auto", LANKeepsAPI: lan, ConfirmTimeout: r.ConfirmTimeout},
+			Local: r.Local, LANKeepsAPI: lan, ConfirmTimeout: r.ConfirmTimeout},
 		Sink: func(ev onboard.Event) {
 			if ev.Kind == onboard.KindStarted || ev.Kind == onboard.KindFailed {
 				return // the step name is enough; failures are reported once, at the end

@@ -1,0 +1,187 @@
+package fleet
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wgboot/wgboot/onboard"
+	"github.com/wgboot/wgboot/routeros/sim"
+	"github.com/wgboot/wgboot/vpn"
+)
+
+const password = "fl33t-pw"
+
+func loopback() netip.Addr {
+	return netip.AddrFrom4([4]byte{127, byte(2 + rand.IntN(250)), byte(rand.IntN(256)), byte(1 + rand.IntN(253))})
+}
+
+// startRouters starts n rossim routers with the soho defconf (all called
+// MikroTik), reached on their LAN side, and returns an inventory for them.
+func startRouters(tb testing.TB, n int) (*Inventory, []*sim.Router) {
+	tb.Helper()
+	b, err := os.ReadFile("../examples/soho-defconf.rsc")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	inv := &Inventory{Pool: netip.MustParsePrefix("10.77.0.0/16"), SubnetBits: 24}
+	var routers []*sim.Router
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for i := range n {
+		o := sim.Options{Config: string(b), Password: password,
+			DynamicAddresses: []sim.DynamicAddress{{Iface: "ether1", Prefix: netip.MustParsePrefix("203.0.113.7/24")}},
+			Listen: []sim.Listen{{Iface: "ether1", Addr: loopback(), Src: netip.MustParseAddr("203.0.113.99")},
+				{Iface: "bridge", Addr: loopback(), Src: netip.MustParseAddr("192.168.88.100")}}}
+		r, err := sim.Start(ctx, o)
+		if err != nil {
+			tb.Fatalf("router %d: %v", i, err)
+		}
+		tb.Cleanup(func() { r.Close() })
+		routers = append(routers, r)
+		info := r.Info()
+		lan := info.Listen[1]
+		inv.Routers = append(inv.Routers, Router{Address: netip.AddrPortFrom(lan.Addr, lan.APISSL).String(), Fingerprint: info.Fingerprint,
+			User: "admin", PasswordEnv: "WGBOOT_PASSWORD", ConfirmTimeout: 5 * time.Minute, Local: "netstack"})
+	}
+	return inv, routers
+}
+
+func testOptions(tb testing.TB, state string) Options {
+	return Options{
+		StateDir: state,
+		Getenv:   func(k string) string { return map[string]string{"WGBOOT_PASSWORD": password}[k] },
+		Engine: func(r Router, o *onboard.Options) {
+			o.NewLocal = func(string) (vpn.Backend, error) { return vpn.NewNetstack(nil), nil }
+		},
+	}
+}
+
+func TestRunAgainstRossim(t *testing.T) {
+	inv, _ := startRouters(t, 3)
+	state := t.TempDir()
+	o := testOptions(t, state)
+	o.Parallel = 2
+	var mu sync.Mutex
+	final := map[int]Event{}
+	o.Sink = func(ev Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ev.Final {
+			if _, dup := final[ev.Index]; dup {
+				t.Errorf("router %d: two final events", ev.Index)
+			}
+			final[ev.Index] = ev
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, inv, o)
+	if err != nil {
+		for _, r := range res {
+			t.Logf("%s: %v", r.Router, r.Err)
+		}
+		t.Fatal(err)
+	}
+	var subnets, configs []string
+	for i, r := range res {
+		if r.Identity != "MikroTik" {
+			t.Errorf("router %d identity %q", i, r.Identity)
+		}
+		subnets = append(subnets, r.Subnet)
+		configs = append(configs, filepath.Base(r.Config))
+		want := ConfigName("MikroTik", inv.Routers[i].Address)
+		if filepath.Base(r.Config) != want {
+			t.Errorf("router %d config %s, want %s", i, r.Config, want)
+		}
+		b, err := os.ReadFile(r.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "PrivateKey = ") {
+			t.Errorf("%s is not a wg-quick file", r.Config)
+		}
+		if st, _ := os.Stat(r.Config); st.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v", r.Config, st.Mode().Perm())
+		}
+		if !final[i].Final || final[i].Kind != onboard.KindDone {
+			t.Errorf("router %d final event %+v", i, final[i])
+		}
+	}
+	sort.Strings(subnets)
+	if diff := cmp.Diff([]string{"10.77.0.0/24", "10.77.1.0/24", "10.77.2.0/24"}, subnets); diff != "" {
+		t.Errorf("subnets (-want +got):\n%s", diff)
+	}
+	// Each router has its own key.
+	keys := map[string]bool{}
+	for _, r := range res {
+		b, _ := os.ReadFile(r.Config)
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, ok := strings.CutPrefix(l, "PrivateKey = "); ok {
+				keys[k] = true
+			}
+		}
+	}
+	if len(keys) != 3 {
+		t.Errorf("%d distinct keys for 3 routers", len(keys))
+	}
+
+	// A second run changes nothing and writes no config.
+	o.Sink = nil
+	res2, err := Run(ctx, inv, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res2 {
+		if !r.Noop || r.Config != "" {
+			t.Errorf("second run on %s: noop %v, config %q", r.Router, r.Noop, r.Config)
+		}
+	}
+}
+
+func TestRunRefusesNameCollision(t *testing.T) {
+	inv, routers := startRouters(t, 2)
+	state := t.TempDir()
+	o := testOptions(t, state)
+	out := filepath.Join(state, "fleet")
+	os.MkdirAll(out, 0o700)
+	taken := filepath.Join(out, ConfigName("MikroTik", inv.Routers[1].Address))
+	if err := os.WriteFile(taken, []byte("someone else's config"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, inv, o)
+	if err == nil || !strings.Contains(err.Error(), "1 of 2") {
+		t.Fatalf("Run: %v, want one failure", err)
+	}
+	if res[0].Err != nil {
+		t.Errorf("router 0: %v", res[0].Err)
+	}
+	if res[1].Err == nil || !strings.Contains(res[1].Err.Error(), "not overwritten") || !strings.Contains(res[1].Err.Error(), "stays in") {
+		t.Errorf("router 1: %v, want a refusal that says where the config is", res[1].Err)
+	}
+	if b, _ := os.ReadFile(taken); string(b) != "someone else's config" {
+		t.Errorf("the existing file was overwritten: %q", b)
+	}
+	_ = routers
+}
+
+func TestRunMissingPassword(t *testing.T) {
+	inv := &Inventory{Pool: netip.MustParsePrefix("10.77.0.0/16"), SubnetBits: 24,
+		Routers: []Router{{Address: "127.0.0.1:1", TOFU: true, User: "admin", PasswordEnv: "PW_NOWHERE", ConfirmTimeout: time.Minute}}}
+	res, err := Run(context.Background(), inv, Options{StateDir: t.TempDir(), Getenv: func(string) string { return "" }})
+	if err == nil || res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "set PW_NOWHERE") {
+		t.Fatalf("got %v / %v, want a missing-password error naming the variable", err, res[0].Err)
+	}
+}
+
