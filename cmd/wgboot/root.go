@@ -122,6 +122,7 @@ func (a *app) newRootCmd() *cobra.Command {
 	root.AddCommand(a.planCmd(), a.applyCmd(), a.rollbackCmd(), a.statusCmd(), a.auditCmd())
 	addWizard(root, a)
 	addDemo(root, a)
+	addFleet(root, a)
 	return root
 }
 

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"github.com/wgboot/wgboot/fleet"
+	"github.com/wgboot/wgboot/onboard"
+)
+
+type fleetFlags struct {
+	parallel int
+	json     bool
+	out      string
+}
+
+// addFleet registers `wgboot fleet apply INVENTORY.yaml`.
+func addFleet(root *cobra.Command, a *app) {
+	var f fleetFlags
+	fl := &cobra.Command{Use: "fleet", Short: "Onboard many routers from an inventory file"}
+	apply := &cobra.Command{
+		Use:   "apply INVENTORY.yaml",
+		Short: "Onboard every router of the inventory, each with its own subnet, key and config file",
+		Args:  cobra.ExactArgs(1),
+		RunE:  func(cmd *cobra.Command, args []string) error { return a.runFleet(cmd.Context(), args[0], f) },
+	}
+	apply.Flags().IntVar(&f.parallel, "parallel", 4, "routers onboarded at once")
+	apply.Flags().BoolVar(&f.json, "json", false, "print one JSON object per event per line instead of the live table")
+	apply.Flags().StringVar(&f.out, "out", "", "directory for the per-router config files (default STATE-DIR/fleet)")
+	fl.AddCommand(apply)
+	root.AddCommand(fl)
+}
+
+func (a *app) runFleet(ctx context.Context, path string, f fleetFlags) error {
+	if f.parallel < 1 || f.parallel > 256 {
+		return badInput("--parallel %d: give 1 to 256", f.parallel)
+	}
+	file, err := os.Open(path)
+	if err != nil {
+		return badInput("fleet: %v: give the inventory file (YAML, see docs)", err)
+	}
+	inv, err := fleet.Parse(file)
+	file.Close()
+	if err != nil {
+		return usageError{err}
+	}
+	getenv := a.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	live := false
+	if fd, ok := a.Stdout.(*os.File); ok && !f.json && term.IsTerminal(fd.Fd()) {
+		live = true
+	}
+	r := newFleetView(a.Stdout, inv, f.json, live)
+	o := fleet.Options{Parallel: f.parallel, StateDir: a.common.StateDir, OutDir: f.out, Getenv: getenv, Sink: r.event}
+	if a.engineHook != nil {
+		o.Engine = func(_ fleet.Router, eo *onboard.Options) { a.engineHook(eo) }
+	}
+	start := time.Now()
+	res, runErr := fleet.Run(ctx, inv, o)
+	r.stop()
+	if !f.json {
+		r.summary(res, time.Since(start))
+	}
+	return runErr
+}
+
+// fleetView renders fleet events: a table redrawn in place on a terminal,
+// one line per event otherwise, JSON lines with --json.
+type fleetView struct {
+	w          io.Writer
+	json, live bool
+
+	mu    sync.Mutex // guards following
+	rows  []fleetRow
+	drawn int // lines of the table on screen
+	last  time.Time
+}
+
+type fleetRow struct{ router, identity, subnet, step, state, msg string }
+
+func newFleetView(w io.Writer, inv *fleet.Inventory, jsonOut, live bool) *fleetView {
+	v := &fleetView{w: w, json: jsonOut, live: live}
+	for _, r := range inv.Routers {
+		name := r.Address
+		if r.Name != "" {
+			name = r.Name + " " + r.Address
+		}
+		v.rows = append(v.rows, fleetRow{router: name, state: "waiting"})
+	}
+	return v
+}
+
+func (v *fleetView) event(ev fleet.Event) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.json {
+		if b, err := json.Marshal(ev); err == nil {
+			v.w.Write(append(b, '\n'))
+		}
+		return
+	}
+	row := &v.rows[ev.Index]
+	row.identity, row.subnet, row.step, row.msg = ev.Identity, ev.Subnet, string(ev.Step), ev.Message
+	row.state = string(ev.Kind)
+	if !ev.Final && ev.Kind == onboard.KindDone {
+		row.state = "running"
+	}
+	if !v.live {
+		fmt.Fprintf(v.w, "%-24s %-9s %-8s %s\n", row.router, ev.Step, ev.Kind, ev.Message)
+		return
+	}
+	// Redraw at most 20 times a second, and always for a router's end.
+	if !ev.Final && time.Since(v.last) < 50*time.Millisecond {
+		return
+	}
+	v.redraw()
+}
+
+// redraw moves the cursor to the table's first line and writes it again.
+// Caller holds v.mu.
+func (v *fleetView) redraw() {
+	var b strings.Builder
+	if v.drawn > 0 {
+		fmt.Fprintf(&b, "\x1b[%dA", v.drawn)
+	}
+	fmt.Fprintf(&b, "\x1b[2K%-28s %-12s %-15s %-9s %-8s %s\n", "ROUTER", "IDENTITY", "SUBNET", "STEP", "STATE", "")
+	for _, r := range v.rows {
+		msg := r.msg
+		if len(msg) > 60 {
+			msg = msg[:57] + "..."
+		}
+		fmt.Fprintf(&b, "\x1b[2K%-28s %-12s %-15s %-9s %-8s %s\n", r.router, r.identity, r.subnet, r.step, r.state, msg)
+	}
+	v.drawn = len(v.rows) + 1
+	v.last = time.Now()
+	io.WriteString(v.w, b.String())
+}
+
+func (v *fleetView) stop() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.live {
+		v.redraw()
+	}
+}
+
+// summary prints where each router's config went, or why it failed.
+func (v *fleetView) summary(res []fleet.Result, wall time.Duration) {
+	failed := 0
+	lines := []string{}
+	for _, r := range res {
+		switch {
+		case r.Err != nil:
+			failed++
+			lines = append(lines, fmt.Sprintf("FAILED  %s: %v", r.Router, r.Err))
+		case r.Noop:
+			lines = append(lines, fmt.Sprintf("ok      %s (%s): already onboarded, nothing changed", r.Router, r.Identity))
+		default:
+			lines = append(lines, fmt.Sprintf("ok      %s (%s) %s -> %s", r.Router, r.Identity, r.Subnet, r.Config))
+		}
+	}
+	sort.SliceStable(lines, func(i, j int) bool { return strings.HasPrefix(lines[i], "ok") && !strings.HasPrefix(lines[j], "ok") })
+	fmt.Fprintf(v.w, "\n%s\n%d routers, %d onboarded, %d failed in %s\n", strings.Join(lines, "\n"), len(res), len(res)-failed, failed, wall.Round(time.Millisecond))
+}
