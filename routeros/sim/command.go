@@ -216,6 +216,13 @@ func (r *Router) findOne(t *table, tok string) *item {
 		_, it := t.byID(id)
 		return it
 	}
+	if t.s.ordered && tok != "" && strings.Trim(tok, "0123456789") == "" {
+		// A position as print numbers it (place-before=0), dynamic rules included.
+		if n, err := strconv.Atoi(tok); err == nil && n < len(t.items) {
+			return t.items[n]
+		}
+		return nil
+	}
 	for _, it := range t.items {
 		if t.s.key != "" && it.props[t.s.key] == tok {
 			return it

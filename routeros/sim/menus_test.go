@@ -146,3 +146,23 @@ func silentTLS(t *testing.T, addr string) bool {
 	t.Helper()
 	return silent(t, addr)
 }
+
+func TestPlaceBeforePosition(t *testing.T) {
+	r := startRouter(t, Options{})
+	c := dial(t, apiAddr(r, 0), "admin", "")
+	for _, w := range [][]string{
+		{"/ip/firewall/filter/add", "=chain=forward", "=comment=a"},
+		{"/ip/firewall/filter/add", "=chain=forward", "=comment=b", "=place-before=0"},
+	} {
+		if _, err := c.RunArgs(w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := c.Run("/ip/firewall/filter/print", "=.proplist=comment")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]map[string]string{{"comment": "b"}, {"comment": "a"}}, rows(rep)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

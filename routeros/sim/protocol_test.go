@@ -310,3 +310,16 @@ func tlsFingerprint(t *testing.T, addr string) string {
 	sum := sha256.Sum256(conn.ConnectionState().PeerCertificates[0].Raw)
 	return hex.EncodeToString(sum[:])
 }
+
+func TestAutoCertNamedAfterIdentity(t *testing.T) {
+	r := startRouter(t, Options{Config: "/system identity\nset name=branch-7\n"})
+	li := r.Info().Listen[0]
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", netip.AddrPortFrom(li.Addr, li.APISSL).String(), &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if cn := conn.ConnectionState().PeerCertificates[0].Subject.CommonName; cn != "branch-7" {
+		t.Errorf("certificate CN = %q, want the identity", cn)
+	}
+}

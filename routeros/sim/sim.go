@@ -138,15 +138,20 @@ func Start(ctx context.Context, o Options) (*Router, error) {
 		r.logf = func(string, ...any) {}
 	}
 	r.clk = newClock(time.Now(), o.ClockSpeed)
+	if err := r.boot(ctx, o.Config); err != nil {
+		return nil, err
+	}
 	if o.Cert == "auto" {
-		c, err := selfSigned("MikroTik", nil)
+		// RouterOS names its own certificate after the router.
+		r.mu.Lock()
+		id := r.st.tables["/system identity"]
+		cn, _ := id.get(id.items[0], "name")
+		r.mu.Unlock()
+		c, err := selfSigned(cn, nil)
 		if err != nil {
 			return nil, err
 		}
 		r.autoCert = c
-	}
-	if err := r.boot(ctx, o.Config); err != nil {
-		return nil, err
 	}
 	r.net = newNetwork(r)
 	if err := r.net.start(ctx); err != nil {
