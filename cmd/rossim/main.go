@@ -158,6 +158,8 @@ type ready struct {
 	Version     string       `json:"routeros_version"`
 	Listen      []readyEntry `json:"listen"`
 	Fingerprint string       `json:"fingerprint"`
+	// WireGuard maps each running WireGuard interface to its UDP port on every listen address.
+	WireGuard map[string]uint16 `json:"wireguard,omitempty"`
 }
 
 type readyEntry struct {
@@ -185,7 +187,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	info := r.Info()
 	if o.readyJSON {
-		rd := ready{Version: o.sim.Version, Fingerprint: info.Fingerprint}
+		rd := ready{Version: o.sim.Version, Fingerprint: info.Fingerprint, WireGuard: info.WireGuard}
 		for _, l := range info.Listen {
 			rd.Listen = append(rd.Listen, readyEntry{Iface: l.Iface, Addr: l.Addr.String(), API: l.API, APISSL: l.APISSL})
 		}

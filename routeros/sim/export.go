@@ -29,7 +29,12 @@ func (r *Router) Export() string {
 	return r.exportLocked()
 }
 
-func (r *Router) exportLocked() string {
+// sensitive properties /export hides unless show-sensitive is given.
+var sensitive = map[string]bool{"private-key": true, "preshared-key": true, "password": true}
+
+func (r *Router) exportLocked() string { return r.exportText(true) }
+
+func (r *Router) exportText(showSensitive bool) string {
 	f := &rsc.File{Header: []string{
 		"# " + r.clk.now().Format("2006-01-02 15:04:05") + " by RouterOS " + r.o.Version,
 		"# software id = ROSSIM",
@@ -40,17 +45,17 @@ func (r *Router) exportLocked() string {
 		case "@generic-interface", "@generic":
 			for _, g := range r.st.order {
 				if strings.HasPrefix(g, "/interface ") == (m == "@generic-interface") {
-					r.exportMenu(f, g)
+					r.exportMenu(f, g, showSensitive)
 				}
 			}
 		default:
-			r.exportMenu(f, m)
+			r.exportMenu(f, m, showSensitive)
 		}
 	}
 	return rsc.Format(f)
 }
 
-func (r *Router) exportMenu(f *rsc.File, menu string) {
+func (r *Router) exportMenu(f *rsc.File, menu string, showSensitive bool) {
 	t := r.st.tables[menu]
 	if t == nil {
 		return
@@ -61,6 +66,15 @@ func (r *Router) exportMenu(f *rsc.File, menu string) {
 			continue
 		}
 		args := r.exportArgs(t, it)
+		if !showSensitive {
+			kept := args[:0]
+			for _, a := range args {
+				if !sensitive[a.Key] {
+					kept = append(kept, a)
+				}
+			}
+			args = kept
+		}
 		switch {
 		case t.s.kind == kindSingle:
 			if len(args) > 0 {

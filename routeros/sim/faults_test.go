@@ -100,3 +100,30 @@ func TestFilesExportBackup(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestExportHidesSensitive(t *testing.T) {
+	r := startRouter(t, Options{Config: "/interface wireguard\nadd name=wg1 listen-port=13301\n"})
+	c := dial(t, apiAddr(r, 0), "admin", "")
+	for _, tt := range []struct {
+		args []string
+		want bool
+	}{{[]string{"=file=plain"}, false}, {[]string{"=file=full", "=show-sensitive="}, true}} {
+		if _, err := c.RunArgs(append([]string{"/export"}, tt.args...)); err != nil {
+			t.Fatal(err)
+		}
+		name := strings.TrimPrefix(tt.args[0], "=file=") + ".rsc"
+		rep, err := c.Run("/file/print", "?name="+name)
+		if err != nil || len(rep.Re) != 1 {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got := strings.Contains(rep.Re[0].Map["contents"], "private-key="); got != tt.want {
+			t.Errorf("%s has private-key: %v, want %v", name, got, tt.want)
+		}
+	}
+	if !strings.Contains(r.Export(), "private-key=") {
+		t.Errorf("Export() must keep keys so that a load gives the same state")
+	}
+	if got := r.Info().WireGuard["wg1"]; got != 13301 {
+		t.Errorf("Info().WireGuard[wg1] = %d", got)
+	}
+}

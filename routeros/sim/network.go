@@ -64,7 +64,7 @@ func (n *network) start(ctx context.Context) error {
 	for _, l := range n.r.o.Listen {
 		a := l.Addr
 		if !a.IsValid() {
-			a = netip.AddrFrom4([4]byte{127, byte(1 + rand.IntN(250)), byte(rand.IntN(256)), byte(1 + rand.IntN(254))})
+			a = freeLoopback()
 		}
 		if !a.IsLoopback() {
 			return fmt.Errorf("sim: listen address %s is not a loopback address", a)
@@ -72,6 +72,28 @@ func (n *network) start(ctx context.Context) error {
 		n.addrs = append(n.addrs, listenAddr{iface: l.Iface, addr: a, src: l.Src})
 	}
 	return n.reconcile()
+}
+
+// freeLoopback picks a random 127.x.y.z address on which the default API
+// ports are free (the whole 127/8 is routed to lo on Linux).
+func freeLoopback() netip.Addr {
+	var a netip.Addr
+	for try := 0; try < 20; try++ {
+		a = netip.AddrFrom4([4]byte{127, byte(1 + rand.IntN(250)), byte(rand.IntN(256)), byte(1 + rand.IntN(254))})
+		free := true
+		for _, port := range []uint16{8728, 8729} {
+			ln, err := net.Listen("tcp", netip.AddrPortFrom(a, port).String())
+			if err != nil {
+				free = false
+				break
+			}
+			ln.Close()
+		}
+		if free {
+			break
+		}
+	}
+	return a
 }
 
 // reconcile binds each enabled TCP service at its configured port and

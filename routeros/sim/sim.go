@@ -63,6 +63,9 @@ type DynamicAddress struct {
 type Info struct {
 	Listen      []ListenInfo
 	Fingerprint string // lowercase hex SHA-256 of the api-ssl certificate DER ("" with Cert none)
+	// WireGuard maps each running /interface wireguard to its UDP listen
+	// port, bound on every listen address.
+	WireGuard map[string]uint16
 }
 
 // ListenInfo is one listen address and the ports bound on it.
@@ -295,10 +298,15 @@ func (r *Router) initDefaults(config string) {
 
 // Info says where the router listens and which certificate api-ssl serves.
 func (r *Router) Info() Info {
-	info := Info{Listen: r.net.info()}
+	info := Info{Listen: r.net.info(), WireGuard: map[string]uint16{}}
 	if c := r.currentCert(); c != nil {
 		info.Fingerprint = fingerprint(c)
 	}
+	r.mu.Lock()
+	for name, w := range r.wgs {
+		info.WireGuard[name] = w.port
+	}
+	r.mu.Unlock()
 	return info
 }
 

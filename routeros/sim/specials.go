@@ -124,7 +124,9 @@ func (r *Router) exportCmd(q *request) (*reply, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.writeFile(name, r.exportLocked())
+	// As on RouterOS 7, keys and passwords only with show-sensitive.
+	_, show := q.get("show-sensitive")
+	r.writeFile(name, r.exportText(show))
 	return &reply{}, nil
 }
 
