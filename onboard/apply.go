@@ -397,6 +397,7 @@ func (e *Engine) tunnelUp(ctx context.Context, a *applyRun) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("onboard: the router's WireGuard public key %q: %w", rep.Re[0]["public-key"], err)
 	}
+	e.routerPub = pub
 	ep, host, err := e.verifyEndpoint(ctx)
 	if err != nil {
 		return "", err
@@ -523,18 +524,9 @@ func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, h
 	d := e.plan.Decision
 	start := e.now()
 	e.emit(Event{Step: StepCommit, Kind: KindStarted, Message: "disarming the automatic rollback"})
-	if err := e.disarm(ctx, e.cl, a.j); err != nil {
-		return nil, err
-	}
-	a.j.State = StateCommitted
-	// The config file.
-	rep, err := e.cl.Run(ctx, "/interface/wireguard/print", "?name="+d.IfName)
-	pub := ""
-	if err == nil && len(rep.Re) > 0 {
-		pub = rep.Re[0]["public-key"]
-	}
+	// The config file first: once disarmed, nothing may fail any more.
 	endpoint := net.JoinHostPort(d.Endpoint, strconv.Itoa(d.ListenPort))
-	conf := quickConfig(e.key, d.LocalAddr, pub, endpoint, d.RouterAddr)
+	conf := quickConfig(e.key, d.LocalAddr, e.routerPub.String(), endpoint, d.RouterAddr)
 	path := ""
 	if e.o.StateDir != "" {
 		path = filepath.Join(filepath.Dir(journalPath(e.o.StateDir, e.addr)), d.IfName+".conf")
@@ -542,6 +534,20 @@ func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, h
 			return nil, err
 		}
 	}
+	if err := e.disarm(ctx, e.cl, a.j); err != nil {
+		// The reply may be what was lost: come back (original path or
+		// tunnel) and finish; removing what is already gone is not an error.
+		cl, rerr := e.reconnect(ctx)
+		if rerr != nil {
+			return nil, fmt.Errorf("%w; reconnect: %w", err, rerr)
+		}
+		e.cl.Close()
+		e.cl = cl
+		if err := e.disarm(ctx, cl, a.j); err != nil {
+			return nil, err
+		}
+	}
+	a.j.State = StateCommitted
 	sum := &Summary{
 		Router: e.addr, Identity: e.router.Identity, RouterTunnel: d.RouterAddr.Addr().String(), LocalTunnel: d.LocalAddr.String(),
 		Endpoint: endpoint, ConfigPath: path, ProvenVia: via, Changes: len(e.plan.Ops),
@@ -572,7 +578,9 @@ func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, h
 
 // disarm removes the schedulers, then the script, by the ids recorded.
 func (e *Engine) disarm(ctx context.Context, cl session, j *Journal) error {
-	for _, x := range []struct{ menu, id string }{{"/system/scheduler", j.Net.Timer}, {"/system/scheduler", j.Net.Boot}, {"/system/script", j.Net.Script}} {
+	// The one-shot timer goes last: until it is gone, a lost connection
+	// still ends in a full rollback rather than a half-disarmed router.
+	for _, x := range []struct{ menu, id string }{{"/system/scheduler", j.Net.Boot}, {"/system/script", j.Net.Script}, {"/system/scheduler", j.Net.Timer}} {
 		if x.id == "" {
 			continue
 		}
@@ -635,17 +643,27 @@ func (e *Engine) undoAfterFailure(ctx context.Context, a *applyRun, se *stepErro
 // net. It tries the current session first, then a new one.
 func (e *Engine) undo(ctx context.Context, j *Journal) ([]string, error) {
 	try := func(cl session) ([]string, error) {
+		// Best effort: an op the router refuses does not stop the others;
+		// the safety net then stays armed so the router finishes the job.
 		var undone []string
+		var errs []error
 		for i := len(j.Ops) - 1; i >= 0; i-- {
 			jo := &j.Ops[i]
 			if !jo.Sent || jo.Undone {
 				continue
 			}
 			if err := undoOp(ctx, cl, j.RunID, jo); err != nil {
-				return undone, err
+				errs = append(errs, err)
+				if errors.Is(err, routeros.ErrBroken) || errors.Is(err, routeros.ErrClosed) {
+					break
+				}
+				continue
 			}
 			jo.Undone = true
 			undone = append(undone, jo.Desc)
+		}
+		if len(errs) > 0 {
+			return undone, errors.Join(errs...)
 		}
 		if !j.Net.Disarmed {
 			if err := e.disarm(ctx, cl, j); err != nil {
@@ -667,7 +685,7 @@ func (e *Engine) undo(ctx context.Context, j *Journal) ([]string, error) {
 		}
 		errs = append(errs, err)
 	}
-	cl, err := e.dial(ctx, e.addr, e.o.Dial)
+	cl, err := e.reconnect(ctx)
 	if err != nil {
 		return all, errors.Join(append(errs, err)...)
 	}
@@ -681,6 +699,25 @@ func (e *Engine) undo(ctx context.Context, j *Journal) ([]string, error) {
 		return all, errors.Join(append(errs, err)...)
 	}
 	return all, nil
+}
+
+// reconnect opens a new session on the original path, else through the
+// tunnel when the local peer is up.
+func (e *Engine) reconnect(ctx context.Context) (session, error) {
+	cl, err := e.dial(ctx, e.addr, e.o.Dial)
+	if err == nil {
+		return cl, nil
+	}
+	if e.local != nil && e.plan != nil {
+		d := e.plan.Decision
+		addr := net.JoinHostPort(d.RouterAddr.Addr().String(), strconv.Itoa(int(d.UsePort)))
+		tcl, terr := e.dial(ctx, addr, e.local.DialContext)
+		if terr == nil {
+			return tcl, nil
+		}
+		err = errors.Join(err, terr)
+	}
+	return nil, err
 }
 
 // undoOp reverts one op: an add is removed by its id (or its tag when the

@@ -82,6 +82,7 @@ type Engine struct {
 	run         string
 	local       vpn.Backend
 	verifyEP    netip.AddrPort
+	routerPub   wgtypes.Key
 
 	mu     sync.Mutex // guards following
 	closed bool

@@ -1,0 +1,211 @@
+package onboard
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/wgboot/wgboot/routeros/sim"
+)
+
+// faultsFull runs every case instead of a sample (make faults).
+var faultsFull = os.Getenv("WGBOOT_FAULTS") == "full"
+
+// changingPaths returns the API command paths a run sends that change the
+// router, from a plan made against a fresh simulator.
+func changingPaths(t *testing.T, ex example) []string {
+	t.Helper()
+	s := startExample(t, ex, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e, err := New(s.options(t, s.lan, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if err := e.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Plan(ctx, e.o.Settings); err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{"/system/scheduler/add", "/system/script/add"}
+	for _, o := range e.plan.Ops {
+		verbs := []string{o.Verb}
+		if o.Verb == "set" {
+			verbs = nil
+			for _, w := range setWords(o.Menu, o.ID, o.Args) {
+				verbs = append(verbs, w[0][strings.LastIndex(w[0], "/")+1:])
+			}
+		}
+		for _, v := range verbs {
+			if p := apiPath(o.Menu, v); !slices.Contains(paths, p) {
+				paths = append(paths, p)
+			}
+		}
+	}
+	return paths
+}
+
+// A trap at any router-changing command leaves the router as it was, with
+// a message that names what failed; a trap on backup or export only warns.
+func TestFaultTrap(t *testing.T) {
+	for _, path := range []string{"../examples/soho-defconf.rsc", "testdata/configs/lan-api-rule.rsc", "../examples/apissl-restricted.rsc"} {
+		ex := loadExample(t, path)
+		paths := changingPaths(t, ex)
+		for _, trapOn := range append(paths, "/system/backup/save", "/export") {
+			t.Run(ex.name+trapOn, func(t *testing.T) {
+				t.Parallel()
+				// The undo may need the trapped command too: then the router's
+				// own scheduler finishes it, on a 30x clock.
+				s := startExample(t, ex, func(o *sim.Options) { o.TrapOn = []string{trapOn}; o.ClockSpeed = 30 })
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				before := exportBody(s.r.Export())
+				var events []Event
+				o := s.options(t, s.lan, &events)
+				o.Settings.VerifyEndpoint = s.lan.String()
+				o.Settings.ConfirmTimeout = 2 * time.Minute
+				e, err := New(o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer e.Close()
+				if err := e.Connect(ctx); err != nil {
+					t.Fatal(err)
+				}
+				p, err := e.Plan(ctx, o.Settings)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = e.Apply(ctx, p)
+				if trapOn == "/system/backup/save" || trapOn == "/export" {
+					if err != nil {
+						t.Fatalf("a refused %s must only warn, got %v", trapOn, err)
+					}
+					if !slices.ContainsFunc(events, func(ev Event) bool { return ev.Kind == KindWarning && ev.Step == StepArm }) {
+						t.Error("no warning about the refused backup/export")
+					}
+					return
+				}
+				if err == nil {
+					t.Fatalf("apply succeeded with %s trapped", trapOn)
+				}
+				i := slices.IndexFunc(events, func(ev Event) bool { return ev.Kind == KindFailed && ev.Err != nil && ev.Step != StepRollback })
+				if i < 0 {
+					t.Fatal("no failed event with FailureInfo")
+				}
+				if fi := events[i].Err; fi.What == "" || !strings.Contains(fi.What, "sim:") && !strings.Contains(fi.What, "trap") && !strings.Contains(fi.What, "failed") {
+					t.Errorf("failure does not say what failed: %+v", fi)
+				}
+				e.Close()
+				waitRestored(ctx, t, s, before)
+				checkNoSecrets(t, o, events)
+			})
+		}
+	}
+}
+
+// A connection severed after any command is undone by the router's own
+// scheduler (wgboot is not allowed to reconnect), on an accelerated clock.
+func TestFaultDrop(t *testing.T) {
+	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	// Measure where the run's commands fall with a clean run.
+	s := startExample(t, ex, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	o := s.options(t, s.lan, nil)
+	o.Settings.VerifyEndpoint = s.lan.String()
+	e, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.Plan(ctx, o.Settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := s.r.Stats().Commands + 1
+	if _, err := e.Apply(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	last := s.r.Stats().Commands
+	e.Close()
+	var ns []int64
+	for n := first; n <= last; n++ {
+		ns = append(ns, n)
+	}
+	if !faultsFull && len(ns) > 6 {
+		// A sample: the first command, ones inside apply and harden, the last.
+		ns = []int64{ns[0], ns[2], ns[len(ns)/3], ns[len(ns)/2], ns[2*len(ns)/3], ns[len(ns)-1]}
+	}
+	for _, n := range ns {
+		t.Run(strings.ReplaceAll(time.Duration(n).String(), "ns", ""), func(t *testing.T) {
+			t.Parallel()
+			s := startExample(t, ex, func(o *sim.Options) { o.DropAfterCommands = int(n); o.ClockSpeed = 30 })
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			before := exportBody(s.r.Export())
+			o := s.options(t, s.lan, nil)
+			o.Settings.VerifyEndpoint = s.lan.String()
+			o.Settings.ConfirmTimeout = 2 * time.Minute // 4s at 30x
+			// The first connection only: after the sever wgboot cannot come back.
+			var dials atomic.Int32
+			o.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				if dials.Add(1) > 1 {
+					return nil, errors.New("test: the path to the router is gone")
+				}
+				var d net.Dialer
+				return d.DialContext(ctx, network, addr)
+			}
+			e, err := New(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			if err := e.Connect(ctx); err != nil {
+				t.Fatal(err)
+			}
+			p, err := e.Plan(ctx, o.Settings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.Apply(ctx, p); err == nil {
+				t.Logf("drop after command %d came after the commit: onboarded", n)
+				return
+			}
+			e.Close()
+			waitRestored(ctx, t, s, before)
+		})
+	}
+}
+
+// waitRestored waits until the router's export is the one before the run
+// (wgboot's undo, or its scheduler on the accelerated clock): a condition
+// with ctx as the only bound, not a timed assertion.
+func waitRestored(ctx context.Context, t *testing.T, s *simRouter, before string) {
+	t.Helper()
+	for {
+		got := exportBody(s.r.Export())
+		if got == before {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("router not restored (-before +after):\n%s", cmp.Diff(before, got))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+var _ = netip.Addr{}
