@@ -107,6 +107,9 @@ func (r *Router) computed(t *table, it *item) map[string]string {
 	case "/file":
 		c["size"] = strconv.Itoa(len(it.props["contents"]))
 		c["type"] = fileType(it.props["name"])
+		if it.props["type"] == "directory" {
+			c["type"] = "directory"
+		}
 		c["creation-time"] = r.formatDateTime(it.created)
 		c["last-modified"] = r.formatDateTime(it.created)
 	case "/certificate":

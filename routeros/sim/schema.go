@@ -248,7 +248,7 @@ func schemas(version string) map[string]*schema {
 	s = add(newSchema("/certificate", kindList, "name common-name country state locality organization unit subject-alt-name key-size=2048 days-valid:int(1-36500)=365 key-usage trusted:bool=false ^fingerprint ^private-key:bool=false ^invalid-before ^invalid-after ^issued:bool=false ^serial-number ^ca:bool=false ^expired:bool=false"))
 	s.key, s.required = "name", []string{"name", "common-name"}
 	s.unique = []uniq{{[]string{"name"}, "failure: certificate with the same name already exists"}}
-	s = add(newSchema("/file", kindList, "name contents ^type ^size ^creation-time ^last-modified"))
+	s = add(newSchema("/file", kindList, "name contents type:enum(file|directory) ^size ^creation-time ^last-modified"))
 	s.key, s.required = "name", []string{"name"}
 	s.unique = []uniq{{[]string{"name"}, "failure: file already exists"}}
 	s = add(newSchema("/log", kindList, "^time ^topics ^message"))
