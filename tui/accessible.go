@@ -132,6 +132,15 @@ func (a *accessible) form(ctx context.Context, fields ...huh.Field) error {
 	return nil
 }
 
+// withDefault says what enter keeps: huh's accessible prompts do not show
+// the current value.
+func withDefault(title, cur string) string {
+	if cur == "" {
+		return title + ":"
+	}
+	return title + " [" + cur + "]:"
+}
+
 // keepOr validates a typed answer; an empty line keeps the current value
 // (huh's accessible prompts validate the raw line before the default).
 func keepOr(cur *string, validate func(string) error) func(string) error {
@@ -218,9 +227,9 @@ func (a *accessible) run(ctx context.Context) (*onboard.Summary, error) {
 		c.Mode = modePlain
 	}
 	if err := a.form(ctx,
-		huh.NewInput().Title("Router address:").Value(&c.Host).Validate(keepOr(&c.Host, validateHost)),
-		huh.NewInput().Title("Port (empty: the API mode's default):").Value(&c.Port).Validate(validatePort),
-		huh.NewInput().Title("User:").Value(&c.User),
+		huh.NewInput().Title(withDefault("Router address", c.Host)).Value(&c.Host).Validate(keepOr(&c.Host, validateHost)),
+		huh.NewInput().Title(withDefault("Port (empty: the API mode's default)", c.Port)).Value(&c.Port).Validate(validatePort),
+		huh.NewInput().Title(withDefault("User", c.User)).Value(&c.User),
 		huh.NewSelect[string]().Title("API mode (plain sends the password unencrypted):").Options(
 			huh.NewOption("api-ssl (8729, certificate pinned)", modeSSL), huh.NewOption("plain api (8728)", modePlain)).Value(&c.Mode),
 	); err != nil {
@@ -317,14 +326,14 @@ func (a *accessible) editSettings(ctx context.Context, s onboard.Settings) (onbo
 		v.Local = "auto"
 	}
 	if err := a.form(ctx,
-		huh.NewInput().Title("VPN subnet:").Value(&v.Subnet).Validate(keepOr(&v.Subnet, validateSubnet)),
-		huh.NewInput().Title("WireGuard listen port:").Value(&v.Port).Validate(validatePort),
-		huh.NewInput().Title("Published endpoint:").Value(&v.Endpoint),
+		huh.NewInput().Title(withDefault("VPN subnet", v.Subnet)).Value(&v.Subnet).Validate(keepOr(&v.Subnet, validateSubnet)),
+		huh.NewInput().Title(withDefault("WireGuard listen port", v.Port)).Value(&v.Port).Validate(validatePort),
+		huh.NewInput().Title(withDefault("Published endpoint", v.Endpoint)).Value(&v.Endpoint),
 		huh.NewSelect[string]().Title("Local WireGuard:").Options(
 			huh.NewOption("auto", "auto"), huh.NewOption("kernel (needs root)", "kernel"), huh.NewOption("netstack (no root)", "netstack")).Value(&v.Local),
 		huh.NewConfirm().Title("LAN keeps API access?").Value(&v.LANKeepsAPI),
 		huh.NewConfirm().Title("Log refused API attempts on the WAN?").Value(&v.LogRefused),
-		huh.NewInput().Title("Confirm timeout (e.g. 5m):").Value(&v.Timeout).Validate(keepOr(&v.Timeout, validateTimeout)),
+		huh.NewInput().Title(withDefault("Confirm timeout (e.g. 5m)", v.Timeout)).Value(&v.Timeout).Validate(keepOr(&v.Timeout, validateTimeout)),
 	); err != nil {
 		return s, err
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -151,5 +152,58 @@ func TestTmuxNotATerminal(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "wgboot apply") {
 		t.Errorf("output does not point to wgboot apply:\n%s", out.String())
+	}
+}
+
+// TestTmuxColour: the wizard draws in colour on a colour terminal, and in
+// none at all with NO_COLOR set (no-color.org), huh's form included.
+func TestTmuxColour(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (the CI script .ci/run installs it): skipping the real-terminal test")
+	}
+	bin := buildWgboot(t)
+	sgrColour := regexp.MustCompile(`\x1b\[[0-9;]*(3[0-9]|4[0-9]|9[0-7]|38;|48;)[0-9;]*m`)
+	for _, tt := range []struct {
+		name   string
+		env    string
+		colour bool
+	}{
+		{"colour", "-u NO_COLOR", true},
+		{"NO_COLOR", "NO_COLOR=1", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			home := t.TempDir()
+			s := newTmux(t, fmt.Sprintf("env %s HOME=%s TERM=xterm-256color COLORTERM=truecolor %s demo; sleep 600", tt.env, home, bin))
+			s.waitFor("Router", "Password")
+			screen := s.run("capture-pane", "-e", "-p", "-t", "wgboot")
+			if got := sgrColour.MatchString(screen); got != tt.colour {
+				t.Errorf("colour codes on screen: %v, want %v:\n%q", got, tt.colour, screen)
+			}
+			s.keys("C-c")
+			s.waitFor("Quit?")
+			s.keys("y")
+		})
+	}
+}
+
+// TestTmuxAccessible: `wgboot demo --accessible` is plain prompts; enter
+// at each one reaches Done.
+func TestTmuxAccessible(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (the CI script .ci/run installs it): skipping the real-terminal test")
+	}
+	bin := buildWgboot(t)
+	s := newTmux(t, fmt.Sprintf("env HOME=%s TERM=xterm-256color %s demo --accessible; echo wgboot-exit=$?; sleep 600", t.TempDir(), bin))
+	prompts := []string{"Router address [", "Port", "User [admin]:", "Enter a number", "Password", "certificate? [Y/n]", "Edit the settings first?", "Apply this plan now", "Close it on the WAN now?"}
+	for _, p := range prompts {
+		s.waitFor(p)
+		s.keys("Enter")
+	}
+	s.run("resize-window", "-t", "wgboot", "-y", "200") // room for the whole transcript
+	end := s.waitFor("wgboot-exit=")
+	for _, want := range []string{"its API is closed on the WAN", "wgboot-exit=0"} {
+		if !strings.Contains(s.run("capture-pane", "-p", "-J", "-S", "-", "-t", "wgboot"), want) {
+			t.Errorf("no %q in the accessible run:\n%s", want, end)
+		}
 	}
 }
