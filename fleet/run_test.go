@@ -184,4 +184,3 @@ func TestRunMissingPassword(t *testing.T) {
 		t.Fatalf("got %v / %v, want a missing-password error naming the variable", err, res[0].Err)
 	}
 }
-
