@@ -1,0 +1,85 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wgboot/wgboot/onboard"
+)
+
+func exportBody(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// The whole headless cycle against rossim: apply --yes --json, status,
+// apply again (no changes), audit, rollback --yes (export as before).
+func TestCLICycle(t *testing.T) {
+	ex := loadExample(t, "../../examples/soho-defconf.rsc")
+	r, addr := startSim(t, ex)
+	before := exportBody(r.Export())
+	env := map[string]string{"WGBOOT_PASSWORD": "pw-golden"}
+	hook := func(o *onboard.Options) { o.RunID = "cli" }
+	common := []string{"--router", addr, "--fingerprint", r.Info().Fingerprint, "--state-dir", t.TempDir(), "--local", "netstack"}
+	run := func(args ...string) (int, string, string) {
+		code, out, errOut := runCLI(t, env, hook, append(args, common...)...)
+		if strings.Contains(out+errOut, "pw-golden") {
+			t.Errorf("%v: the password appears in the output", args)
+		}
+		return code, out, errOut
+	}
+
+	code, out, errOut := run("apply", "--yes", "--json")
+	if code != 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var last onboard.Event
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var ev onboard.Event
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("not a JSON event line: %q: %v", line, err)
+		}
+		last = ev
+	}
+	if last.Step != onboard.StepCommit || last.Kind != onboard.KindDone || last.Summary == nil {
+		t.Fatalf("last event = %+v, want commit done with a summary", last)
+	}
+	if strings.Contains(out, "PrivateKey") {
+		t.Error("the private key appears in the output")
+	}
+
+	code, out, errOut = run("status")
+	if code != 0 || !strings.Contains(out, "API on the WAN (from the ruleset): closed") || !strings.Contains(out, "run cli") {
+		t.Errorf("status: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	after := exportBody(r.Export())
+	code, out, errOut = run("apply", "--yes")
+	if code != 0 || !strings.Contains(out, "already onboarded") {
+		t.Errorf("second apply: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := exportBody(r.Export()); got != after {
+		t.Errorf("second apply changed the router:\n%s", cmp.Diff(after, got))
+	}
+
+	code, out, errOut = run("audit")
+	if code != 0 || !strings.Contains(out, "WAN→API ether1 tcp/8729: drop") {
+		t.Errorf("audit: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	code, out, errOut = run("rollback", "--yes")
+	if code != 0 {
+		t.Fatalf("rollback: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if diff := cmp.Diff(before, exportBody(r.Export())); diff != "" {
+		t.Errorf("export after rollback (-before +after):\n%s", diff)
+	}
+}
