@@ -35,3 +35,6 @@ func (k *Kernel) DialContext(ctx context.Context, network, addr string) (net.Con
 	return nil, errKernelOS
 }
 func (k *Kernel) Close() error { return nil }
+
+// Name reports "": no interface is ever created on this OS.
+func (k *Kernel) Name() string { return "" }

@@ -152,22 +152,6 @@ func echoThrough(ctx context.Context, b Backend, spec helperSpec) error {
 	return nil
 }
 
-// runDelLink removes interface name with rtnetlink, as the kernel backend
-// does with a WireGuard module link at Close (a path this machine, without
-// the module, cannot reach otherwise).
-func runDelLink(name string) error {
-	ifc, err := net.InterfaceByName(name)
-	if err != nil {
-		return err
-	}
-	nl, err := dialRTNL()
-	if err != nil {
-		return err
-	}
-	defer nl.Close()
-	return nl.deleteLink(ifc.Index)
-}
-
 // runProbe reports what New chooses in this process: the parent runs it
 // without privileges.
 func runProbe(logf func(string, ...any)) error {
