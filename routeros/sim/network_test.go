@@ -226,6 +226,33 @@ add action=drop chain=input
 	if err != nil || rep.Re[0].Map["packets"] != "1" {
 		t.Errorf("tunnel rule counters: %v %v", rep, err)
 	}
+	// Removing the interface while a session runs inside it cuts the session
+	// and leaves the router responsive; then put it back for the peer test.
+	wgID := func() string {
+		rep, err := lan.Run("/interface/wireguard/print", "?name=wg-tech", "=.proplist=.id")
+		if err != nil || len(rep.Re) != 1 {
+			t.Fatalf("wg-tech: %v", err)
+		}
+		return rep.Re[0].Map[".id"]
+	}()
+	if _, err := lan.Run("/interface/wireguard/disable", "=numbers="+wgID); err != nil {
+		t.Fatal(err)
+	}
+	// The router closed the session, but nothing can tell the client any
+	// more: it sees silence.
+	_ = nc.SetDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, err := c.Run("/system/identity/print"); err == nil {
+		t.Errorf("a session inside a disabled interface still answers")
+	}
+	if _, err := lan.Run("/interface/wireguard/enable", "=numbers="+wgID); err != nil {
+		t.Fatal(err)
+	}
+	// The device is back (a client's old session is gone with the old
+	// device, as on a router; it re-handshakes in its own time).
+	if _, ok := r.Info().WireGuard["wg-tech"]; !ok {
+		t.Errorf("wg-tech did not come back after enable")
+	}
+
 	// Disabling the peer (from the LAN) takes effect at once: the tunnel
 	// carries nothing more.
 	if _, err := lan.Run("/interface/wireguard/peers/disable", "=numbers="+p[".id"]); err != nil {

@@ -138,7 +138,7 @@ func (c *apiConn) serve() {
 			c.send(tag, "!fatal", arg{"", "session terminated on request"})
 			return
 		}
-		if tag == "" {
+		if tag == "" && !isFollow(words) {
 			c.handle(c.ctx, tag, words)
 			continue
 		}
@@ -159,6 +159,17 @@ func (c *apiConn) serve() {
 			c.mu.Unlock()
 		}()
 	}
+}
+
+// isFollow reports a print that runs until cancelled; untagged, it still
+// runs on its own so that /cancel can be read.
+func isFollow(words []string) bool {
+	for _, w := range words[1:] {
+		if strings.HasPrefix(w, "=follow=") || strings.HasPrefix(w, "=follow-only=") || w == "=follow" || w == "=follow-only" {
+			return true
+		}
+	}
+	return false
 }
 
 // send writes one reply sentence; attribute keys "" write a bare word.

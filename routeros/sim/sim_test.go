@@ -60,7 +60,7 @@ func dialErr(addr, user, pw string) (*routeros.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	_ = nc.SetDeadline(time.Now().Add(20 * time.Second))
+	_ = nc.SetDeadline(time.Now().Add(60 * time.Second))
 	c, err := routeros.NewClient(nc)
 	if err != nil {
 		nc.Close()

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"net"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -20,12 +21,22 @@ type wgInst struct {
 	dev  *wgdev.Device
 	lns  map[string]*svcListener // service -> listener inside the tunnel
 	wg   sync.WaitGroup
+
+	mu    sync.Mutex // guards following
+	conns map[net.Conn]struct{}
 }
 
+// close stops the device at once: its listeners and every connection
+// inside the tunnel go with it.
 func (w *wgInst) close() error {
 	for _, l := range w.lns {
 		l.ln.Close()
 	}
+	w.mu.Lock()
+	for c := range w.conns {
+		c.Close()
+	}
+	w.mu.Unlock()
 	err := w.dev.Close()
 	w.wg.Wait()
 	return err
@@ -220,7 +231,7 @@ func (r *Router) newWG(w *wgWant) (*wgInst, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &wgInst{name: w.name, key: w.key, port: w.port, mtu: w.mtu, dev: dev, lns: map[string]*svcListener{}}, nil
+	return &wgInst{name: w.name, key: w.key, port: w.port, mtu: w.mtu, dev: dev, lns: map[string]*svcListener{}, conns: map[net.Conn]struct{}{}}, nil
 }
 
 // admitUDP runs a new WireGuard flow through the input chain.
@@ -271,10 +282,16 @@ func (r *Router) tunnelServices(inst *wgInst, ports map[string]uint16) {
 				}
 				local, _ := netip.ParseAddrPort(nc.LocalAddr().String())
 				la := listenAddr{iface: inst.name, addr: local.Addr()}
+				inst.mu.Lock()
+				inst.conns[nc] = struct{}{}
+				inst.mu.Unlock()
 				inst.wg.Add(1)
 				go func() {
 					defer inst.wg.Done()
 					r.net.serveConn(nc, la, name, port)
+					inst.mu.Lock()
+					delete(inst.conns, nc)
+					inst.mu.Unlock()
 				}()
 			}
 		}()
