@@ -51,6 +51,7 @@ type connectScreen struct {
 	recent []Recent
 	v      *connectValues
 	form   *huh.Form
+	banner string // Options.Banner wrapped to the width
 	// picking: the list of recent routers is shown first; cursor is the
 	// highlighted entry (len(recent) is "Another router").
 	picking bool
@@ -61,6 +62,7 @@ type connectScreen struct {
 func newConnectScreen(m *Model, recent []Recent) *connectScreen {
 	c := &connectScreen{m: m, recent: recent, w: 80, h: 20}
 	c.reset()
+	c.wrapBanner()
 	return c
 }
 
@@ -157,8 +159,16 @@ func (c *connectScreen) recentEntry() Recent {
 	return Recent{Host: strings.TrimSpace(c.v.Host), Port: c.v.port(), User: c.v.User, Plain: c.v.plain()}
 }
 
+func (c *connectScreen) wrapBanner() {
+	c.banner = ""
+	if c.m.o.Banner != "" {
+		c.banner = c.m.st.Muted.Width(c.w).Render(c.m.o.Banner)
+	}
+}
+
 func (c *connectScreen) setSize(w, h int) tea.Cmd {
 	c.w, c.h = w, h
+	c.wrapBanner()
 	var cmds []tea.Cmd
 	c.form.WithWidth(min(w, 76))
 	_, cmd := c.form.Update(tea.WindowSizeMsg{Width: min(w, 76), Height: h - 3})
@@ -205,8 +215,8 @@ func (c *connectScreen) view() string {
 	if c.picking {
 		s = c.pickView()
 	}
-	if c.m.o.Banner != "" {
-		s = c.m.st.Muted.Render(c.m.o.Banner) + "\n\n" + s
+	if c.banner != "" {
+		s = c.banner + "\n\n" + s
 	}
 	return s
 }

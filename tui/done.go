@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/skip2/go-qrcode"
 
 	"github.com/wgboot/wgboot/onboard"
@@ -91,7 +92,9 @@ func (d *doneScreen) layout() {
 		}
 		d.vp.SetContent(d.m.st.Muted.Render("Scan with the WireGuard app (↑/↓ scroll; enlarge the terminal to see it whole).") + "\n" + qr)
 	} else {
-		d.vp.SetContent(d.summaryText())
+		// Wrapped, not clipped: the reconnect and undo commands must be
+		// whole on screen (they are printed again when the wizard ends).
+		d.vp.SetContent(lipgloss.NewStyle().Width(d.w).Render(d.summaryText()))
 	}
 	d.vp.GotoTop()
 }
