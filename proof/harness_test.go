@@ -356,3 +356,12 @@ func applyArgs(rt *router, addr netip.Addr, stateDir string, extra ...string) []
 		"--state-dir", stateDir, "--local", "netstack"}
 	return append(args, extra...)
 }
+
+// apiAnswersPlain reports whether a new plain API session at addr logs in.
+func (rt *router) apiAnswersPlain(ctx context.Context, addr netip.Addr) error {
+	cl, err := routeros.Dial(ctx, routeros.Config{Addr: rt.apiAddr(addr, true), User: "admin", Password: password, Timeout: 2 * time.Second})
+	if err != nil {
+		return err
+	}
+	return cl.Close()
+}
