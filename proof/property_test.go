@@ -563,4 +563,3 @@ func FuzzReadView(f *testing.F) {
 		}
 	})
 }
-
