@@ -526,12 +526,13 @@ func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, h
 	e.emit(Event{Step: StepCommit, Kind: KindStarted, Message: "disarming the automatic rollback"})
 	// The config file first: once disarmed, nothing may fail any more.
 	endpoint := net.JoinHostPort(d.Endpoint, strconv.Itoa(d.ListenPort))
-	conf := quickConfig(e.key, d.LocalAddr, e.routerPub.String(), endpoint, d.RouterAddr)
+	qc := vpn.QuickFromConfig(vpn.Config{PrivateKey: e.key, Address: d.LocalAddr, Peer: vpn.Peer{PublicKey: e.routerPub,
+		AllowedIPs: []netip.Prefix{netip.PrefixFrom(d.RouterAddr.Addr(), 32)}, Keepalive: defaultKeepSec * time.Second}}, endpoint)
 	path := ""
 	if e.o.StateDir != "" {
-		path = filepath.Join(filepath.Dir(journalPath(e.o.StateDir, e.addr)), d.IfName+".conf")
-		if err := writeFileAtomic(path, []byte(conf)); err != nil {
-			return nil, err
+		path = filepath.Join(filepath.Dir(journalPath(e.o.StateDir, e.addr)), d.IfName+"-"+e.run+".conf")
+		if err := vpn.WriteQuick(path, qc); err != nil {
+			return nil, fmt.Errorf("onboard: write the technician's config: %w", err)
 		}
 	}
 	if err := e.disarm(ctx, e.cl, a.j); err != nil {
@@ -590,13 +591,6 @@ func (e *Engine) disarm(ctx context.Context, cl session, j *Journal) error {
 	}
 	j.Net.Disarmed = true
 	return nil
-}
-
-// quickConfig is the technician's wg-quick file. It holds the private key:
-// written 0600, never logged.
-func quickConfig(key wgtypes.Key, addr netip.Prefix, routerPub, endpoint string, routerAddr netip.Prefix) string {
-	return fmt.Sprintf("[Interface]\nPrivateKey = %s\nAddress = %s\n\n[Peer]\nPublicKey = %s\nAllowedIPs = %s\nEndpoint = %s\nPersistentKeepalive = %d\n",
-		key.String(), addr, routerPub, netip.PrefixFrom(routerAddr.Addr(), 32), endpoint, defaultKeepSec)
 }
 
 func summaryText(s *Summary, hardened bool) string {
@@ -807,8 +801,9 @@ func (e *Engine) Rollback(ctx context.Context) error {
 	if err := writeJournal(e.o.StateDir, j); err != nil {
 		return err
 	}
-	if e.o.StateDir != "" {
-		os.Remove(filepath.Join(filepath.Dir(journalPath(e.o.StateDir, e.addr)), defaultIfName+".conf"))
+	if j.Tunnel != nil && j.Tunnel.ConfigPath != "" {
+		// The key is useless once the peer is gone from the router.
+		os.Remove(j.Tunnel.ConfigPath)
 	}
 	e.emit(Event{Step: StepRollback, Kind: KindDone, Message: fmt.Sprintf("rolled back run %s (%d changes)", j.RunID, len(undone)), Elapsed: e.now().Sub(start)})
 	return nil

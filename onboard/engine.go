@@ -222,9 +222,12 @@ func (e *Engine) connectViaTunnel(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("onboard: read %s: %w", j.Tunnel.ConfigPath, err)
 	}
-	qc, err := parseQuick(string(b))
+	qc, err := vpn.ParseQuick(b)
 	if err != nil {
-		return err
+		return fmt.Errorf("onboard: %s: %w", j.Tunnel.ConfigPath, err)
+	}
+	if len(qc.Interface.Address) == 0 {
+		return fmt.Errorf("onboard: %s has no Address", j.Tunnel.ConfigPath)
 	}
 	epa, err := netip.ParseAddrPort(j.Tunnel.VerifyEndpoint)
 	if err != nil {
@@ -245,8 +248,8 @@ func (e *Engine) connectViaTunnel(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("onboard: local WireGuard: %w", err)
 	}
-	cfg := vpn.Config{PrivateKey: qc.PrivateKey, Address: qc.Address, Peer: vpn.Peer{PublicKey: qc.PeerKey, Endpoint: epa,
-		AllowedIPs: qc.AllowedIPs, Keepalive: defaultKeepSec * time.Second}}
+	cfg := vpn.Config{PrivateKey: qc.Interface.PrivateKey, Address: qc.Interface.Address[0], Peer: vpn.Peer{PublicKey: qc.Peer.PublicKey, Endpoint: epa,
+		AllowedIPs: qc.Peer.AllowedIPs, Keepalive: defaultKeepSec * time.Second}}
 	if err := lb.Up(ctx, cfg); err != nil {
 		lb.Close()
 		return fmt.Errorf("onboard: bring up the tunnel: %w", err)

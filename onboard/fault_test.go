@@ -108,7 +108,7 @@ func TestFaultTrap(t *testing.T) {
 				}
 				e.Close()
 				waitRestored(ctx, t, s, before)
-				checkNoSecrets(t, o, events)
+				checkNoSecrets(t, o, events, e.key)
 			})
 		}
 	}
