@@ -80,6 +80,15 @@ func (r *Router) exportMenu(f *rsc.File, menu string, showSensitive bool) {
 			if len(args) > 0 {
 				cmds = append(cmds, rsc.Command{Verb: "set", Args: args})
 			}
+		case t.s.generic && it.props["default-name"] != "":
+			// A port the router has from the factory (wifi1, lte1): set, not add.
+			var rest []rsc.Arg
+			for _, a := range args {
+				if a.Key != "default-name" {
+					rest = append(rest, a)
+				}
+			}
+			cmds = append(cmds, rsc.Command{Verb: "set", Find: &rsc.Where{Op: "=", Prop: "default-name", Value: it.props["default-name"]}, Args: rest})
 		case t.s.kind == kindFixed && menu == "/interface ethernet":
 			if len(args) > 0 {
 				cmds = append(cmds, rsc.Command{Verb: "set", Find: &rsc.Where{Op: "=", Prop: "default-name", Value: it.props["default-name"]}, Args: args})

@@ -91,3 +91,38 @@ func TestConfigErrorsNameTheLine(t *testing.T) {
 		})
 	}
 }
+
+// TestGenericInterfacesLoad loads a config with wireless ports rossim does
+// not model: they are generic items, usable as bridge ports, exported back.
+func TestGenericInterfacesLoad(t *testing.T) {
+	cfg := `/interface bridge
+add name=bridge
+/interface wifi
+set [ find default-name=wifi1 ] configuration.mode=ap configuration.ssid=home disabled=no
+/interface bridge port
+add bridge=bridge interface=wifi1
+/ip dns
+set allow-remote-requests=yes servers=1.1.1.1
+/tool romon
+set enabled=yes
+`
+	r := startRouter(t, Options{Config: cfg})
+	e1 := r.Export()
+	for _, want := range []string{"set [ find default-name=wifi1 ]", "configuration.ssid=home", "add bridge=bridge interface=wifi1", "set allow-remote-requests=yes servers=1.1.1.1", "/tool romon"} {
+		if !strings.Contains(e1, want) {
+			t.Errorf("export lacks %q:\n%s", want, e1)
+		}
+	}
+	r2 := startRouter(t, Options{Config: e1})
+	if diff := cmp.Diff(stripHeader(e1), stripHeader(r2.Export())); diff != "" {
+		t.Errorf("reload (-first +second):\n%s", diff)
+	}
+	c := dial(t, apiAddr(r, 0), "admin", "")
+	rep, err := c.Run("/interface/print", "?name=wifi1", "=.proplist=name,type")
+	if err != nil || len(rep.Re) != 1 || rep.Re[0].Map["type"] != "wifi" {
+		t.Errorf("wifi1 in /interface: %v %v", rep, err)
+	}
+	if _, err := c.Run("/ip/dns/set", "=servers=9.9.9.9"); err != nil {
+		t.Errorf("editing a generic menu: %v", err)
+	}
+}
