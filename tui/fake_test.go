@@ -40,6 +40,8 @@ type fakeEngine struct {
 
 	// holdBeforeHarden, when set, is received from before the Gate question.
 	holdBeforeHarden chan struct{}
+	// atGate, when set, is closed just before the Gate question.
+	atGate chan struct{}
 	danger           bool // the fingerprint changed
 
 	mu       sync.Mutex // guards following
@@ -217,6 +219,9 @@ func (f *fakeEngine) Apply(ctx context.Context, p *onboard.Plan) (*onboard.Summa
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+	}
+	if f.atGate != nil {
+		close(f.atGate)
 	}
 	full := f.now().Add(p.Settings.ConfirmTimeout)
 	f.emit(onboard.StepHarden, onboard.KindInfo, "safety net extended", func(e *onboard.Event) { e.Deadline = &full })

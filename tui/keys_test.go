@@ -1,11 +1,15 @@
 package tui
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
+	"io"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -491,5 +495,159 @@ func TestFmtDuration(t *testing.T) {
 		if got := fmtDuration(tt.in); got != tt.want {
 			t.Errorf("fmtDuration(%v) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestQuitDuringApply quits while Apply still runs: the call is cancelled
+// and waited for, then the armed changes are rolled back.
+func TestQuitDuringApply(t *testing.T) {
+	fe := &fakeEngine{holdBeforeHarden: make(chan struct{})}
+	h := startFake(t, fe, newFakeClock(), "plan")
+	h.key("enter")
+	h.waitFor("API reply", "Auto-rollback in")
+	h.key("ctrl+c")
+	h.waitFor("will be rolled back")
+	h.key("y")
+	h.tm.WaitFinished(t, teatestFinal)
+	want := []string{"connect 192.168.88.1:8729 admin", "inspect", "plan", "apply", "rollback"}
+	if diff := cmp.Diff(want, fe.Calls()); diff != "" {
+		t.Errorf("engine calls (-want +got):\n%s", diff)
+	}
+	if !h.m.RolledBack() {
+		t.Errorf("RolledBack() = false")
+	}
+}
+
+// TestRunCancelledRollsBack: a cancelled context (SIGTERM in wgboot) ends
+// Run without the quit dialog; Run still rolls back what is armed, closes
+// the engine and says so.
+func TestRunCancelledRollsBack(t *testing.T) {
+	fe := &fakeEngine{atGate: make(chan struct{})}
+	factory, _ := fakeFactory(fe)
+	o := demoOptions(factory, newFakeClock())
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	in, keys := io.Pipe()
+	defer keys.Close()
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(ctx, o, in, &out)
+		done <- err
+	}()
+	// Walk to the Gate with keys on the pipe, as a terminal would send them.
+	go func() {
+		for _, k := range []string{"\r", "\r", "\r", "\r", "\r"} { // connect form
+			keys.Write([]byte(k))
+			time.Sleep(20 * time.Millisecond) // huh moves focus asynchronously; not an assertion
+		}
+	}()
+	if !eventually(func() bool { return strings.Contains(out.String(), "Trust and continue") }) {
+		t.Fatalf("never reached Trust:\n%s", out.String())
+	}
+	for _, wait := range []string{"Press enter to see the plan", "Commands (7)", "Close it on the WAN now?"} {
+		keys.Write([]byte("\r"))
+		if !eventually(func() bool { return strings.Contains(out.String(), wait) }) {
+			t.Fatalf("never showed %q", wait)
+		}
+	}
+	<-fe.atGate
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrAborted) {
+			t.Errorf("Run: %v, want ErrAborted", err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("Run did not return after its context was cancelled")
+	}
+	calls := fe.Calls()
+	if !contains(calls, "rollback") || calls[len(calls)-1] != "close" {
+		t.Errorf("engine calls %q: want a rollback, then close", calls)
+	}
+	if !strings.Contains(out.String(), "wgboot: The armed changes were rolled back") {
+		t.Errorf("Run did not say it rolled back:\n%s", out.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the program's writer goroutine and
+// the test's reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestNoGoroutineLeak walks to Done through Run and quits: every
+// goroutine the wizard started (engine calls, the bridge's wait, ticks)
+// has ended once Run returned and the input is closed.
+func TestNoGoroutineLeak(t *testing.T) {
+	before := ownGoroutines()
+	fe := &fakeEngine{}
+	factory, _ := fakeFactory(fe)
+	in, keys := io.Pipe()
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(t.Context(), demoOptions(factory, newFakeClock()), in, &out)
+		done <- err
+	}()
+	for range 5 {
+		keys.Write([]byte("\r"))
+		time.Sleep(20 * time.Millisecond) // huh moves focus asynchronously; not an assertion
+	}
+	for _, wait := range []string{"Trust and continue", "Press enter to see the plan", "Commands (7)", "Close it on the WAN now?", "Reconnect next time"} {
+		if !eventually(func() bool { return strings.Contains(out.String(), wait) }) {
+			t.Fatalf("never showed %q", wait)
+		}
+		if wait != "Reconnect next time" {
+			keys.Write([]byte("\r"))
+		}
+	}
+	keys.Write([]byte("q"))
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	keys.Close()
+	if !eventually(func() bool { return ownGoroutines() <= before }) {
+		buf := make([]byte, 1<<20)
+		t.Errorf("%d goroutines before, %d after:\n%s", before, ownGoroutines(), buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// ownGoroutines counts goroutines but the runtime's signal loop, which
+// the first signal.Notify (bubbletea's) starts for the whole process.
+func ownGoroutines() int {
+	buf := make([]byte, 1<<20)
+	n := 0
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if !strings.Contains(g, "os/signal.signal_recv") {
+			n++
+		}
+	}
+	return n
+}
+
+// BenchmarkView is the cost of drawing the busiest screen (the Plan with
+// its commands) at 80x24.
+func BenchmarkView(b *testing.B) {
+	m := New(Options{Now: newFakeClock().Now})
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m.scr = scrPlan
+	m.plan.setPlan(fakePlan(onboard.Settings{}))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = m.View()
 	}
 }
