@@ -465,6 +465,12 @@ func (r *Router) check(t *table, it *item, self *item) error {
 		if v := it.props["address"]; v != "" && !validAddressListEntry(v) {
 			return trap(1, "invalid value for argument address")
 		}
+		if v := it.props["timeout"]; v != "" && v != "0s" && self == nil {
+			// An entry with a timeout is dynamic: it expires and is not exported.
+			d, _ := parseDuration(v)
+			it.dynamic = true
+			it.expires = r.clk.now().Add(d)
+		}
 	case "/ip route":
 		if _, err := netip.ParsePrefix(it.props["dst-address"]); it.props["dst-address"] != "" && err != nil {
 			return trap(1, "invalid value for argument dst-address")
@@ -653,7 +659,8 @@ func (r *Router) remove(t *table, q *request) (*reply, error) {
 		if it.builtin {
 			return nil, trap(-1, "failure: can not remove builtin item")
 		}
-		if it.dynamic {
+		if it.dynamic && it.expires.IsZero() {
+			// Entries with a timeout may be removed early; other dynamic items not.
 			return nil, trap(-1, "failure: can not remove dynamic item")
 		}
 		if err := r.inUse(t, it); err != nil {

@@ -65,6 +65,9 @@ func (r *Router) computed(t *table, it *item) map[string]string {
 		}
 	case "/ip firewall address-list", "/ipv6 firewall address-list":
 		c["creation-time"] = r.formatDateTime(it.created)
+		if !it.expires.IsZero() {
+			c["timeout"] = formatDuration(it.expires.Sub(r.clk.now()).Truncate(time.Second))
+		}
 	case "/system resource":
 		up := r.clk.now().Sub(r.bootTime).Truncate(time.Second)
 		for k, v := range map[string]string{

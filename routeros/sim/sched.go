@@ -109,7 +109,11 @@ func (r *Router) schedulerLoop() {
 			r.nextRun[it.id] = n
 		}
 		jobs := r.startJobs(due)
+		expired := r.expireEntries(now)
 		r.mu.Unlock()
+		if expired {
+			r.reconcile(map[string]bool{"/ip firewall address-list": true})
+		}
 		for _, j := range jobs {
 			r.bg.Add(1)
 			go func() {
@@ -169,4 +173,20 @@ func (r *Router) fireStartup() {
 			j()
 		}()
 	}
+}
+
+// expireEntries removes address-list entries whose timeout has run out.
+// Caller holds r.mu.
+func (r *Router) expireEntries(now time.Time) bool {
+	t := r.st.tables["/ip firewall address-list"]
+	kept := t.items[:0]
+	for _, it := range t.items {
+		if !it.expires.IsZero() && !it.expires.After(now) {
+			continue
+		}
+		kept = append(kept, it)
+	}
+	gone := len(kept) != len(t.items)
+	t.items = kept
+	return gone
 }

@@ -126,3 +126,25 @@ func TestClockSet(t *testing.T) {
 		t.Errorf("bad time: %v", err)
 	}
 }
+
+func TestAddressListTimeout(t *testing.T) {
+	r := startRouter(t, Options{ClockSpeed: 600})
+	c := dial(t, apiAddr(r, 0), "admin", "")
+	if _, err := c.Run("/ip/firewall/address-list/add", "=list=tmp", "=address=10.0.0.1", "=timeout=1m"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Run("/ip/firewall/address-list/add", "=list=tmp", "=address=10.0.0.2"); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := c.Run("/ip/firewall/address-list/print", "?address=10.0.0.1", "=.proplist=dynamic,timeout")
+	if err != nil || rep.Re[0].Map["dynamic"] != "true" || rep.Re[0].Map["timeout"] == "" {
+		t.Errorf("entry with timeout: %v %v", rep, err)
+	}
+	if strings.Contains(r.Export(), "10.0.0.1") {
+		t.Errorf("a dynamic entry was exported")
+	}
+	waitFor(t, "the entry to expire", func() bool {
+		rep, err := c.Run("/ip/firewall/address-list/print", "=.proplist=address")
+		return err == nil && len(rep.Re) == 1 && rep.Re[0].Map["address"] == "10.0.0.2"
+	})
+}

@@ -17,6 +17,7 @@ type item struct {
 	packets  uint64            // firewall counters
 	bytes    uint64
 	created  time.Time
+	expires  time.Time // address-list entries with a timeout: removed then
 }
 
 func (it *item) set(k, v string) {
