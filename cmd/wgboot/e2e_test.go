@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -81,5 +83,35 @@ func TestCLICycle(t *testing.T) {
 	}
 	if diff := cmp.Diff(before, exportBody(r.Export())); diff != "" {
 		t.Errorf("export after rollback (-before +after):\n%s", diff)
+	}
+}
+
+// Without --yes the plan is shown and a "no" changes nothing; an interrupt
+// exits 130.
+func TestCLIDeclineAndInterrupt(t *testing.T) {
+	ex := loadExample(t, "../../examples/soho-defconf.rsc")
+	r, addr := startSim(t, ex)
+	before := exportBody(r.Export())
+	args := []string{"apply", "--router", addr, "--fingerprint", r.Info().Fingerprint, "--state-dir", t.TempDir()}
+
+	var out, errb bytes.Buffer
+	a := &app{Stdin: strings.NewReader("n\n"), Stdout: &out, Stderr: &errb,
+		Getenv: func(k string) string { return map[string]string{"WGBOOT_PASSWORD": "pw-golden"}[k] }}
+	if code := a.main(context.Background(), args); code != exitFailure {
+		t.Errorf("declined apply: exit %d, want %d\n%s", code, exitFailure, errb.String())
+	}
+	if !strings.Contains(errb.String(), "/interface wireguard add") || !strings.Contains(errb.String(), "Apply this plan?") {
+		t.Errorf("the plan was not shown before the question:\n%s", errb.String())
+	}
+	if got := exportBody(r.Export()); got != before {
+		t.Errorf("declined apply changed the router:\n%s", cmp.Diff(before, got))
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	a = &app{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+		Getenv: func(k string) string { return map[string]string{"WGBOOT_PASSWORD": "pw-golden"}[k] }}
+	if code := a.main(ctx, args); code != exitInterrupt {
+		t.Errorf("interrupted: exit %d, want %d", code, exitInterrupt)
 	}
 }
