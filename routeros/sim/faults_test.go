@@ -2,6 +2,7 @@ package sim
 
 import (
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -125,5 +126,32 @@ func TestExportHidesSensitive(t *testing.T) {
 	}
 	if got := r.Info().WireGuard["wg1"]; got != 13301 {
 		t.Errorf("Info().WireGuard[wg1] = %d", got)
+	}
+}
+
+func TestJournalGolden(t *testing.T) {
+	r := startRouter(t, Options{})
+	c := dial(t, apiAddr(r, 0), "admin", "")
+	for _, w := range [][]string{
+		{"/interface/wireguard/add", "=name=wg0", "=private-key=" + "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="},
+		{"/user/set", "=numbers=admin", "=password=n3w"},
+		{"/ip/firewall/filter/print", "?chain=input", "?#!"},
+		{"/nope/print"},
+	} {
+		_, _ = c.RunArgs(w)
+	}
+	got := strings.Join(r.Journal(), "\n") + "\n"
+	golden := "testdata/TestJournalGolden.golden"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("journal (-want +got):\n%s", diff)
 	}
 }

@@ -109,6 +109,7 @@ type Router struct {
 	peerCache map[string][]wgdev.PeerStats // last figures read from the devices
 	runs      map[uint32]int               // run counts of scripts and schedulers, by id
 	nextRun   map[uint32]time.Time
+	journal   []string // API commands received, for golden tests
 
 	bg     sync.WaitGroup // background goroutines (scheduler, backups); Close waits
 	stop   chan struct{}

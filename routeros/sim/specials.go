@@ -25,6 +25,7 @@ func (r *Router) command(ctx context.Context, path string, args []arg, queries [
 	if sever {
 		r.logf("sim: drop-after-commands: severing every API connection after command %d (%s)", r.o.DropAfterCommands, path)
 	}
+	r.record(path, args, queries)
 	if terr != nil {
 		return nil, sever, terr
 	}
@@ -36,6 +37,37 @@ func (r *Router) command(ctx context.Context, path string, args []arg, queries [
 	q := &request{menu: menu, verb: verb, args: args, query: queries, policy: policy}
 	rep, err := r.do(ctx, q)
 	return rep, sever, err
+}
+
+// maxJournal bounds the command journal.
+const maxJournal = 10000
+
+// record appends an API command to the journal, secrets masked.
+func (r *Router) record(path string, args []arg, queries []string) {
+	words := []string{path}
+	for _, a := range args {
+		v := a.Value
+		if sensitive[a.Key] {
+			v = "***"
+		}
+		words = append(words, "="+a.Key+"="+v)
+	}
+	words = append(words, queries...)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.journal = append(r.journal, strings.Join(words, " "))
+	if len(r.journal) > maxJournal {
+		r.journal = r.journal[len(r.journal)-maxJournal:]
+	}
+}
+
+// Journal returns the API commands the router received after login, in
+// order, one line each ("/ip/firewall/filter/add =chain=input ..."), with
+// passwords and keys masked. Tests keep it as a golden file.
+func (r *Router) Journal() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.journal...)
 }
 
 // do is the command layer shared by the API, scripts and the scheduler.
