@@ -764,10 +764,8 @@ func (e *Engine) Rollback(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if e.router == nil {
-		if e.router, err = inspect(ctx, e.cl); err != nil {
-			return err
-		}
+	if e.router, err = inspect(ctx, e.cl); err != nil {
+		return err
 	}
 	run := e.router.onboardedRun()
 	if run == "" {

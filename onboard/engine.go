@@ -475,6 +475,23 @@ func (e *Engine) Plan(ctx context.Context, s Settings) (*Plan, error) {
 			return nil, err
 		}
 	}
+	if run := e.router.armedRun(); run != "" {
+		// An earlier run lost the router before committing. Its journal (or
+		// its tags) says what it did: undo it, then plan afresh.
+		yes, err := e.confirm(ctx, Question{ID: "rollback-earlier", Title: "Roll back the unfinished run " + run + "?",
+			Detail: "An earlier wgboot run on this router did not finish; its automatic rollback is still armed. wgboot can undo it now and start again.", Default: true})
+		if err != nil {
+			return nil, err
+		}
+		if yes {
+			if err := e.Rollback(ctx); err != nil {
+				return nil, err
+			}
+			if _, err := e.Inspect(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
 	e.emit(Event{Step: StepPlan, Kind: KindStarted, Message: "deciding the plan"})
 	p, err := e.makePlan(s)
 	if err != nil {

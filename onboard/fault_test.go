@@ -209,3 +209,68 @@ func waitRestored(ctx context.Context, t *testing.T, s *simRouter, before string
 }
 
 var _ = netip.Addr{}
+
+// A rerun after a run that lost the router finds its journal and tags,
+// rolls it back (with consent) and onboards afresh.
+func TestFaultRerunAfterLostRouter(t *testing.T) {
+	ex := loadExample(t, "testdata/configs/lan-api-rule.rsc")
+	s := startExample(t, ex, func(o *sim.Options) { o.DropAfterCommands = 36 }) // inside the router-side changes
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	before := exportBody(s.r.Export())
+	o := s.options(t, s.lan, nil)
+	o.Settings.VerifyEndpoint = s.lan.String()
+	var dials atomic.Int32
+	o.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if dials.Add(1) > 1 {
+			return nil, errors.New("test: the path to the router is gone")
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	e, _ := New(o)
+	if err := e.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.Plan(ctx, o.Settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Apply(ctx, p); err == nil {
+		t.Fatal("apply survived the severed connection")
+	}
+	e.Close()
+	if exportBody(s.r.Export()) == before {
+		t.Fatal("nothing was left armed: pick a later command to sever")
+	}
+
+	// The rerun: same state dir, the path is back.
+	o.Dial = nil
+	o.RunID = "rerun"
+	ask := &answers{yes: map[string]bool{"rollback-earlier": true, "harden": true}}
+	o.Prompter = ask
+	e2, _ := New(o)
+	defer e2.Close()
+	if err := e2.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p2, err := e2.Plan(ctx, o.Settings)
+	if err != nil {
+		t.Fatalf("rerun plan: %v", err)
+	}
+	if !slices.Contains(ask.asked, "rollback-earlier") || p2.Noop {
+		t.Fatalf("asked %v, noop %v: want the earlier run rolled back and a fresh plan", ask.asked, p2.Noop)
+	}
+	if _, err := e2.Apply(ctx, p2); err != nil {
+		t.Fatalf("rerun apply: %v", err)
+	}
+	if strings.Contains(s.r.Export(), "wgboot:e2e") {
+		t.Error("objects of the earlier run are still there")
+	}
+	if err := e2.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(before, exportBody(s.r.Export())); diff != "" {
+		t.Errorf("(-before +after):\n%s", diff)
+	}
+}
