@@ -201,12 +201,16 @@ func (r *Router) resolve(t *table, q *request) ([]*item, error) {
 		return nil, trap(-1, "missing value for numbers")
 	}
 	var out []*item
+	seen := map[*item]bool{}
 	for _, tok := range strings.Split(v, ",") {
 		it := r.findOne(t, tok)
 		if it == nil {
 			return nil, errNoSuchItem()
 		}
-		out = append(out, it)
+		if !seen[it] {
+			seen[it] = true
+			out = append(out, it)
+		}
 	}
 	return out, nil
 }
@@ -404,6 +408,17 @@ func (r *Router) check(t *table, it *item, self *item) error {
 	}
 	if s.ifType != "" {
 		name := it.props["name"]
+		if name == "" && self == nil {
+			// RouterOS names a new interface after its type: bridge1, wireguard1.
+			base := map[string]string{"bridge": "bridge", "vlan": "vlan", "pppoe-out": "pppoe-out", "wg": "wireguard"}[s.ifType]
+			for n := 1; name == ""; n++ {
+				cand := base + strconv.Itoa(n)
+				if _, ok := r.st.iface(cand); !ok {
+					name = cand
+				}
+			}
+			it.set("name", name)
+		}
 		if name == "" {
 			return trap(1, "failure: name not set")
 		}

@@ -37,6 +37,8 @@ func TestMenus(t *testing.T) {
 				{"name": "v10", "type": "vlan", "running": "true", "disabled": "false"},
 				{"name": "wg1", "type": "wg", "running": "false", "disabled": "true"},
 			}},
+		{name: "interface auto names", cmds: []cmd{{words: []string{"/interface/wireguard/add", "=listen-port=13400"}}, {words: []string{"/interface/bridge/add"}}, {words: []string{"/interface/bridge/add"}}},
+			print: []string{"/interface/print", "=.proplist=name", "?-default-name"}, want: []map[string]string{{"name": "wireguard1"}, {"name": "bridge1"}, {"name": "bridge2"}}},
 		{name: "ethernet rename", config: "/interface ethernet\nset [ find default-name=ether1 ] name=wan\n",
 			print: []string{"/interface/ethernet/print", "=.proplist=name,default-name", "?default-name=ether1"}, want: []map[string]string{{"name": "wan", "default-name": "ether1"}}},
 		{name: "bridge port", cmds: []cmd{

@@ -176,18 +176,18 @@ func schemas(version string) map[string]*schema {
 	s = add(newSchema("/interface ethernet", kindFixed, "name ^default-name mtu:int(0-65535)=1500 l2mtu:int(0-65535)=1598 arp=enabled mac-address comment disabled:bool=false ^running:bool ^orig-mac-address"))
 	s.key, s.ifType = "name", "ether"
 	s = add(newSchema("/interface bridge", kindList, "name mtu=auto protocol-mode=rstp vlan-filtering:bool=false admin-mac auto-mac:bool=true arp=enabled igmp-snooping:bool=false fast-forward:bool=true ingress-filtering:bool=true frame-types=admit-all pvid:int(1-4094)=1 comment disabled:bool=false ^running:bool ^l2mtu ^mac-address"))
-	s.key, s.ifType, s.required = "name", "bridge", []string{"name"}
+	s.key, s.ifType = "name", "bridge"
 	s = add(newSchema("/interface bridge port", kindList, "bridge:bridge interface:iface pvid:int(1-4094)=1 frame-types=admit-all ingress-filtering:bool=true hw:bool=true edge=auto horizon=none trusted:bool=false comment disabled:bool=false ^dynamic:bool=false ^inactive:bool=false"))
 	s.required = []string{"bridge", "interface"}
 	s.unique = []uniq{{[]string{"interface"}, "failure: device already added as bridge port"}}
 	s = add(newSchema("/interface bridge vlan", kindList, "bridge:bridge vlan-ids tagged untagged comment disabled:bool=false ^dynamic:bool=false"))
 	s.required = []string{"bridge", "vlan-ids"}
 	s = add(newSchema("/interface vlan", kindList, "name vlan-id:int(1-4094) interface:iface mtu:int(0-65535)=1500 arp=enabled use-service-tag:bool=false comment disabled:bool=false ^running:bool ^l2mtu ^mac-address"))
-	s.key, s.ifType, s.required = "name", "vlan", []string{"name", "vlan-id", "interface"}
+	s.key, s.ifType, s.required = "name", "vlan", []string{"vlan-id", "interface"}
 	s = add(newSchema("/interface pppoe-client", kindList, "name interface:iface user password service-name= ac-name= add-default-route:bool=false default-route-distance:int(0-255)=1 use-peer-dns:bool=false dial-on-demand:bool=false keepalive-timeout=10 max-mtu=auto max-mru=auto profile=default allow=pap,chap,mschap1,mschap2 comment disabled:bool=true ^running:bool"))
-	s.key, s.ifType, s.required = "name", "pppoe-out", []string{"name", "interface"}
+	s.key, s.ifType, s.required = "name", "pppoe-out", []string{"interface"}
 	s = add(newSchema("/interface wireguard", kindList, "name listen-port:int(1-65535)=13231 mtu:int(0-65535)=1420 private-key ^public-key comment disabled:bool=false ^running:bool"))
-	s.key, s.ifType, s.required = "name", "wg", []string{"name"}
+	s.key, s.ifType = "name", "wg"
 	s = add(newSchema("/interface wireguard peers", kindList, "name interface:wg public-key allowed-address endpoint-address= endpoint-port:int(0-65535)=0 persistent-keepalive:dur=0s preshared-key= responder:bool=false is-responder:bool comment disabled:bool=false ^current-endpoint-address ^current-endpoint-port ^last-handshake ^rx ^tx ^dynamic:bool=false"))
 	s.required = []string{"interface", "public-key"}
 	s.unique = []uniq{{[]string{"interface", "public-key"}, "failure: peer with such public key already exists"}}
