@@ -2,8 +2,6 @@ package sim
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -789,11 +787,4 @@ func (r *Router) getValue(t *table, q *request) (*reply, error) {
 		}
 	}
 	return nil, errUnknownParam()
-}
-
-// randomBase64 returns n random bytes in base64 (for generated keys and names).
-func randomBase64(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return base64.StdEncoding.EncodeToString(b)
 }

@@ -87,14 +87,13 @@ type state struct {
 	schemas  map[string]*schema
 	tables   map[string]*table
 	order    []string // generic menus in the order they were first seen
-	counters map[string]*uint32
-	ifaceIDs *uint32 // the id counter all interface menus share
+	ifaceIDs *uint32  // the id counter all interface menus share
 }
 
 var ifaceMenus = []string{"/interface ethernet", "/interface bridge", "/interface vlan", "/interface pppoe-client", "/interface wireguard"}
 
 func newState(version string) *state {
-	st := &state{schemas: schemas(version), tables: map[string]*table{}, counters: map[string]*uint32{}}
+	st := &state{schemas: schemas(version), tables: map[string]*table{}}
 	shared := new(uint32)
 	st.ifaceIDs = shared
 	for name, s := range st.schemas {
