@@ -305,6 +305,16 @@ func (r *Router) Reboot(ctx context.Context) error {
 	}
 	r.mu.Unlock()
 	r.severAll()
+	// WireGuard sessions do not survive a reboot: the devices start afresh.
+	r.recMu.Lock()
+	r.mu.Lock()
+	wgs := r.wgs
+	r.wgs = map[string]*wgInst{}
+	r.mu.Unlock()
+	for _, w := range wgs {
+		_ = w.close()
+	}
+	r.recMu.Unlock()
 	if err := r.boot(ctx, cfg); err != nil {
 		return err
 	}
