@@ -88,7 +88,11 @@ func TestEnforcement(t *testing.T) {
 		}
 		return rep
 	}
-	wanConn := dial(t, apiAddr(r, 0), "admin", "")
+	wan := rawDial(t, apiAddr(r, 0))
+	wan.send(t, "/login", "=name=admin", "=password=")
+	if got := wan.read(t); got != "!done" {
+		t.Fatalf("WAN login: %s", got)
+	}
 	run("/ip/firewall/filter/add", "=chain=input", "=in-interface=ether1", "=action=jump", "=jump-target=wan")
 	run("/ip/firewall/filter/add", "=chain=wan", "=src-address-list=blocked", "=action=log", "=log-prefix=BLK")
 	run("/ip/firewall/filter/add", "=chain=wan", "=src-address-list=blocked", "=action=reject", "=reject-with=tcp-reset")
@@ -97,9 +101,11 @@ func TestEnforcement(t *testing.T) {
 
 	// The open WAN session survives only while established traffic is accepted:
 	// no rule accepts it, but the drop is for new connections only.
-	if _, err := wanConn.Run("/system/identity/print"); err != nil {
-		t.Errorf("established WAN session cut by a new-only drop: %v", err)
+	wan.send(t, "/system/identity/print", "=.proplist=name")
+	if got := wan.read(t); got != "!re name=MikroTik" {
+		t.Errorf("established WAN session cut by a new-only drop: %s", got)
 	}
+	wan.read(t) // !done
 	if !silent(t, apiAddr(r, 0)) {
 		t.Errorf("new WAN connection answered despite the drop rule")
 	}
@@ -118,7 +124,11 @@ func TestEnforcement(t *testing.T) {
 	}
 	// A drop for every WAN packet cuts the established session too.
 	run("/ip/firewall/filter/add", "=chain=input", "=in-interface=ether1", "=action=drop", "=place-before=*1")
-	_ = wanConn.Close()
+	wan.send(t, "/system/identity/print")
+	_ = wan.nc.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if s, err := wan.r.ReadSentence(); err == nil {
+		t.Errorf("established WAN session still answered after drop-all: %v", s)
+	}
 
 	// /ip service: port change rebinds, disabled refuses, address hangs.
 	run("/ip/service/set", "=numbers=api", "=port=18728")
