@@ -118,7 +118,7 @@ func (st *state) resolvePath(word string) (menu, verb string, err *trapError) {
 
 func verbAllowed(s *schema, verb string) bool {
 	switch verb {
-	case "print", "get":
+	case "print", "get", "getall":
 		return true
 	}
 	if s.readOnly {
@@ -155,7 +155,7 @@ func (r *Router) exec(ctx context.Context, q *request) (*reply, error) {
 		return r.execInterface(q)
 	}
 	switch q.verb {
-	case "print":
+	case "print", "getall": // getall is the API's old name for print
 		return r.print(t, q)
 	case "get":
 		return r.getValue(t, q)

@@ -227,7 +227,7 @@ func (r *Router) execInterface(q *request) (*reply, error) {
 		owner[it.id] = ref
 	}
 	switch q.verb {
-	case "print":
+	case "print", "getall":
 		return r.print(view, q)
 	case "get":
 		return r.getValue(view, q)

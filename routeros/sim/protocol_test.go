@@ -88,6 +88,7 @@ func TestProtocolSentences(t *testing.T) {
 		{"add returns id", "", true, [][]string{{"/ip/route/add", "=gateway=192.0.2.1", ".tag=x"}}, []string{"!done @x ret=*1"}},
 		{"single menu", "", true, [][]string{{"/system/identity/print", "=.proplist=name"}}, []string{"!re name=MikroTik", "!done"}},
 		{"quit", "", true, [][]string{{"/quit"}}, []string{"!fatal message=session terminated on request"}},
+		{"getall", "", true, [][]string{{"/ip/service/getall", "?name=api", "=.proplist=port"}}, []string{"!re port=8728", "!done"}},
 		{"proplist word", "", true, [][]string{{"/ip/service/print", ".proplist=name", "?port=8729"}}, []string{"!re name=api-ssl", "!done"}},
 	}
 	for _, tt := range tests {

@@ -98,7 +98,7 @@ func (r *Router) do(ctx context.Context, q *request) (*reply, error) {
 	case "/certificate sign":
 		return r.sign(q)
 	}
-	if q.menu == "/interface wireguard peers" && (q.verb == "print" || q.verb == "get") {
+	if q.menu == "/interface wireguard peers" && (q.verb == "print" || q.verb == "get" || q.verb == "getall") {
 		r.refreshPeerStats()
 	}
 	r.mu.Lock()
