@@ -103,10 +103,12 @@ func (e *Engine) Audit(ctx context.Context) ([]Fact, error) {
 		return nil, err
 	}
 	e.router = r
-	return audit(r), nil
+	return audit(r, e.fingerprint), nil
 }
 
-func audit(r *Router) []Fact {
+// audit reviews the snapshot; fp is the certificate fingerprint this run
+// verified over api-ssl ("" on the plain API).
+func audit(r *Router, fp string) []Fact {
 	var fs []Fact
 	fs = append(fs, Fact{Name: "RouterOS", Value: r.Version})
 	svcs := r.apiServices()
@@ -135,9 +137,16 @@ func audit(r *Router) []Fact {
 		}
 		if s["name"] == "api-ssl" {
 			cert := s["certificate"]
-			if cert == "" || cert == "none" {
+			switch {
+			case (cert == "" || cert == "none") && fp != "":
+				// The TLS session of this run shows a certificate is served
+				// (RouterOS picks one when none is set).
+				cert = "none set, the router serves sha256 " + fp
+			case cert == "" || cert == "none":
 				f.Warning = "api-ssl has no certificate: no client without anonymous Diffie-Hellman can use it; create and sign one"
 				cert = "none"
+			case fp != "":
+				cert += " (sha256 " + fp + ")"
 			}
 			v += ", certificate " + cert
 			if tv := s["tls-version"]; tv != "" {
