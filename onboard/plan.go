@@ -259,8 +259,22 @@ func verdictText(v firewall.Verdict) string {
 }
 
 // makePlan turns a decision into ordered ops and checks them with the
-// evaluator. It is pure.
+// evaluator. It is pure. When moving an API-only rule to the address list
+// would fail the check (it was dead behind a drop, so moving it would open
+// the API to its sources), that rule is left alone and a new allow rule is
+// planned instead.
 func makePlan(r *Router, d *decision, s Settings, localPub string) (*planned, *Plan, error) {
+	pl, p, err := makePlanWith(r, d, s, localPub, true)
+	var ce *CheckError
+	if errors.As(err, &ce) && ce.moved {
+		if pl2, p2, err2 := makePlanWith(r, d, s, localPub, false); err2 == nil {
+			return pl2, p2, nil
+		}
+	}
+	return pl, p, err
+}
+
+func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules bool) (*planned, *Plan, error) {
 	run := d.RunID
 	pl := &planned{Decision: d, LocalPub: localPub}
 	var ops []op
@@ -314,7 +328,7 @@ func makePlan(r *Router, d *decision, s Settings, localPub string) (*planned, *P
 	slices.Sort(portList)
 	var candidates []Row
 	for _, row := range r.Filter {
-		if apiOnlyRule(row, apiPorts) {
+		if moveRules && apiOnlyRule(row, apiPorts) {
 			candidates = append(candidates, row)
 		}
 	}
@@ -515,14 +529,17 @@ func makePlan(r *Router, d *decision, s Settings, localPub string) (*planned, *P
 		plan.Changes = append(plan.Changes, Change{Step: o.Step, Description: o.Desc, Command: o.command(run), Inverse: o.inverse(run)})
 	}
 	if len(problems) > 0 {
-		return pl, plan, &CheckError{Problems: problems}
+		return pl, plan, &CheckError{Problems: problems, moved: len(candidates) > 0}
 	}
 	return pl, plan, nil
 }
 
 // CheckError is a plan the evaluator refused: applying it would lock someone
 // out or change what it must not change.
-type CheckError struct{ Problems []string }
+type CheckError struct {
+	Problems []string
+	moved    bool // the plan modified API-only rules (a plan without may pass)
+}
 
 func (e *CheckError) Error() string {
 	return "onboard: the plan failed its firewall check, nothing was changed: " + strings.Join(e.Problems, "; ")
