@@ -272,8 +272,9 @@ func (b *udpBind) connFor(e *endpoint) *net.UDPConn {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var fallback *net.UDPConn
+	src := e.source()
 	for i, c := range b.conns {
-		if e.src.IsValid() && b.listen[i] == e.src {
+		if src.IsValid() && b.listen[i] == src {
 			return c
 		}
 		if fallback == nil && b.listen[i].Addr().Is4() == e.dst.Addr().Is4() {
@@ -299,13 +300,31 @@ func (b *udpBind) counters() Counters {
 }
 
 // endpoint is a remote peer address and the local socket it talks to.
-type endpoint struct{ dst, src netip.AddrPort }
+// endpoint is a peer's address and the local socket it was last seen on.
+// wireguard-go calls ClearSrc from its timer goroutine while Send reads src
+// from the sender goroutine, so src has its own lock (as StdNetEndpoint's does).
+type endpoint struct {
+	dst netip.AddrPort
+
+	mu  sync.Mutex // guards src
+	src netip.AddrPort
+}
+
+func (e *endpoint) source() netip.AddrPort {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.src
+}
 
 var _ conn.Endpoint = (*endpoint)(nil)
 
-func (e *endpoint) ClearSrc()           { e.src = netip.AddrPort{} }
-func (e *endpoint) SrcToString() string { return e.src.String() }
+func (e *endpoint) ClearSrc() {
+	e.mu.Lock()
+	e.src = netip.AddrPort{}
+	e.mu.Unlock()
+}
+func (e *endpoint) SrcToString() string { return e.source().String() }
 func (e *endpoint) DstToString() string { return e.dst.String() }
 func (e *endpoint) DstToBytes() []byte  { b, _ := e.dst.MarshalBinary(); return b }
 func (e *endpoint) DstIP() netip.Addr   { return e.dst.Addr() }
-func (e *endpoint) SrcIP() netip.Addr   { return e.src.Addr() }
+func (e *endpoint) SrcIP() netip.Addr   { return e.source().Addr() }
