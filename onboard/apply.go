@@ -41,7 +41,6 @@ func FailedStep(err error) Step {
 type applyRun struct {
 	j       *Journal
 	ids     map[string]string // op key -> id on the router
-	tunnel  *routeros.Client
 	started time.Time
 }
 
@@ -68,9 +67,6 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) (*Summary, error) {
 			Args: o.Args, Before: o.Before, Old: o.Old, OldNext: o.OldNext, Command: o.command(e.run), Inverse: o.inverse(e.run), Desc: o.Desc})
 	}
 	sum, err := e.apply(ctx, a, p)
-	if a.tunnel != nil {
-		a.tunnel.Close()
-	}
 	if err != nil {
 		var se *stepError
 		if !errors.As(err, &se) {
@@ -522,7 +518,6 @@ func (e *Engine) wanProbe(ctx context.Context) error {
 // commit disarms the safety net and writes the technician's files.
 func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, hardened bool) (*Summary, error) {
 	d := e.plan.Decision
-	start := e.now()
 	e.emit(Event{Step: StepCommit, Kind: KindStarted, Message: "disarming the automatic rollback"})
 	// The config file first: once disarmed, nothing may fail any more.
 	endpoint := net.JoinHostPort(d.Endpoint, strconv.Itoa(d.ListenPort))
@@ -573,7 +568,6 @@ func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, h
 		}
 	}
 	e.emit(Event{Step: StepCommit, Kind: KindDone, Message: "onboarded: " + sum.Identity + " through " + sum.RouterTunnel, Summary: sum, Elapsed: e.now().Sub(a.started)})
-	_ = start
 	return sum, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -207,8 +206,6 @@ func waitRestored(ctx context.Context, t *testing.T, s *simRouter, before string
 		}
 	}
 }
-
-var _ = netip.Addr{}
 
 // A rerun after a run that lost the router finds its journal and tags,
 // rolls it back (with consent) and onboards afresh.
