@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -63,6 +64,10 @@ type bridge struct {
 	ch        chan tea.Msg
 	done      chan struct{}
 	closeOnce sync.Once
+
+	// armed is the engine's own word on whether changes are armed on the
+	// router, kept as events pass (also when nobody renders them any more).
+	armed atomic.Bool
 }
 
 func newBridge() *bridge {
@@ -72,6 +77,12 @@ func newBridge() *bridge {
 // sink is the onboard.Sink. It blocks only while the channel is full, and
 // never after the wizard closed.
 func (b *bridge) sink(e onboard.Event) {
+	switch {
+	case e.Deadline != nil:
+		b.armed.Store(true)
+	case e.Kind == onboard.KindDone && (e.Step == onboard.StepCommit || e.Step == onboard.StepRollback):
+		b.armed.Store(false)
+	}
 	select {
 	case b.ch <- eventMsg(e):
 	case <-b.done:

@@ -42,7 +42,7 @@ type fakeEngine struct {
 	holdBeforeHarden chan struct{}
 	// atGate, when set, is closed just before the Gate question.
 	atGate chan struct{}
-	danger           bool // the fingerprint changed
+	danger bool // the fingerprint changed
 
 	mu       sync.Mutex // guards following
 	calls    []string

@@ -137,6 +137,7 @@ type Model struct {
 	eng      Engine
 	ops      *sync.WaitGroup    // engine calls in flight; shutdown waits for them
 	cancelOp context.CancelFunc // cancels the engine call in flight
+	inflight bool               // an engine call has not delivered its result yet
 
 	w, h     int
 	scr      screen
@@ -218,6 +219,7 @@ func (m *Model) Init() tea.Cmd {
 func (m *Model) op(f func(ctx context.Context) tea.Msg) tea.Cmd {
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancelOp = cancel
+	m.inflight = true
 	m.ops.Add(1)
 	br := m.br
 	return func() tea.Msg {
@@ -250,6 +252,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(m.onQuestion(msg), m.br.wait())
 	case bridged:
 		// An engine call's result, in order behind its events.
+		m.inflight = false
+		if _, ok := msg.msg.(rolledBackMsg); m.quitting && !ok {
+			// The call stopped after quit cancelled it; its events (an
+			// undo the engine did itself) are in: finish quitting.
+			return m, tea.Batch(m.finishQuit(), m.br.wait())
+		}
 		_, cmd := m.Update(msg.msg)
 		return m, tea.Batch(cmd, m.br.wait())
 	case engineMsg:
@@ -298,7 +306,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case rolledBackMsg:
 		if msg.err != nil {
 			m.noted = append(m.noted, "Rollback failed: "+msg.err.Error()+". The router's own safety net still undoes the changes when its timer runs out.")
-		} else {
+		} else if !m.rolled {
 			m.rolled = true
 			m.armed = false
 			m.noted = append(m.noted, "The armed changes were rolled back: the router is as it was.")
@@ -351,6 +359,10 @@ func (m *Model) typing() bool {
 
 func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 	if m.quitting {
+		if k.String() == "ctrl+c" {
+			// Impatient: leave now; Shutdown still rolls back what is armed.
+			return tea.Quit
+		}
 		return nil
 	}
 	if m.askQuit {
@@ -552,6 +564,10 @@ func (m *Model) onEvent(e onboard.Event) tea.Cmd {
 	case e.Step == onboard.StepCommit && e.Kind == onboard.KindDone:
 		m.armed = false
 	case e.Step == onboard.StepRollback && e.Kind == onboard.KindDone:
+		if m.armed && m.quitting && !m.rolled {
+			m.rolled = true
+			m.noted = append(m.noted, "The armed changes were rolled back: the router is as it was.")
+		}
 		m.armed = false
 	}
 	m.apply.add(e)
@@ -613,27 +629,38 @@ func (m *Model) onTick() tea.Cmd {
 	return tickCmd()
 }
 
-// quit ends the wizard. With changes armed, it first stops the engine call
-// in flight and rolls back; the final screen says so.
+// quit ends the wizard. An engine call in flight is cancelled first and
+// its result awaited (finishQuit runs then, once its events are in); with
+// changes still armed after that, they are rolled back and the final
+// screen says so.
 func (m *Model) quit() tea.Cmd {
 	m.quitting = true
 	if m.err == nil && m.summary == nil {
 		m.err = ErrAborted
 	}
-	if m.cancelOp != nil {
+	if m.inflight && m.cancelOp != nil {
 		m.cancelOp()
+		m.status = "Stopping…"
+		if m.armed {
+			m.status = "Rolling back the armed changes…"
+		}
+		return nil
 	}
+	return m.finishQuit()
+}
+
+func (m *Model) finishQuit() tea.Cmd {
 	if !m.armed || m.eng == nil {
 		return tea.Quit
 	}
 	m.status = "Rolling back the armed changes…"
-	eng, ops := m.eng, m.ops
-	return func() tea.Msg {
-		waitOps(ops, opWaitTimeout)
+	eng := m.eng
+	return m.op(func(context.Context) tea.Msg {
+		// Its own deadline: the quit must not hang on a dead router.
 		ctx, cancel := context.WithTimeout(context.Background(), rollbackTimeout)
 		defer cancel()
 		return rolledBackMsg{err: eng.Rollback(ctx)}
-	}
+	})
 }
 
 // waitOps waits for engine calls in flight, but not forever: an engine that
@@ -656,14 +683,34 @@ func waitOps(ops *sync.WaitGroup, d time.Duration) bool {
 // rolls back if changes are still armed, and closes the engine. Run calls it.
 // The error is the rollback's, if one was needed and failed.
 func (m *Model) Shutdown(ctx context.Context) error {
-	m.br.close()
+	// Nobody renders any more: keep the engine's events flowing (they are
+	// dropped; the bridge tracks what is armed) so a call that is winding
+	// down never blocks on a full channel.
+	stopDrain := make(chan struct{})
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		for {
+			select {
+			case msg := <-m.br.ch:
+				if q, ok := msg.(questionMsg); ok {
+					q.reply <- false
+				}
+			case <-stopDrain:
+				return
+			}
+		}
+	}()
 	if m.cancelOp != nil {
 		m.cancelOp()
 	}
 	waitOps(m.ops, opWaitTimeout)
+	close(stopDrain)
+	<-drained
+	m.br.close()
 	var err error
 	if m.eng != nil {
-		if m.armed && !m.rolled {
+		if m.br.armed.Load() && !m.rolled {
 			ctx, cancel := context.WithTimeout(ctx, rollbackTimeout)
 			if err = m.eng.Rollback(ctx); err == nil {
 				m.rolled = true
