@@ -380,7 +380,7 @@ func propertyCounts() (plans, applies int) {
 	if full {
 		return 5000, 2000
 	}
-	return 300, 30
+	return 200, 30
 }
 
 // propertySeed is WGBOOT_SEED, else a fixed seed in the fast mode (make
