@@ -53,6 +53,9 @@ func (r *Router) applyConfigCommand(ctx context.Context, menu string, c rsc.Comm
 		_, err = r.exec(ctx, q)
 		return err
 	}
+	if menu == "" {
+		return fmt.Errorf("a %s at the root menu is not configuration", c.Verb)
+	}
 	t := r.st.table(menu, true)
 	if t.s.generic && len(t.items) == 0 && c.Verb == "set" && c.Find == nil && c.Target == "" {
 		t.s.kind = kindSingle

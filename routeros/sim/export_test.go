@@ -2,12 +2,14 @@ package sim
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -125,4 +127,31 @@ set enabled=yes
 	if _, err := c.Run("/ip/dns/set", "=servers=9.9.9.9"); err != nil {
 		t.Errorf("editing a generic menu: %v", err)
 	}
+}
+
+// FuzzConfig feeds arbitrary configuration text to the loader: it must
+// either load or fail with an error, never panic; what loads must export
+// and load again.
+func FuzzConfig(f *testing.F) {
+	// Small seeds: the fuzzer mutates them far faster than whole exports
+	// (TestExportRoundTrip covers the examples).
+	f.Add("/interface bridge\nadd name=bridge\n/interface bridge port\nadd bridge=bridge interface=ether2\n")
+	f.Add("/ip service\nset api-ssl certificate=c1 port=8443\n/ip cloud\nset ddns-enabled=yes\n")
+	f.Add("/interface wireguard\nadd listen-port=13231 name=wg1\n/interface wireguard peers\nadd interface=wg1 public-key=\"O+UipmkA8qHwDAnjcW6M5Ze9RVRcguFXsG5VgPv35UA=\" allowed-address=10.0.0.2/32\n")
+	f.Add("/system scheduler\nadd name=s on-event=\":log info \\\"x\\\"\" start-time=startup\n/ip firewall address-list\nadd list=l address=10.0.0.0/8 timeout=1d\n")
+	f.Add("/ip firewall filter\nadd chain=input action=drop place-before=0\nmove 0 destination=5\n")
+	f.Add("/interface ethernet\nset [ find where default-name~\"ether\" and !disabled ] mtu=1400\n")
+	f.Add("/\nexport\n/system script\nrun 0\n")
+	f.Fuzz(func(t *testing.T, cfg string) {
+		r := &Router{o: Options{Version: "7.20.6", User: "admin"}, logf: func(string, ...any) {}, clk: newClock(time.Now(), 1),
+			certs: map[string]*tls.Certificate{}, wgs: map[string]*wgInst{}, stop: make(chan struct{})}
+		if err := r.boot(context.Background(), cfg); err != nil {
+			return
+		}
+		e := r.Export()
+		r2 := &Router{o: r.o, logf: r.logf, clk: r.clk, certs: map[string]*tls.Certificate{}, wgs: map[string]*wgInst{}, stop: make(chan struct{})}
+		if err := r2.boot(context.Background(), e); err != nil {
+			t.Errorf("export of a loaded config does not load: %v\n%s", err, e)
+		}
+	})
 }
