@@ -59,11 +59,13 @@ func (q *request) get(k string) (string, bool) {
 
 // reply is what a command answers: rows for !re and an optional ret.
 type reply struct {
-	rows   [][]arg
-	ret    string
-	hasRet bool
-	empty  bool // a print that matched nothing: !empty from 7.18 on
-	follow bool // print follow: keep running until cancelled
+	rows    [][]arg
+	ret     string
+	hasRet  bool
+	empty   bool     // a print that matched nothing: !empty from 7.18 on
+	follow  bool     // print follow: keep running until cancelled
+	again   *request // follow: the print to run again on each change
+	rowsAll [][]arg  // follow: every matching row now (follow-only sends none of them)
 }
 
 // specialVerbs are commands that are not generic menu verbs.

@@ -479,5 +479,6 @@ func (r *Router) appendLog(topics, msg string) {
 	if len(t.items) > 1000 {
 		t.items = t.items[len(t.items)-1000:]
 	}
+	r.notify("/log")
 	r.logf("sim: log %s: %s", topics, msg)
 }

@@ -196,10 +196,22 @@ func (r *Router) print(t *table, q *request) (*reply, error) {
 		return &reply{ret: strconv.Itoa(len(rows)), hasRet: true}, nil
 	}
 	_, follow := q.get("follow")
+	all := rows
 	if _, only := q.get("follow-only"); only {
 		rows, follow = nil, true
 	}
-	return &reply{rows: rows, empty: len(rows) == 0 && !follow, follow: follow}, nil
+	rep := &reply{rows: rows, empty: len(rows) == 0 && !follow, follow: follow}
+	if follow {
+		again := *q
+		again.args = nil
+		for _, a := range q.args {
+			if a.Key != "follow" && a.Key != "follow-only" {
+				again.args = append(again.args, a)
+			}
+		}
+		rep.again, rep.rowsAll = &again, all
+	}
+	return rep, nil
 }
 
 // row renders an item as print shows it over the API.

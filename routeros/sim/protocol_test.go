@@ -324,3 +324,43 @@ func TestAutoCertNamedAfterIdentity(t *testing.T) {
 		t.Errorf("certificate CN = %q, want the identity", cn)
 	}
 }
+
+// TestFollow streams changes of a followed print: additions and changes
+// as !re, removals as .dead=yes.
+func TestFollow(t *testing.T) {
+	r := startRouter(t, Options{})
+	c := rawDial(t, apiAddr(r, 0))
+	c.send(t, "/login", "=name=admin", "=password=")
+	c.read(t)
+	c.send(t, "/ip/firewall/address-list/print", "=follow-only=", "=.proplist=.id,address,comment", ".tag=f")
+	admin := dial(t, apiAddr(r, 0), "admin", "")
+	rep, err := admin.Run("/ip/firewall/address-list/add", "=list=x", "=address=10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := rep.Done.Map["ret"]
+	if got := c.read(t); got != "!re @f .id="+id+" address=10.0.0.1" {
+		t.Errorf("after add: %s", got)
+	}
+	if _, err := admin.Run("/ip/firewall/address-list/set", "=numbers="+id, "=comment=c"); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.read(t); got != "!re @f .id="+id+" address=10.0.0.1 comment=c" {
+		t.Errorf("after set: %s", got)
+	}
+	if _, err := admin.Run("/ip/firewall/address-list/remove", "=numbers="+id); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.read(t); got != "!re @f .dead=yes .id="+id {
+		t.Errorf("after remove: %s", got)
+	}
+	c.send(t, "/cancel", "=tag=f")
+	var rest []string
+	for i := 0; i < 3; i++ {
+		rest = append(rest, c.read(t))
+	}
+	sort.Strings(rest)
+	if diff := cmp.Diff([]string{"!done", "!done @f", "!trap @f category=2 message=interrupted"}, rest); diff != "" {
+		t.Errorf("cancel (-want +got):\n%s", diff)
+	}
+}

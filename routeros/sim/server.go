@@ -287,10 +287,7 @@ func (c *apiConn) handle(ctx context.Context, tag string, words []string) {
 		c.send(tag, "!re", row...)
 	}
 	if rep.follow {
-		// rossim does not stream later changes; the command runs until
-		// /cancel (or the session ends), then ends as RouterOS ends it.
-		<-ctx.Done()
-		c.sendTrap(tag, trap(2, "interrupted"))
+		c.follow(ctx, tag, rep)
 		return
 	}
 	if len(rep.rows) == 0 && rep.empty && versionAtLeast(r.o.Version, "7.18") {
@@ -389,4 +386,64 @@ func addrInList(list string, a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// follow streams changes to a followed print: changed and new rows as
+// !re, removed ones as !re =.id=X =.dead=yes, until /cancel or the end of
+// the session, which RouterOS answers with an interrupted trap.
+func (c *apiConn) follow(ctx context.Context, tag string, rep *reply) {
+	r := c.r
+	sub := r.subscribe(rep.again.menu)
+	defer r.unsubscribe(rep.again.menu, sub)
+	last := rowMap(rep.rowsAll)
+	for {
+		select {
+		case <-ctx.Done():
+			c.sendTrap(tag, trap(2, "interrupted"))
+			return
+		case <-sub:
+		}
+		now, err := r.do(ctx, rep.again)
+		if err != nil {
+			continue
+		}
+		cur := rowMap(now.rows)
+		for _, row := range now.rows {
+			id := rowID(row)
+			if last[id] != rowText(row) {
+				c.send(tag, "!re", row...)
+			}
+		}
+		for id := range last {
+			if _, ok := cur[id]; !ok && id != "" {
+				c.send(tag, "!re", arg{".id", id}, arg{".dead", "yes"})
+			}
+		}
+		last = cur
+	}
+}
+
+func rowID(row []arg) string {
+	for _, a := range row {
+		if a.Key == ".id" {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+func rowText(row []arg) string {
+	var b strings.Builder
+	for _, a := range row {
+		b.WriteString(a.Key + "=" + a.Value + "\x00")
+	}
+	return b.String()
+}
+
+func rowMap(rows [][]arg) map[string]string {
+	m := map[string]string{}
+	for _, row := range rows {
+		m[rowID(row)] = rowText(row)
+	}
+	return m
 }

@@ -109,7 +109,8 @@ type Router struct {
 	peerCache map[string][]wgdev.PeerStats // last figures read from the devices
 	runs      map[uint32]int               // run counts of scripts and schedulers, by id
 	nextRun   map[uint32]time.Time
-	journal   []string // API commands received, for golden tests
+	journal   []string                          // API commands received, for golden tests
+	subs      map[string]map[chan struct{}]bool // followed prints, by menu
 
 	bg     sync.WaitGroup // background goroutines (scheduler, backups); Close waits
 	stop   chan struct{}
@@ -341,8 +342,46 @@ func (r *Router) Close() error {
 	return errors.Join(errs...)
 }
 
+// subscribe returns a channel signalled after each change to menu.
+func (r *Router) subscribe(menu string) chan struct{} {
+	ch := make(chan struct{}, 1)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.subs == nil {
+		r.subs = map[string]map[chan struct{}]bool{}
+	}
+	if r.subs[menu] == nil {
+		r.subs[menu] = map[chan struct{}]bool{}
+	}
+	r.subs[menu][ch] = true
+	return ch
+}
+
+func (r *Router) unsubscribe(menu string, ch chan struct{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.subs[menu], ch)
+}
+
+// notify signals followers of menu (and of /interface for the typed
+// interface menus). Caller holds r.mu.
+func (r *Router) notify(menu string) {
+	for _, m := range []string{menu, "/interface"} {
+		if m == "/interface" && !strings.HasPrefix(menu, "/interface ") {
+			continue
+		}
+		for ch := range r.subs[m] {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
 // touched marks a menu changed; reconcile follows once the command is done.
 func (r *Router) touched(menu string) {
+	r.notify(menu)
 	if r.dirty == nil {
 		r.dirty = map[string]bool{}
 	}
