@@ -120,7 +120,7 @@ func (st *state) resolvePath(word string) (menu, verb string, err *trapError) {
 
 func verbAllowed(s *schema, verb string) bool {
 	switch verb {
-	case "print", "get", "getall":
+	case "print", "get", "getall", "listen":
 		return true
 	}
 	if s.readOnly {
@@ -159,6 +159,10 @@ func (r *Router) exec(ctx context.Context, q *request) (*reply, error) {
 	switch q.verb {
 	case "print", "getall": // getall is the API's old name for print
 		return r.print(t, q)
+	case "listen": // streams changes, as print follow-only does
+		l := *q
+		l.args = append(append([]arg(nil), q.args...), arg{"follow-only", ""})
+		return r.print(t, &l)
 	case "get":
 		return r.getValue(t, q)
 	case "add":

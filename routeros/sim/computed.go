@@ -229,6 +229,10 @@ func (r *Router) execInterface(q *request) (*reply, error) {
 	switch q.verb {
 	case "print", "getall":
 		return r.print(view, q)
+	case "listen":
+		l := *q
+		l.args = append(append([]arg(nil), q.args...), arg{"follow-only", ""})
+		return r.print(view, &l)
 	case "get":
 		return r.getValue(view, q)
 	case "set", "enable", "disable", "remove", "unset":

@@ -13,6 +13,6 @@
 // Out of scope: forwarding and NAT of transit traffic, IPv6 traffic (IPv6
 // menus are stored and exported only), every menu that wgboot does not
 // depend on (kept as generic items: loaded, printable, editable and
-// exported back unchanged), the CLI/SSH/WinBox front ends, /listen, and
-// binary backups (a backup file holds the export text).
+// exported back unchanged), the CLI/SSH/WinBox front ends, and binary
+// backups (a backup file holds the export text).
 package sim

@@ -203,6 +203,7 @@ func (r *Router) print(t *table, q *request) (*reply, error) {
 	rep := &reply{rows: rows, empty: len(rows) == 0 && !follow, follow: follow}
 	if follow {
 		again := *q
+		again.verb = "print"
 		again.args = nil
 		for _, a := range q.args {
 			if a.Key != "follow" && a.Key != "follow-only" {

@@ -332,7 +332,7 @@ func TestFollow(t *testing.T) {
 	c := rawDial(t, apiAddr(r, 0))
 	c.send(t, "/login", "=name=admin", "=password=")
 	c.read(t)
-	c.send(t, "/ip/firewall/address-list/print", "=follow-only=", "=.proplist=.id,address,comment", ".tag=f")
+	c.send(t, "/ip/firewall/address-list/listen", "=.proplist=.id,address,comment", ".tag=f")
 	admin := dial(t, apiAddr(r, 0), "admin", "")
 	rep, err := admin.Run("/ip/firewall/address-list/add", "=list=x", "=address=10.0.0.1")
 	if err != nil {

@@ -164,6 +164,9 @@ func (c *apiConn) serve() {
 // isFollow reports a print that runs until cancelled; untagged, it still
 // runs on its own so that /cancel can be read.
 func isFollow(words []string) bool {
+	if strings.HasSuffix(words[0], "/listen") {
+		return true
+	}
 	for _, w := range words[1:] {
 		if strings.HasPrefix(w, "=follow=") || strings.HasPrefix(w, "=follow-only=") || w == "=follow" || w == "=follow-only" {
 			return true
