@@ -386,10 +386,15 @@ func (r *Router) leadingDynamic(t *table) int {
 // check validates a whole item (after add or set) against its menu.
 func (r *Router) check(t *table, it *item, self *item) error {
 	s := t.s
+	var missing []string
 	for _, p := range s.required {
 		if v, ok := t.get(it, p); !ok || v == "" {
-			return trap(1, "failure: %s not set", p)
+			missing = append(missing, p)
 		}
+	}
+	if len(missing) > 0 {
+		// The console's text for required arguments left out.
+		return trap(1, "missing value(s) of argument(s) %s", strings.Join(missing, " "))
 	}
 	for _, u := range s.unique {
 		for _, o := range t.items {
@@ -424,7 +429,7 @@ func (r *Router) check(t *table, it *item, self *item) error {
 			it.set("name", name)
 		}
 		if name == "" {
-			return trap(1, "failure: name not set")
+			return trap(1, "missing value(s) of argument(s) name")
 		}
 		for _, ref := range r.st.interfaces() {
 			if ref.name == name && ref.it != self {

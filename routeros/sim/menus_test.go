@@ -168,3 +168,12 @@ func TestPlaceBeforePosition(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+func TestRequiredArguments(t *testing.T) {
+	r := startRouter(t, Options{})
+	c := dial(t, apiAddr(r, 0), "admin", "")
+	_, err := c.Run("/interface/vlan/add", "=name=v1")
+	if got := trapMsg(err); got != "missing value(s) of argument(s) vlan-id interface" {
+		t.Errorf("vlan without vlan-id and interface: %q", got)
+	}
+}
