@@ -145,3 +145,13 @@ func checkFits(t *testing.T, v string, w, hgt int) {
 }
 
 var teatestFinal = teatest.WithFinalTimeout(waitLimit)
+
+// golden compares a screen, waited for by the parent test, in a subtest
+// named after the screen (testdata/<Test>/<name>.golden).
+func goldenScreen(t *testing.T, name, screen string) {
+	t.Helper()
+	t.Run(name, func(t *testing.T) {
+		checkFits(t, screen, 80, 24)
+		golden.RequireEqual(t, []byte(screen))
+	})
+}

@@ -3,6 +3,8 @@ package tui
 import (
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/wgboot/wgboot/onboard"
 )
 
@@ -10,12 +12,13 @@ import (
 // router. Facts arrive on events (live) and again as Inspect's result.
 type inspectScreen struct {
 	st       *Styles
+	w        int // terminal width, for wrapping warnings
 	facts    []onboard.Fact
 	warnings []string // warnings not tied to a fact
 	ready    bool
 }
 
-func (s *inspectScreen) reset() { *s = inspectScreen{st: s.st} }
+func (s *inspectScreen) reset() { *s = inspectScreen{st: s.st, w: s.w} }
 
 // merge adds or replaces facts by name, keeping the order of first arrival.
 func (s *inspectScreen) merge(fs []onboard.Fact) {
@@ -58,11 +61,14 @@ func (s *inspectScreen) view(busy func(string) string) string {
 		}
 		b.WriteString(" " + icon + " " + st.Label.Render(pad(f.Name, width)) + "  " + st.Value.Render(f.Value) + "\n")
 		if f.Warning != "" {
-			b.WriteString("   " + strings.Repeat(" ", width+2) + st.Warn.Render(f.Warning) + "\n")
+			indent := strings.Repeat(" ", width+5)
+			for _, l := range strings.Split(ansi.Wordwrap(f.Warning, max(s.w-len(indent), 20), ""), "\n") {
+				b.WriteString(indent + st.Warn.Render(l) + "\n")
+			}
 		}
 	}
 	for _, w := range s.warnings {
-		b.WriteString(" " + st.Warn.Render(st.IconWarn+" "+w) + "\n")
+		b.WriteString(st.Warn.Render(ansi.Wordwrap(" "+st.IconWarn+" "+w, max(s.w, 20), "")) + "\n")
 	}
 	b.WriteString("\n")
 	if s.ready {

@@ -55,7 +55,7 @@ func TestHelpOverlay(t *testing.T) {
 	fe := &fakeEngine{}
 	h := startFake(t, fe, newFakeClock(), "inspect")
 	h.key("?")
-	t.Run("help", func(t *testing.T) { h.golden(t, h.waitFor("Keys", "Quitting while changes are armed")) })
+	goldenScreen(t, "help", h.waitFor("Keys", "Quitting while changes are armed"))
 	h.key("esc")
 	h.waitFor("Press enter to see the plan")
 }
@@ -119,7 +119,7 @@ func TestQuitWhileArmedRollsBack(t *testing.T) {
 	fe := &fakeEngine{}
 	h := startFake(t, fe, newFakeClock(), "apply")
 	h.key("q")
-	t.Run("quit-armed", func(t *testing.T) { h.golden(t, h.waitFor("will be rolled back")) })
+	goldenScreen(t, "quit-armed", h.waitFor("will be rolled back"))
 	h.key("y")
 	h.tm.WaitFinished(t, teatestFinal)
 	if !h.m.RolledBack() {
@@ -194,7 +194,7 @@ func TestFailureScreen(t *testing.T) {
 	}
 	h := startFake(t, fe, newFakeClock(), "plan")
 	h.key("enter")
-	t.Run("failure", func(t *testing.T) { h.golden(t, h.waitFor("What was undone", "Diagnostics")) })
+	goldenScreen(t, "failure", h.waitFor("What was undone", "Diagnostics"))
 	h.key("esc") // changes were made: esc must not go back to Connect
 	h.key("enter")
 	h.tm.WaitFinished(t, teatestFinal)
@@ -330,7 +330,7 @@ func TestRecentRouters(t *testing.T) {
 	fe := &fakeEngine{}
 	factory, _ := fakeFactory(fe)
 	h := start(t, Options{NewEngine: factory, StateDir: dir, Now: newFakeClock().Now})
-	t.Run("pick", func(t *testing.T) { h.golden(t, h.waitFor("Recent routers", "Another router")) })
+	goldenScreen(t, "pick", h.waitFor("Recent routers", "Another router"))
 	h.key("enter") // the first entry: the last saved, gw.example.net as tech, plain
 	v := h.waitFor("┃ Router")
 	for _, want := range []string{"> gw.example.net", "> 8728", "> tech", "> plain api"} {
@@ -650,4 +650,32 @@ func BenchmarkView(b *testing.B) {
 	for b.Loop() {
 		_ = m.View()
 	}
+}
+
+// TestWarnings: inspect warnings come with their sentence under the fact;
+// plan warnings get their own tab.
+func TestWarnings(t *testing.T) {
+	fe := &fakeEngine{}
+	facts := []onboard.Fact{
+		{Name: "RouterOS", Value: "6.49.10 (long-term)", Warning: "RouterOS 6 has no WireGuard: upgrade to RouterOS 7 first."},
+		{Name: "WAN", Value: "ether1 100.64.12.7/10 (DHCP)"},
+		{Name: "Public endpoint", Value: "100.64.12.7", Warning: "This is a carrier-grade NAT address: the internet cannot reach the router; use a VPS relay or ask the ISP for a public address."},
+	}
+	fe.inspect = func(ctx context.Context) ([]onboard.Fact, error) {
+		for _, f := range facts {
+			fe.emit(onboard.StepInspect, onboard.KindProgress, "", func(e *onboard.Event) { e.Facts = []onboard.Fact{f} })
+		}
+		return facts, nil
+	}
+	fe.plan = func(ctx context.Context, s onboard.Settings) (*onboard.Plan, error) {
+		p := fakePlan(s)
+		p.Warnings = []string{"The published endpoint 100.64.12.7 is behind carrier-grade NAT: the config will not reach the router from outside."}
+		return p, nil
+	}
+	h := startFake(t, fe, newFakeClock(), "inspect")
+	goldenScreen(t, "inspect", h.waitFor("carrier-grade NAT address"))
+	h.key("enter")
+	h.waitFor("Warnings (1)")
+	h.key("shift+tab")
+	goldenScreen(t, "plan", h.waitFor("from outside"))
 }

@@ -186,7 +186,7 @@ func New(o Options) *Model {
 		help: help.New(),
 	}
 	m.connect = newConnectScreen(m, loadRecentQuiet(o.StateDir, logf))
-	m.inspect = &inspectScreen{st: &m.st}
+	m.inspect = &inspectScreen{st: &m.st, w: 80}
 	m.plan = newPlanScreen(m)
 	m.apply = &applyScreen{st: &m.st, state: map[onboard.Step]stepState{}}
 	m.done = newDoneScreen(m)
@@ -338,6 +338,7 @@ func (m *Model) forward(msg tea.Msg) tea.Cmd {
 
 func (m *Model) resize() tea.Cmd {
 	bw, bh := m.bodySize()
+	m.inspect.w = bw
 	return tea.Batch(m.connect.setSize(bw, bh), m.plan.setSize(bw, bh), m.done.setSize(bw, bh), m.failure.setSize(bw, bh))
 }
 
