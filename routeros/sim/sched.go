@@ -135,7 +135,7 @@ func (r *Router) startJobs(due []*item) []func() {
 		name, src := it.props["name"], it.props["on-event"]
 		if s := r.findOne(scripts, src); s != nil {
 			r.runs[s.id]++
-			name, src = s.props["name"], s.props["source"]
+			src = s.props["source"]
 		}
 		jobs = append(jobs, func() {
 			ctx, cancel := context.WithCancel(context.Background())
@@ -147,7 +147,7 @@ func (r *Router) startJobs(due []*item) []func() {
 				case <-ctx.Done():
 				}
 			}()
-			_ = r.runScript(ctx, name, src)
+			_ = r.runScript(ctx, name, src, true)
 		})
 	}
 	return jobs

@@ -65,6 +65,7 @@ func TestRollbackScheduler(t *testing.T) {
 func TestScriptsAndReboot(t *testing.T) {
 	cfg := `/system scheduler
 add name=boot on-event=":log info \"booted\"" start-time=startup
+add name=badboot on-event="/ip route add gateway=192.0.2.1 distance=999" start-time=startup
 /system script
 add name=bad source="/ip address add address=10.9.9.1/24 interface=nope"
 add name=good source="/ip firewall address-list add list=from-script address=10.0.0.9"
@@ -78,8 +79,16 @@ add name=good source="/ip firewall address-list add list=from-script address=10.
 		t.Errorf("a failing script ran without error")
 	}
 	waitFor(t, "a script error in the log", func() bool {
-		rep, err := c.Run("/log/print", "?topics=script,error")
-		return err == nil && len(rep.Re) == 1 && strings.Contains(rep.Re[0].Map["message"], "input does not match any value of interface")
+		rep, err := c.Run("/log/print", "?topics=script,error", "?#.", "?message=script error: input does not match any value of interface (/ip/address/add; line 1) (script bad)")
+		return err == nil && len(rep.Re) == 1
+	})
+	waitFor(t, "the failing scheduler's log lines", func() bool {
+		rep, err := c.Run("/log/print", "?topics=script,error", "?message=executing script from scheduler (badboot) failed, please check it manually")
+		if err != nil || len(rep.Re) != 1 {
+			return false
+		}
+		rep, err = c.Run("/log/print", "?topics=script,error,debug")
+		return err == nil && len(rep.Re) == 1 && strings.HasPrefix(rep.Re[0].Map["message"], "(scheduler:badboot) value of distance out of range (1..255) (/ip/route/add; line 1)")
 	})
 	waitFor(t, "the startup scheduler", func() bool {
 		rep, err := c.Run("/log/print", "?message=booted")

@@ -423,22 +423,35 @@ func (s *scriptTarget) Sleep(ctx context.Context, d time.Duration) error {
 }
 
 // runScript runs source; a failure stops it and goes to /log, as RouterOS does.
-func (r *Router) runScript(ctx context.Context, name, source string) error {
+func (r *Router) runScript(ctx context.Context, name, source string, scheduler bool) error {
 	sc, err := rsc.ParseScript(source)
 	if err == nil {
 		err = sc.Run(ctx, &scriptTarget{r: r, name: name})
 	}
-	if err != nil {
-		msg := err.Error()
-		var te *trapError
-		if errors.As(err, &te) {
-			msg = te.msg
-		}
-		msg = strings.TrimPrefix(msg, "rsc: ")
-		r.mu.Lock()
-		r.appendLog("script,error", fmt.Sprintf("script error: %s (%s)", msg, name))
-		r.mu.Unlock()
+	if err == nil {
+		return nil
 	}
+	// What failed and where, as RouterOS writes it: "(/ip/address/add; line 1)".
+	msg := strings.TrimPrefix(err.Error(), "rsc: ")
+	var te *trapError
+	if errors.As(err, &te) {
+		msg = te.msg
+	}
+	var re *rsc.RunError
+	if errors.As(err, &re) {
+		if !errors.As(err, &te) {
+			msg = strings.TrimPrefix(re.Err.Error(), "sim: ")
+		}
+		msg = fmt.Sprintf("%s (%s; line %d)", msg, strings.ReplaceAll(re.Command, " ", "/"), re.Line)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if scheduler {
+		r.appendLog("script,error", fmt.Sprintf("executing script from scheduler (%s) failed, please check it manually", name))
+		r.appendLog("script,error,debug", fmt.Sprintf("(scheduler:%s) %s", name, msg))
+		return err
+	}
+	r.appendLog("script,error", fmt.Sprintf("script error: %s (script %s)", msg, name))
 	return err
 }
 
@@ -455,7 +468,7 @@ func (r *Router) runScriptCmd(ctx context.Context, q *request) (*reply, error) {
 	name := it.props["name"]
 	r.runs[it.id]++
 	r.mu.Unlock()
-	if err := r.runScript(ctx, name, src); err != nil {
+	if err := r.runScript(ctx, name, src, false); err != nil {
 		return nil, trap(3, "failure: script error: %s", strings.TrimPrefix(err.Error(), "rsc: "))
 	}
 	return &reply{}, nil
