@@ -364,3 +364,20 @@ func TestFollow(t *testing.T) {
 		t.Errorf("cancel (-want +got):\n%s", diff)
 	}
 }
+
+func TestUntaggedListenCancel(t *testing.T) {
+	r := startRouter(t, Options{})
+	c := rawDial(t, apiAddr(r, 0))
+	c.send(t, "/login", "=name=admin", "=password=")
+	c.read(t)
+	c.send(t, "/ip/route/listen")
+	c.send(t, "/cancel")
+	var got []string
+	for i := 0; i < 3; i++ {
+		got = append(got, c.read(t))
+	}
+	sort.Strings(got)
+	if diff := cmp.Diff([]string{"!done", "!done", "!trap category=2 message=interrupted"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

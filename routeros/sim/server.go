@@ -96,12 +96,15 @@ type apiConn struct {
 	loggedIn bool
 	user     string
 	policy   map[string]bool
-	tags     map[string]context.CancelFunc
+	tags     map[string]*running
 }
+
+// running is a command in progress, for /cancel.
+type running struct{ cancel context.CancelFunc }
 
 func (r *Router) newAPIConn(nc net.Conn, src netip.Addr, service string) *apiConn {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &apiConn{r: r, nc: nc, w: proto.NewWriter(nc), src: src, service: service, ctx: ctx, cancel: cancel, tags: map[string]context.CancelFunc{}}
+	return &apiConn{r: r, nc: nc, w: proto.NewWriter(nc), src: src, service: service, ctx: ctx, cancel: cancel, tags: map[string]*running{}}
 }
 
 // serve reads sentences until the connection ends. Untagged commands run in
@@ -143,11 +146,9 @@ func (c *apiConn) serve() {
 			continue
 		}
 		ctx, cancel := context.WithCancel(c.ctx)
+		e := &running{cancel: cancel}
 		c.mu.Lock()
-		if old := c.tags[tag]; old != nil {
-			old()
-		}
-		c.tags[tag] = cancel
+		c.tags[tag] = e // a reused tag: /cancel reaches the newest command
 		c.mu.Unlock()
 		c.cmds.Add(1)
 		go func() {
@@ -155,7 +156,9 @@ func (c *apiConn) serve() {
 			defer cancel()
 			c.handle(ctx, tag, words)
 			c.mu.Lock()
-			delete(c.tags, tag)
+			if c.tags[tag] == e {
+				delete(c.tags, tag)
+			}
 			c.mu.Unlock()
 		}()
 	}
@@ -240,18 +243,19 @@ func (c *apiConn) handle(ctx context.Context, tag string, words []string) {
 		r.wait(ctx)
 		if t, ok := argValue(args, "tag"); ok {
 			c.mu.Lock()
-			cancel := c.tags[t]
+			e := c.tags[t]
 			c.mu.Unlock()
-			if cancel == nil {
+			if e == nil {
 				c.sendTrap(tag, trap(-1, "unknown command tag"))
 				return
 			}
-			cancel()
+			e.cancel()
 		} else {
 			c.mu.Lock()
-			for t, cancel := range c.tags {
-				if t != tag {
-					cancel()
+			for t, e := range c.tags {
+				// An untagged /cancel is not in tags itself: it stops everything.
+				if tag == "" || t != tag {
+					e.cancel()
 				}
 			}
 			c.mu.Unlock()
