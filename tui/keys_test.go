@@ -616,6 +616,10 @@ func TestNoGoroutineLeak(t *testing.T) {
 		}
 	}
 	keys.Write([]byte("q"))
+	if !eventually(func() bool { return strings.Contains(out.String(), "Quit?") }) {
+		t.Fatal("q did not ask before quitting")
+	}
+	keys.Write([]byte("y"))
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
 	}

@@ -386,9 +386,6 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 		}
 	}
 	if k.String() == "ctrl+c" || (!m.typing() && key.Matches(k, m.keys.Quit)) {
-		if m.scr == scrDone || (m.scr == scrFailure && !m.armed) {
-			return m.quit() // nothing left to lose
-		}
 		m.askQuit = true
 		return nil
 	}

@@ -56,8 +56,10 @@ func TestScreens(t *testing.T) {
 	if diff := cmp.Diff(want, fe.Calls()); diff != "" {
 		t.Errorf("engine calls (-want +got):\n%s", diff)
 	}
-	h.key("q") // Done: nothing left to lose, quits without asking
-	h.tm.WaitFinished(t)
+	h.key("q")
+	h.waitFor("Quit?")
+	h.key("y")
+	h.tm.WaitFinished(t, teatestFinal)
 	if h.m.Summary() == nil || h.m.Err() != nil {
 		t.Errorf("after Done: summary %v, err %v; want a summary and no error", h.m.Summary(), h.m.Err())
 	}

@@ -128,6 +128,8 @@ func TestTmuxDemo(t *testing.T) {
 	s.keys("Tab")
 	save("7-done-qr", s.waitFor("Scan with the WireGuard app"))
 	s.keys("q")
+	s.waitFor("Quit?")
+	s.keys("y")
 	end := s.waitFor("wgboot-exit=")
 	if !strings.Contains(end, "wgboot-exit=0") {
 		t.Errorf("wgboot demo did not exit 0 after Done:\n%s", end)

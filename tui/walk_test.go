@@ -128,6 +128,8 @@ func TestWalkSim(t *testing.T) {
 	v := w.waitFor("Reconnect next time", "its API is closed on the WAN")
 	checkFits(t, v, 80, 24)
 	w.key("q")
+	w.waitFor("Quit?")
+	w.key("y")
 	w.tm.WaitFinished(t, teatestFinal)
 
 	sum := w.m.Summary()
