@@ -374,3 +374,42 @@ func TestUntaggedListenCancel(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestAllEncodingsOnTheWire sends a login whose words use each of the five
+// length encodings (non-minimal forms are legal) through a real connection.
+func TestAllEncodingsOnTheWire(t *testing.T) {
+	r := startRouter(t, Options{})
+	enc := func(form int, w string) []byte {
+		n := len(w)
+		var p []byte
+		switch form {
+		case 1:
+			p = []byte{byte(n)}
+		case 2:
+			p = []byte{0x80 | byte(n>>8), byte(n)}
+		case 3:
+			p = []byte{0xC0 | byte(n>>16), byte(n >> 8), byte(n)}
+		case 4:
+			p = []byte{0xE0 | byte(n>>24), byte(n >> 16), byte(n >> 8), byte(n)}
+		case 5:
+			p = []byte{0xF0, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}
+		}
+		return append(p, w...)
+	}
+	for form := 1; form <= 5; form++ {
+		t.Run(strconv.Itoa(form)+" bytes", func(t *testing.T) {
+			c := rawDial(t, apiAddr(r, 0))
+			var msg []byte
+			for _, w := range []string{"/login", "=name=admin", "=password=", ".tag=e" + strconv.Itoa(form)} {
+				msg = append(msg, enc(form, w)...)
+			}
+			msg = append(msg, 0)
+			if _, err := c.nc.Write(msg); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := c.read(t), "!done @e"+strconv.Itoa(form); got != want {
+				t.Errorf("reply %q, want %q", got, want)
+			}
+		})
+	}
+}
