@@ -12,6 +12,9 @@
 // The runner reports progress as Events; rendering them (the live table,
 // JSON lines) is the command line's business (cmd/wgboot fleet.go).
 //
+// The inventory format is documented on Inventory; testdata/inventory.yaml
+// is a complete example.
+//
 // Out of scope: the onboarding itself (package onboard), interactive
 // questions (fleet mode never asks: the inventory must pin each router's
 // certificate or say tofu: true), and rollback of a fleet (run

@@ -1,7 +1,9 @@
 package fleet
 
 import (
+	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -135,4 +137,29 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestExampleInventory keeps the documented example valid.
+func TestExampleInventory(t *testing.T) {
+	f, err := os.Open("testdata/inventory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	inv, err := Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range inv.Routers {
+		got = append(got, fmt.Sprintf("%s %s tofu=%v fp=%v pw=%s subnet=%q", r.Address, r.Name, r.TOFU, r.Fingerprint != "", r.PasswordEnv, r.Subnet))
+	}
+	want := []string{
+		`192.0.2.1 shop-1 tofu=true fp=false pw=WGBOOT_PASSWORD subnet=""`,
+		`192.0.2.2:18729 shop-2 tofu=false fp=true pw=WGBOOT_PASSWORD_SHOP2 subnet=""`,
+		`cpe-77.example.net  tofu=true fp=false pw=WGBOOT_PASSWORD subnet="10.99.0.0/24"`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("routers (-want +got):\n%s", diff)
+	}
 }

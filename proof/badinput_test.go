@@ -82,13 +82,6 @@ func trapOn(paths ...string) func(*sim.Options) {
 	return func(o *sim.Options) { o.TrapOn = append(o.TrapOn, paths...) }
 }
 
-func withArgs(f func(e *badEnv) []string) func(e *badEnv) []string { return f }
-
-// planArgs is a plan (read-only) of e's router.
-func planArgs(e *badEnv, extra ...string) []string {
-	return append([]string{"plan", "--router", e.rt.apiAddr(e.addr, false), "--fingerprint", e.rt.info.Fingerprint, "--state-dir", e.state}, extra...)
-}
-
 func badCases() []badCase {
 	long := strings.Repeat("a", 300)
 	return []badCase{

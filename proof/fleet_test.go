@@ -3,7 +3,6 @@ package proof
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,5 +120,4 @@ func BenchmarkFleetCLI(b *testing.B) {
 	b.ReportMetric(wall.Seconds()/float64(b.N), "wall-s/op")
 	b.ReportMetric(float64(peak)/1024, "wgboot-peak-rss-MB")
 	b.ReportMetric(n, "routers")
-	_ = netip.Addr{}
 }
