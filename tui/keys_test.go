@@ -288,7 +288,7 @@ func TestPlanSettingsReplan(t *testing.T) {
 	h.waitFor("LAN keeps API access?")
 	h.key("enter")
 	h.key("enter")
-	h.waitFor("Confirm timeout")
+	h.waitFor("┃ Confirm timeout") // focused
 	for range len("5m") {
 		h.key("backspace")
 	}
