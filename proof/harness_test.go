@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -39,11 +40,28 @@ var build struct {
 	err  error
 }
 
+// TestMain builds nothing up front (see wgbootBinary), removes the built
+// binary at the end and fails the package when goroutines outlive the
+// tests: every router, engine, local peer and process watcher a test
+// starts must be gone.
 func TestMain(m *testing.M) {
 	flag.Parse()
+	before := runtime.NumGoroutine()
 	code := m.Run()
 	if build.dir != "" {
 		os.RemoveAll(build.dir)
+	}
+	if code == 0 && flag.Lookup("test.bench").Value.String() == "" && flag.Lookup("test.fuzz").Value.String() == "" {
+		deadline := time.Now().Add(15 * time.Second)
+		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if n := runtime.NumGoroutine(); n > before {
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			fmt.Fprintf(os.Stderr, "proof: %d goroutines leaked:\n%s\n", n-before, buf)
+			code = 1
+		}
 	}
 	os.Exit(code)
 }
