@@ -34,6 +34,7 @@ type applyScreen struct {
 	st       *Styles
 	state    map[onboard.Step]stepState
 	hs       *onboard.Handshake
+	hsAt     time.Time // when the last handshake happened
 	reply    string // the verify step's message: the first API reply
 	warnings []string
 	note     string
@@ -61,6 +62,8 @@ func (a *applyScreen) add(e onboard.Event) {
 	if e.Handshake != nil {
 		hs := *e.Handshake
 		a.hs = &hs
+		// Keep the moment of the handshake, so its age counts up live.
+		a.hsAt = e.Time.Add(-hs.Age)
 	}
 	if e.Kind == onboard.KindWarning {
 		a.warnings = append(a.warnings, e.Message)
@@ -88,7 +91,7 @@ func (a *applyScreen) add(e onboard.Event) {
 	a.state[e.Step] = cur
 }
 
-func (a *applyScreen) view(busy func(string) string, countdown string) string {
+func (a *applyScreen) view(busy func(string) string, countdown string, now time.Time) string {
 	st := a.st
 	var b strings.Builder
 	for _, s := range applySteps {
@@ -108,7 +111,11 @@ func (a *applyScreen) view(busy func(string) string, countdown string) string {
 	}
 	b.WriteString("\n")
 	if a.hs != nil {
-		b.WriteString(st.Label.Render("Handshake   ") + handshakeText(a.hs) + "\n")
+		hs := *a.hs
+		if !a.hsAt.IsZero() && now.After(a.hsAt) {
+			hs.Age = now.Sub(a.hsAt)
+		}
+		b.WriteString(st.Label.Render("Handshake   ") + handshakeText(&hs) + "\n")
 	}
 	if a.reply != "" {
 		b.WriteString(st.Label.Render("API reply   ") + a.reply + "\n")

@@ -683,3 +683,16 @@ func TestWarnings(t *testing.T) {
 	h.key("shift+tab")
 	goldenScreen(t, "plan", h.waitFor("from outside"))
 }
+
+// TestLiveCountdown: while armed, the countdown and the handshake's age
+// follow the clock (one tick a second).
+func TestLiveCountdown(t *testing.T) {
+	clock := newFakeClock()
+	fe := &fakeEngine{holdBeforeHarden: make(chan struct{})}
+	h := startFake(t, fe, clock, "plan")
+	h.key("enter")
+	h.waitFor("Auto-rollback in 5:00", "1s ago")
+	clock.Advance(75 * time.Second)
+	h.waitFor("Auto-rollback in 3:45", "1m16s ago")
+	close(fe.holdBeforeHarden)
+}

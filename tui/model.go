@@ -778,7 +778,7 @@ func (m *Model) screenView(w, h int) string {
 	case scrPlan:
 		return m.plan.view(w, h)
 	case scrApply:
-		return m.apply.view(m.busyLine, m.countdown())
+		return m.apply.view(m.busyLine, m.countdown(), m.now())
 	case scrGate:
 		return m.gate.view(w) + "\n\n" + m.countdown()
 	case scrDone:
