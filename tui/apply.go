@@ -35,7 +35,7 @@ type applyScreen struct {
 	state    map[onboard.Step]stepState
 	hs       *onboard.Handshake
 	hsAt     time.Time // when the last handshake happened
-	reply    string // the verify step's message: the first API reply
+	reply    string    // the verify step's message: the first API reply
 	warnings []string
 	note     string
 	rollback string // the engine's rollback message, when it rolled back
