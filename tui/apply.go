@@ -42,7 +42,7 @@ type applyScreen struct {
 	failure  *onboard.FailureInfo
 }
 
-func (a *applyScreen) reset(bool) {
+func (a *applyScreen) reset() {
 	*a = applyScreen{st: a.st, state: map[onboard.Step]stepState{}}
 }
 

@@ -505,7 +505,7 @@ func (m *Model) startApply() tea.Cmd {
 	}
 	m.scr = scrApply
 	eng, p := m.eng, m.plan.plan
-	m.apply.reset(p.Noop)
+	m.apply.reset()
 	return m.op(func(ctx context.Context) tea.Msg {
 		s, err := eng.Apply(ctx, p)
 		return appliedMsg{sum: s, err: err}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // questionScreen shows one engine question with two buttons. It is the Trust
@@ -81,7 +81,7 @@ func (s *questionScreen) view(w int) string {
 		b.WriteString(st.Title.Render(title) + "\n\n")
 	}
 	if q.Detail != "" {
-		detail := lipgloss.NewStyle().Width(min(w, 78)).Render(q.Detail)
+		detail := ansi.Wrap(q.Detail, min(w, 78), "")
 		if q.Danger {
 			detail = st.Err.Render(detail)
 		}

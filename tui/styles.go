@@ -11,7 +11,6 @@ type Styles struct {
 	Header     lipgloss.Style
 	HeaderStep lipgloss.Style
 	Title      lipgloss.Style
-	Text       lipgloss.Style
 	Muted      lipgloss.Style
 	OK         lipgloss.Style
 	Warn       lipgloss.Style
@@ -19,7 +18,6 @@ type Styles struct {
 	Danger     lipgloss.Style // a red stop: changed fingerprint
 	Label      lipgloss.Style
 	Value      lipgloss.Style
-	Box        lipgloss.Style
 	Button     lipgloss.Style
 	ButtonOn   lipgloss.Style
 	Tab        lipgloss.Style
@@ -43,7 +41,6 @@ func NewStyles(asciiIcons bool) Styles {
 		Header:      lipgloss.NewStyle().Bold(true).Foreground(accent),
 		HeaderStep:  lipgloss.NewStyle().Foreground(muted),
 		Title:       lipgloss.NewStyle().Bold(true),
-		Text:        lipgloss.NewStyle(),
 		Muted:       lipgloss.NewStyle().Foreground(muted),
 		OK:          lipgloss.NewStyle().Foreground(green),
 		Warn:        lipgloss.NewStyle().Foreground(yellow),
@@ -51,7 +48,6 @@ func NewStyles(asciiIcons bool) Styles {
 		Danger:      lipgloss.NewStyle().Bold(true).Foreground(red),
 		Label:       lipgloss.NewStyle().Foreground(muted),
 		Value:       lipgloss.NewStyle().Bold(true),
-		Box:         lipgloss.NewStyle().Border(lipgloss.NormalBorder()).Padding(0, 1),
 		Button:      lipgloss.NewStyle().Padding(0, 1),
 		ButtonOn:    lipgloss.NewStyle().Padding(0, 1).Bold(true).Reverse(true),
 		Tab:         lipgloss.NewStyle().Foreground(muted),
