@@ -65,6 +65,10 @@ type bridge struct {
 	done      chan struct{}
 	closeOnce sync.Once
 
+	// gen is the generation of the engine in use; an abandoned engine's
+	// events and questions are dropped (see forEngine).
+	gen atomic.Int64
+
 	// armed is the engine's own word on whether changes are armed on the
 	// router, kept as events pass (also when nobody renders them any more).
 	armed atomic.Bool
@@ -109,13 +113,17 @@ func (b *bridge) Confirm(ctx context.Context, q onboard.Question) (bool, error) 
 	}
 }
 
-// bridged wraps an engine call's result on its way through the bridge.
-type bridged struct{ msg tea.Msg }
+// bridged wraps an engine call's result on its way through the bridge;
+// gen tells results of an abandoned engine (esc back to Connect) apart.
+type bridged struct {
+	msg tea.Msg
+	gen int
+}
 
 // post queues an engine call's result behind the events it emitted.
-func (b *bridge) post(msg tea.Msg) {
+func (b *bridge) post(msg tea.Msg, gen int) {
 	select {
-	case b.ch <- bridged{msg}:
+	case b.ch <- bridged{msg: msg, gen: gen}:
 	case <-b.done:
 	}
 }
@@ -136,3 +144,34 @@ func (b *bridge) wait() tea.Cmd {
 func (b *bridge) close() { b.closeOnce.Do(func() { close(b.done) }) }
 
 var _ onboard.Prompter = (*bridge)(nil)
+
+// engineBridge is the Sink and Prompter handed to one engine: once the
+// wizard abandons that engine (esc back to Connect), what it still emits is
+// dropped and its questions are refused.
+type engineBridge struct {
+	b   *bridge
+	gen int64
+}
+
+func (b *bridge) forEngine(gen int) *engineBridge {
+	b.gen.Store(int64(gen))
+	return &engineBridge{b: b, gen: int64(gen)}
+}
+
+func (e *engineBridge) current() bool { return e.b.gen.Load() == e.gen }
+
+func (e *engineBridge) sink(ev onboard.Event) {
+	if e.current() {
+		e.b.sink(ev)
+	}
+}
+
+// Confirm implements onboard.Prompter.
+func (e *engineBridge) Confirm(ctx context.Context, q onboard.Question) (bool, error) {
+	if !e.current() {
+		return false, errClosed
+	}
+	return e.b.Confirm(ctx, q)
+}
+
+var _ onboard.Prompter = (*engineBridge)(nil)

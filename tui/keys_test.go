@@ -696,3 +696,30 @@ func TestLiveCountdown(t *testing.T) {
 	h.waitFor("Auto-rollback in 3:45", "1m16s ago")
 	close(fe.holdBeforeHarden)
 }
+
+// TestEscWhileInspecting goes back to Connect while Inspect still runs:
+// the cancelled call's late event and error must not leave Connect.
+func TestEscWhileInspecting(t *testing.T) {
+	fe := &fakeEngine{}
+	returned := make(chan struct{})
+	fe.inspect = func(ctx context.Context) ([]onboard.Fact, error) {
+		defer close(returned)
+		fe.emit(onboard.StepInspect, onboard.KindStarted, "reading", nil)
+		<-ctx.Done()
+		fe.emit(onboard.StepInspect, onboard.KindProgress, "", func(e *onboard.Event) {
+			e.Facts = []onboard.Fact{{Name: "Late", Value: "from an abandoned engine"}}
+		})
+		return nil, ctx.Err()
+	}
+	h := startFake(t, fe, newFakeClock(), "trust")
+	h.key("enter")
+	h.waitFor("Reading the router…")
+	h.key("esc")
+	h.waitFor("Router", "Password")
+	<-returned
+	h.key("tab") // a round trip through Update after the late messages
+	v := h.waitFor("Router", "Password")
+	if strings.Contains(v, "Failure") || strings.Contains(v, "context canceled") {
+		t.Errorf("the abandoned call's error reached the screen:\n%s", v)
+	}
+}

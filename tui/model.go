@@ -138,6 +138,7 @@ type Model struct {
 	ops      *sync.WaitGroup    // engine calls in flight; shutdown waits for them
 	cancelOp context.CancelFunc // cancels the engine call in flight
 	inflight bool               // an engine call has not delivered its result yet
+	gen      int                // bumped when an engine is abandoned; older results are ignored
 
 	w, h     int
 	scr      screen
@@ -221,11 +222,11 @@ func (m *Model) op(f func(ctx context.Context) tea.Msg) tea.Cmd {
 	m.cancelOp = cancel
 	m.inflight = true
 	m.ops.Add(1)
-	br := m.br
+	br, gen := m.br, m.gen
 	return func() tea.Msg {
 		defer m.ops.Done()
 		defer cancel()
-		br.post(f(ctx))
+		br.post(f(ctx), gen)
 		return nil
 	}
 }
@@ -252,6 +253,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(m.onQuestion(msg), m.br.wait())
 	case bridged:
 		// An engine call's result, in order behind its events.
+		if msg.gen != m.gen {
+			return m, m.br.wait() // from an engine abandoned by esc
+		}
 		m.inflight = false
 		if _, ok := msg.msg.(rolledBackMsg); m.quitting && !ok {
 			// The call stopped after quit cancelled it; its events (an
@@ -437,14 +441,15 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 func (m *Model) startConnect() tea.Cmd {
 	v := m.connect.values()
 	m.status = fmt.Sprintf("Connecting to %s…", v.addr())
+	eb := m.br.forEngine(m.gen)
 	o := Connection{
 		Router:   v.addr(),
 		Plain:    v.plain(),
 		User:     v.User,
 		Password: v.Password,
 		StateDir: m.o.StateDir,
-		Prompter: m.br,
-		Sink:     m.br.sink,
+		Prompter: eb,
+		Sink:     eb.sink,
 		Now:      m.o.Now,
 	}
 	factory := m.o.NewEngine
@@ -469,6 +474,9 @@ func (m *Model) backToConnect() tea.Cmd {
 	}
 	eng := m.eng
 	m.eng = nil
+	m.gen++
+	m.br.gen.Store(int64(m.gen))
+	m.inflight = false
 	m.scr = scrConnect
 	m.status = ""
 	m.inspect.reset()
