@@ -265,6 +265,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		_, cmd := m.Update(msg.msg)
 		return m, tea.Batch(cmd, m.br.wait())
 	case engineMsg:
+		if m.quitting {
+			if msg.eng != nil {
+				eng := msg.eng
+				return m, func() tea.Msg { _ = eng.Close(); return nil }
+			}
+			return m, nil
+		}
 		if msg.err != nil {
 			return m, m.fail(fmt.Errorf("tui: start the engine: %w", msg.err), true)
 		}
