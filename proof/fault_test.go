@@ -67,6 +67,15 @@ func recordOnboarding(t testing.TB, ex example) recording {
 		Dial:     rec.dial,
 		NewLocal: func(string) (vpn.Backend, error) { return recBackend{Backend: vpn.NewNetstack(nil), r: rec}, nil },
 	}
+	// Only the plain API can be read on the wire. Where the path offers
+	// api-ssl only, the run goes over TLS and the commands are counted, not
+	// named: the matrix then covers every position, and traps the usual
+	// router-changing commands.
+	tlsOnly := rt.port(addr, true) == 0 || rt.apiAnswersPlain(ctx, addr) != nil
+	if tlsOnly {
+		o.Router, o.Plain, o.Fingerprint, o.Dial = rt.apiAddr(addr, false), false, rt.info.Fingerprint, nil
+		o.NewLocal = func(string) (vpn.Backend, error) { return vpn.NewNetstack(nil), nil }
+	}
 	e, err := onboard.New(o)
 	if err != nil {
 		t.Fatal(err)
@@ -86,12 +95,29 @@ func recordOnboarding(t testing.TB, ex example) recording {
 	if err != nil {
 		t.Fatalf("%s: recording: %v", ex.name, err)
 	}
+	if tlsOnly {
+		cmds = make([]string, rt.r.Stats().Commands)
+		for i := range cmds {
+			cmds[i] = unnamed
+		}
+		rc.cmds = cmds
+		return rc
+	}
 	if got := rt.r.Stats().Commands; got != int64(len(cmds)) {
 		t.Logf("%s: the router counted %d commands, the recording has %d", ex.name, got, len(cmds))
 	}
 	rc.cmds = cmds
 	return rc
 }
+
+// unnamed stands for a command of a TLS-only recording.
+const unnamed = "(unnamed)"
+
+// usualWrites are the router-changing commands of an onboarding, trapped
+// when the recording could not name the commands.
+var usualWrites = []string{"/system/backup/save", "/export", "/system/script/add", "/system/scheduler/add", "/interface/wireguard/add",
+	"/ip/address/add", "/interface/wireguard/peers/add", "/ip/firewall/address-list/add", "/ip/firewall/filter/add",
+	"/ip/firewall/filter/set", "/ip/firewall/filter/move", "/ip/service/set", "/system/scheduler/remove", "/system/script/remove"}
 
 // faultCase is one cell of the matrix.
 type faultCase struct {
@@ -127,8 +153,13 @@ func faultCases(rc recording) []faultCase {
 			out = append(out, faultCase{kind: "sever", n: counted, path: c, occ: occ[c]})
 		}
 		out = append(out, faultCase{kind: "kill", n: i + 1, path: c, occ: occ[c]})
-		if c != "/login" && !seen[c] {
+		if c != "/login" && c != unnamed && !seen[c] {
 			seen[c] = true
+			out = append(out, faultCase{kind: "trap", path: c})
+		}
+	}
+	if len(rc.cmds) > 0 && rc.cmds[0] == unnamed {
+		for _, c := range usualWrites {
 			out = append(out, faultCase{kind: "trap", path: c})
 		}
 	}
@@ -213,7 +244,9 @@ func runFault(t *testing.T, rc recording, fc faultCase) outcome {
 		res = c.run(ctx, args...)
 	}
 	logMu.Lock()
-	if fc.kind == "sever" && len(severed) > 0 && !strings.Contains(severed[0], "("+fc.path+")") {
+	// Within a pipelined batch (the inspect reads) the router may count
+	// commands in another order than they were sent; writes go one by one.
+	if fc.kind == "sever" && isWrite(fc.path) && len(severed) > 0 && !strings.Contains(severed[0], "("+fc.path+")") {
 		t.Logf("the recorded command %d was %s; the router severed at %s", fc.n, fc.path, severed[0])
 	}
 	logMu.Unlock()
@@ -288,15 +321,23 @@ func settle(t *testing.T, ctx context.Context, rt *router, addr netip.Addr, stat
 		}
 	}
 	// Lockout: neither the original path nor the tunnel reaches the API.
-	errOrig := rt.apiAnswers(ctx, addr)
-	if errOrig != nil {
-		if err := tunnelAPI(ctx, rt, addr, state); err != nil {
-			out.lockout = true
-			t.Errorf("LOCKOUT (%s): API on the original path: %v; through the tunnel: %v", out.how, errOrig, err)
+	// Two tries: a sever case whose position the run never reached cuts
+	// this check's own session once (the router counts every command).
+	var errOrig, errTun error
+	for try := 0; try < 2; try++ {
+		if errOrig = rt.apiAnswers(ctx, addr); errOrig == nil {
+			break
+		}
+		if errTun = tunnelAPI(ctx, rt, addr, state); errTun == nil {
+			break
 		}
 	}
+	if errOrig != nil && errTun != nil {
+		out.lockout = true
+		t.Errorf("LOCKOUT (%s): API on the original path: %v; through the tunnel: %v", out.how, errOrig, errTun)
+	}
 	if out.how == "restored by wgboot" || out.how == "restored by the scheduler" {
-		if errOrig != nil {
+		if errOrig != nil && errTun != nil {
 			t.Errorf("restored, but the API does not answer on the original path: %v", errOrig)
 		}
 	}
