@@ -135,6 +135,9 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 		return nil, &stepError{step: StepHarden, err: err}
 	}
 	if yes {
+		if err := e.checkArmed(ctx, a); err != nil {
+			return nil, &stepError{step: StepHarden, err: err, try: "rerun with a longer --confirm-timeout"}
+		}
 		start := e.now()
 		e.emit(Event{Step: StepHarden, Kind: KindStarted, Message: "closing the API on the WAN"})
 		if err := e.runOps(ctx, a, StepHarden); err != nil {
@@ -155,6 +158,9 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 		e.emit(Event{Step: StepHarden, Kind: KindWarning, Message: "not hardened: the API stays open on the WAN as it was"})
 	}
 	// 7. Commit.
+	if err := e.checkArmed(ctx, a); err != nil {
+		return nil, &stepError{step: StepCommit, err: err, try: "rerun with a longer --confirm-timeout"}
+	}
 	sum, err := e.commit(ctx, a, p, via, hardened)
 	if err != nil {
 		return nil, &stepError{step: StepCommit, err: err}
@@ -471,6 +477,21 @@ func (e *Engine) verify(ctx context.Context, step Step) error {
 		name = rep.Re[0]["name"]
 	}
 	e.emit(Event{Step: step, Kind: KindDone, Message: "the API answered through the tunnel (" + name + ")", Elapsed: e.now().Sub(start)})
+	return nil
+}
+
+// checkArmed confirms the one-shot rollback has not fired yet: if the
+// confirm window ran out while wgboot was still working (a slow link, a
+// long handshake), the router has already undone the run and going on
+// would leave changes without a safety net.
+func (e *Engine) checkArmed(ctx context.Context, a *applyRun) error {
+	rep, err := e.cl.Run(ctx, "/system/scheduler/print", "?comment="+tag(e.run, "undo-timer"), "=.proplist=.id")
+	if err != nil {
+		return fmt.Errorf("onboard: check the automatic rollback is still armed: %w", err)
+	}
+	if len(rep.Re) == 0 {
+		return fmt.Errorf("onboard: the confirm window (%s) ran out before wgboot finished: the router has already rolled the changes back", e.plan.settings.ConfirmTimeout)
+	}
 	return nil
 }
 

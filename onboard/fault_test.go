@@ -114,9 +114,19 @@ func TestFaultTrap(t *testing.T) {
 }
 
 // A connection severed after any command is undone by the router's own
-// scheduler (wgboot is not allowed to reconnect), on an accelerated clock.
+// scheduler (wgboot is not allowed to reconnect), on a 10x clock.
 func TestFaultDrop(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	configs := []string{"../examples/soho-defconf.rsc"}
+	if faultsFull {
+		configs = append(configs, "testdata/configs/lan-api-rule.rsc", "../examples/apissl-restricted.rsc", "testdata/configs/ipv6-wan.rsc")
+	}
+	for _, c := range configs {
+		ex := loadExample(t, c)
+		t.Run(ex.name, func(t *testing.T) { faultDrop(t, ex) })
+	}
+}
+
+func faultDrop(t *testing.T, ex example) {
 	// Measure where the run's commands fall with a clean run.
 	s := startExample(t, ex, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -151,13 +161,13 @@ func TestFaultDrop(t *testing.T) {
 	for _, n := range ns {
 		t.Run(strings.ReplaceAll(time.Duration(n).String(), "ns", ""), func(t *testing.T) {
 			t.Parallel()
-			s := startExample(t, ex, func(o *sim.Options) { o.DropAfterCommands = int(n); o.ClockSpeed = 30 })
+			s := startExample(t, ex, func(o *sim.Options) { o.DropAfterCommands = int(n); o.ClockSpeed = 10 })
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			before := exportBody(s.r.Export())
 			o := s.options(t, s.lan, nil)
 			o.Settings.VerifyEndpoint = s.lan.String()
-			o.Settings.ConfirmTimeout = 2 * time.Minute // 4s at 30x
+			o.Settings.ConfirmTimeout = 2 * time.Minute // 12s at 10x
 			// The first connection only: after the sever wgboot cannot come back.
 			var dials atomic.Int32
 			o.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {

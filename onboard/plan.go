@@ -18,6 +18,7 @@ type planned struct {
 	Ops      []op
 	LocalPub string // technician's public key (base64)
 	AllowKey string // the rule VPN→API is accepted by: "@key" or an existing .id
+	settings Settings
 }
 
 // apiOnlyRule reports whether a filter rule accepts only API ports from
@@ -484,6 +485,7 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 		return nil, nil, err
 	}
 	pl.Ops = ops
+	pl.settings = s
 
 	// Check: compute the table and refuse a plan that fails.
 	plan := &Plan{Settings: s.public(d), Warnings: append([]string{}, d.Warnings...)}

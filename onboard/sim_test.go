@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -280,6 +281,13 @@ func onboardExample(t *testing.T, ex example, viaWAN bool) {
 	p, err := e.Plan(ctx, o.Settings)
 	if err != nil {
 		t.Fatalf("plan: %v", err)
+	}
+	for _, w := range e.plan.Decision.WANs {
+		if len(w.Addr6) > 0 && !slices.ContainsFunc(p.Changes, func(c Change) bool {
+			return c.Step == StepHarden && strings.HasPrefix(c.Command, "/ipv6 firewall filter add") && strings.Contains(c.Command, "in-interface="+w.Name)
+		}) {
+			t.Errorf("WAN %s has %s but the plan does not close the API over IPv6", w.Name, w.Addr6[0])
+		}
 	}
 	sum, err := e.Apply(ctx, p)
 	if err != nil {
