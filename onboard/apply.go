@@ -509,7 +509,7 @@ func (e *Engine) useTunnel(ctx context.Context) error {
 	} else if e.cl != nil {
 		e.cl.Close()
 	}
-	e.cl = cl
+	e.cl, e.viaTunnel = cl, true
 	return nil
 }
 
@@ -661,6 +661,14 @@ func (e *Engine) undo(ctx context.Context, j *Journal) ([]string, error) {
 			if !jo.Sent || jo.Undone {
 				continue
 			}
+			if tunnelOp(jo) && cl == e.cl && e.viaTunnel {
+				// Removing the tunnel through the tunnel loses the reply:
+				// the WAN drop is gone by now, so finish on the original path.
+				if ocl, err := e.dialQuick(ctx); err == nil {
+					e.cl.Close()
+					e.cl, e.viaTunnel, cl = ocl, false, ocl
+				}
+			}
 			if err := undoOp(ctx, cl, j.RunID, jo); err != nil {
 				errs = append(errs, err)
 				if errors.Is(err, routeros.ErrBroken) || errors.Is(err, routeros.ErrClosed) {
@@ -708,6 +716,18 @@ func (e *Engine) undo(ctx context.Context, j *Journal) ([]string, error) {
 		return all, errors.Join(append(errs, err)...)
 	}
 	return all, nil
+}
+
+// tunnelOp reports whether undoing jo cuts the tunnel.
+func tunnelOp(jo *JournalOp) bool {
+	return jo.Verb == "add" && (jo.Key == "wg-interface" || jo.Key == "wg-peer" || jo.Key == "wg-address")
+}
+
+// dialQuick opens a session on the original path with a short deadline.
+func (e *Engine) dialQuick(ctx context.Context) (session, error) {
+	qctx, cancel := context.WithTimeout(ctx, wanProbeTimeout)
+	defer cancel()
+	return e.dial(qctx, e.addr, e.o.Dial)
 }
 
 // reconnect opens a new session on the original path, else through the

@@ -75,6 +75,7 @@ type Engine struct {
 	fingerprint string
 	cl          session
 	orig        session // the session on the original path, once cl goes through the tunnel
+	viaTunnel   bool    // cl goes through the tunnel
 	router      *Router
 	plan        *planned
 	public      *Plan
@@ -265,7 +266,7 @@ func (e *Engine) connectViaTunnel(ctx context.Context) error {
 		lb.Close()
 		return fmt.Errorf("onboard: API through the tunnel: %w", err)
 	}
-	e.local, e.cl = lb, cl
+	e.local, e.cl, e.viaTunnel = lb, cl, true
 	e.emit(Event{Step: StepConnect, Kind: KindInfo, Message: e.addr + " gives no answer (the WAN is closed): connected through the tunnel to " + j.Tunnel.RouterAddr})
 	return nil
 }

@@ -126,6 +126,9 @@ func startExample(t testing.TB, ex example, mod func(*sim.Options)) *simRouter {
 	t.Helper()
 	s := &simRouter{ex: ex}
 	o := sim.Options{Config: ex.config, DynamicAddresses: ex.dynamic, Password: "s3cret-pw", Logf: t.Logf}
+	if _, ok := t.(*testing.B); ok {
+		o.Logf = nil
+	}
 	if len(ex.wan) > 0 {
 		s.wan = loopback()
 		o.Listen = append(o.Listen, sim.Listen{Iface: ex.wan[0], Addr: s.wan, Src: wanClient})
@@ -403,5 +406,38 @@ func TestSimOnboard(t *testing.T) {
 				onboardExample(t, ex, viaWAN)
 			})
 		}
+	}
+}
+
+// BenchmarkApplySim is one whole onboarding of soho-defconf through the LAN
+// (connect, inspect, plan, arm, apply, tunnel, verify, harden, reverify,
+// commit) followed by a rollback, against an in-process rossim.
+func BenchmarkApplySim(b *testing.B) {
+	ex := loadExample(b, "../examples/soho-defconf.rsc")
+	s := startExample(b, ex, nil)
+	o := s.options(b, s.lan, nil)
+	o.Logf = nil
+	o.Settings.VerifyEndpoint = s.lan.String()
+	ctx := context.Background()
+	for b.Loop() {
+		o.StateDir = b.TempDir()
+		e, err := New(o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := e.Connect(ctx); err != nil {
+			b.Fatal(err)
+		}
+		p, err := e.Plan(ctx, o.Settings)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := e.Apply(ctx, p); err != nil {
+			b.Fatal(err)
+		}
+		if err := e.Rollback(ctx); err != nil {
+			b.Fatal(err)
+		}
+		e.Close()
 	}
 }
