@@ -335,7 +335,8 @@ func (r *Router) Close() error {
 	r.wgs = map[string]*wgInst{}
 	r.mu.Unlock()
 	for _, w := range wgs {
-		errs = append(errs, w.close())
+		errs = append(errs, w.shut())
+		r.retire(w)
 	}
 	r.recMu.Unlock()
 	r.bg.Wait()

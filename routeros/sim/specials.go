@@ -312,7 +312,8 @@ func (r *Router) Reboot(ctx context.Context) error {
 	r.wgs = map[string]*wgInst{}
 	r.mu.Unlock()
 	for _, w := range wgs {
-		_ = w.close()
+		_ = w.shut()
+		r.retire(w)
 	}
 	r.recMu.Unlock()
 	if err := r.boot(ctx, cfg); err != nil {

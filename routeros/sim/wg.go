@@ -20,26 +20,41 @@ type wgInst struct {
 	mtu  int
 	dev  *wgdev.Device
 	lns  map[string]*svcListener // service -> listener inside the tunnel
-	wg   sync.WaitGroup
+	wg   sync.WaitGroup          // accept loops and sessions inside the tunnel
 
-	mu    sync.Mutex // guards following
-	conns map[net.Conn]struct{}
+	mu     sync.Mutex // guards following
+	conns  map[net.Conn]struct{}
+	closed bool
 }
 
-// close stops the device at once: its listeners and every connection
-// inside the tunnel go with it.
-func (w *wgInst) close() error {
+// shut stops the device at once: its listeners and every connection inside
+// the tunnel go with it. It does not wait for the sessions' goroutines: one
+// of them may be the very command that removed the interface, or a command
+// waiting for r.recMu, which the caller holds (finding 11). The router
+// waits for them through retire.
+func (w *wgInst) shut() error {
 	for _, l := range w.lns {
 		l.ln.Close()
 	}
 	w.mu.Lock()
+	w.closed = true
 	for c := range w.conns {
 		c.Close()
 	}
 	w.mu.Unlock()
-	err := w.dev.Close()
-	w.wg.Wait()
-	return err
+	return w.dev.Close()
+}
+
+// retire waits, in the background, for the sessions of shut instances to
+// end, so that Close still waits for every goroutine it owns.
+func (r *Router) retire(insts ...*wgInst) {
+	for _, inst := range insts {
+		r.bg.Add(1)
+		go func() {
+			defer r.bg.Done()
+			inst.wg.Wait()
+		}()
+	}
 }
 
 type peerStat = wgdev.PeerStats
@@ -150,7 +165,8 @@ func (r *Router) reconcileWG() {
 			r.mu.Lock()
 			delete(r.wgs, name)
 			r.mu.Unlock()
-			_ = inst.close()
+			_ = inst.shut()
+			r.retire(inst)
 			delete(have, name)
 		}
 	}
@@ -283,6 +299,12 @@ func (r *Router) tunnelServices(inst *wgInst, ports map[string]uint16) {
 				local, _ := netip.ParseAddrPort(nc.LocalAddr().String())
 				la := listenAddr{iface: inst.name, addr: local.Addr()}
 				inst.mu.Lock()
+				if inst.closed {
+					// Accepted just before shut closed the listener.
+					inst.mu.Unlock()
+					nc.Close()
+					return
+				}
 				inst.conns[nc] = struct{}{}
 				inst.mu.Unlock()
 				inst.wg.Add(1)
