@@ -212,12 +212,29 @@ func TestBadInput(t *testing.T) {
 	if len(cases) < 30 {
 		t.Fatalf("%d bad inputs, the issue asks for at least 30", len(cases))
 	}
+	var mu sync.Mutex
+	tally := map[string]int{}
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		t.Logf("bad input summary: %d rows: %d refused cleanly, %d failed, %d skipped (known issues)", len(cases), tally["ok"], tally["failed"], tally["skipped"])
+	})
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			how := "skipped"
+			defer func() {
+				if t.Failed() {
+					how = "failed"
+				}
+				mu.Lock()
+				tally[how]++
+				mu.Unlock()
+			}()
 			if tt.skip != "" && !full {
 				t.Skip("known issue: " + tt.skip + ", see proof/FINDINGS.md")
 			}
+			how = "ok"
 			exName := tt.example
 			if exName == "" {
 				exName = "soho-defconf"
