@@ -112,7 +112,7 @@ func (st *state) resolvePath(word string) (menu, verb string, err *trapError) {
 		}
 	}
 	t := st.table(menu, false)
-	if t == nil || !verbAllowed(t.s, verb) {
+	if t == nil || st.absent(menu) || !verbAllowed(t.s, verb) {
 		return "", "", noSuchCommand(verb)
 	}
 	return menu, verb, nil

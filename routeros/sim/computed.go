@@ -72,9 +72,17 @@ func (r *Router) computed(t *table, it *item) map[string]string {
 		up := r.clk.now().Sub(r.bootTime).Truncate(time.Second)
 		for k, v := range map[string]string{
 			"uptime": formatDuration(up), "version": r.o.Version + " (stable)", "build-time": "2025-11-01 10:00:00",
-			"factory-software": "7.1", "free-memory": "201326592", "total-memory": "268435456", "cpu": "ARMv7",
+			"factory-software": r.factory(), "free-memory": "201326592", "total-memory": "268435456", "cpu": r.hw.cpu,
 			"cpu-count": "4", "cpu-frequency": "896", "cpu-load": "1", "free-hdd-space": "98566144",
-			"total-hdd-space": "134217728", "architecture-name": "arm", "board-name": "rossim", "platform": "MikroTik",
+			"total-hdd-space": "134217728", "architecture-name": r.hw.arch, "board-name": r.hw.board, "platform": "MikroTik",
+		} {
+			c[k] = v
+		}
+	case "/system routerboard":
+		fw, _, _ := strings.Cut(r.o.Version, " ")
+		for k, v := range map[string]string{
+			"board-name": r.hw.board, "model": r.hw.model, "serial-number": r.hw.serial, "firmware-type": r.hw.firmware,
+			"factory-firmware": r.factory(), "current-firmware": fw, "upgrade-firmware": fw,
 		} {
 			c[k] = v
 		}
@@ -127,6 +135,15 @@ func (r *Router) computed(t *table, it *item) map[string]string {
 		}
 	}
 	return c
+}
+
+// factory is the version the board shipped with: never newer than the one
+// it runs.
+func (r *Router) factory() string {
+	if versionAtLeast(r.o.Version, "7.1") {
+		return "7.1"
+	}
+	return r.o.Version
 }
 
 func (r *Router) formatDateTime(t time.Time) string {

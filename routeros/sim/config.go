@@ -56,6 +56,9 @@ func (r *Router) applyConfigCommand(ctx context.Context, menu string, c rsc.Comm
 	if menu == "" {
 		return fmt.Errorf("a %s at the root menu is not configuration", c.Verb)
 	}
+	if r.st.absent(menu) {
+		return fmt.Errorf("no such menu in RouterOS %s (WireGuard arrived in 7.1)", r.o.Version)
+	}
 	t := r.st.table(menu, true)
 	if t.s.generic && len(t.items) == 0 && c.Verb == "set" && c.Find == nil && c.Target == "" {
 		t.s.kind = kindSingle

@@ -37,8 +37,10 @@ func (r *Router) exportLocked() string { return r.exportText(true) }
 func (r *Router) exportText(showSensitive bool) string {
 	f := &rsc.File{Header: []string{
 		"# " + r.clk.now().Format("2006-01-02 15:04:05") + " by RouterOS " + r.o.Version,
-		"# software id = ROSSIM",
-		"# model = rossim",
+		"# software id = " + r.hw.softID,
+		"#",
+		"# model = " + r.hw.model,
+		"# serial number = " + r.hw.serial,
 	}}
 	for _, m := range exportOrder {
 		switch m {

@@ -78,15 +78,16 @@ func TestExportRoundTrip(t *testing.T) {
 
 func TestConfigErrorsNameTheLine(t *testing.T) {
 	tests := []struct {
-		name, config, want string
+		name, version, config, want string
 	}{
-		{"bad value", "/ip address\nadd address=10.0.0.1/24 interface=nope\n", "line 2"},
-		{"unknown property", "/ip firewall filter\nadd chain=input action=accept\nadd chain=input colour=red\n", "line 3"},
-		{"bad syntax", "/ip address\nadd address=\"10.0.0.1/24 interface=ether1\n", "line 2"},
+		{"bad value", "", "/ip address\nadd address=10.0.0.1/24 interface=nope\n", "line 2"},
+		{"unknown property", "", "/ip firewall filter\nadd chain=input action=accept\nadd chain=input colour=red\n", "line 3"},
+		{"bad syntax", "", "/ip address\nadd address=\"10.0.0.1/24 interface=ether1\n", "line 2"},
+		{"wireguard before 7.1", "7.0.5", "/system identity\nset name=r\n/interface wireguard\nadd name=wg1\n", "line 4: /interface wireguard add: no such menu in RouterOS 7.0.5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Start(context.Background(), Options{Config: tt.config, Listen: []Listen{{Iface: "ether1", Addr: testAddr()}}})
+			_, err := Start(context.Background(), Options{Version: tt.version, Config: tt.config, Listen: []Listen{{Iface: "ether1", Addr: testAddr()}}})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Start error = %v, want it to name %q", err, tt.want)
 			}

@@ -90,6 +90,16 @@ func TestProtocolSentences(t *testing.T) {
 		{"single menu", "", true, [][]string{{"/system/identity/print", "=.proplist=name"}}, []string{"!re name=MikroTik", "!done"}},
 		{"quit", "", true, [][]string{{"/quit"}}, []string{"!fatal message=session terminated on request"}},
 		{"getall", "", true, [][]string{{"/ip/service/getall", "?name=api", "=.proplist=port"}}, []string{"!re port=8728", "!done"}},
+		// WireGuard arrived in 7.1: older versions answer as for any unknown menu.
+		{"no wireguard in 7.0.5", "7.0.5", true, [][]string{{"/interface/wireguard/print"}},
+			[]string{"!trap category=0 message=no such command or directory (wireguard)", "!trap message=no such command prefix", "!done"}},
+		{"no wireguard peers in 7.0.5", "7.0.5", true, [][]string{{"/interface/wireguard/peers/add", "=interface=wg1"}},
+			[]string{"!trap category=0 message=no such command or directory (wireguard)", "!trap message=no such command prefix", "!done"}},
+		{"wireguard in 7.1", "7.1", true, [][]string{{"/interface/wireguard/print", ".tag=w"}}, []string{"!done @w"}},
+		{"no wireguard in 6.49.10", "6.49.10", true, [][]string{{"/interface/wireguard/print"}},
+			[]string{"!trap category=0 message=no such command or directory (wireguard)", "!trap message=no such command prefix", "!done"}},
+		{"empty print 6.49.10", "6.49.10", true, [][]string{{"/ip/route/print", ".tag=e"}}, []string{"!done @e"}},
+		{"resource 6.49.10", "6.49.10", true, [][]string{{"/system/resource/print", "=.proplist=version"}}, []string{"!re version=6.49.10 (stable)", "!done"}},
 		{"proplist word", "", true, [][]string{{"/ip/service/print", ".proplist=name", "?port=8729"}}, []string{"!re name=api-ssl", "!done"}},
 	}
 	for _, tt := range tests {
@@ -326,6 +336,13 @@ func TestFollow(t *testing.T) {
 	c.send(t, "/login", "=name=admin", "=password=")
 	c.read(t)
 	c.send(t, "/ip/firewall/address-list/listen", "=.proplist=.id,address,comment", ".tag=f")
+	// The listen runs on its own: an add sent before it has subscribed
+	// would be part of its (unsent) initial state.
+	waitFor(t, "the listen to subscribe", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.subs["/ip firewall address-list"]) > 0
+	})
 	admin := dial(t, apiAddr(r, 0), "admin", "")
 	rep, err := admin.Run("/ip/firewall/address-list/add", "=list=x", "=address=10.0.0.1")
 	if err != nil {

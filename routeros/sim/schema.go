@@ -159,6 +159,8 @@ func schemas(version string) map[string]*schema {
 	s := add(newSchema("/system identity", kindSingle, "name=MikroTik"))
 	s = add(newSchema("/system resource", kindSingle, "^uptime ^version ^build-time ^factory-software ^free-memory ^total-memory ^cpu ^cpu-count ^cpu-frequency ^cpu-load ^free-hdd-space ^total-hdd-space ^architecture-name ^board-name ^platform"))
 	s.readOnly = true
+	s = add(newSchema("/system routerboard", kindSingle, "^routerboard:bool=true ^board-name ^model ^serial-number ^firmware-type ^factory-firmware ^current-firmware ^upgrade-firmware"))
+	s.readOnly = true
 	s = add(newSchema("/system package", kindFixed, "^name ^version ^build-time ^size ^disabled:bool=false"))
 	s.readOnly = true
 	add(newSchema("/system clock", kindSingle, "time date time-zone-autodetect:bool=true time-zone-name=manual ^gmt-offset ^dst-active:bool=false"))

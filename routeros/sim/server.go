@@ -403,30 +403,30 @@ func (c *apiConn) follow(ctx context.Context, tag string, rep *reply) {
 	sub := r.subscribe(rep.again.menu)
 	defer r.unsubscribe(rep.again.menu, sub)
 	last := rowMap(rep.rowsAll)
+	// The first pass runs at once: a change made between the print and
+	// the subscription signalled nobody.
 	for {
+		if now, err := r.do(ctx, rep.again); err == nil {
+			cur := rowMap(now.rows)
+			for _, row := range now.rows {
+				id := rowID(row)
+				if last[id] != rowText(row) {
+					c.send(tag, "!re", row...)
+				}
+			}
+			for id := range last {
+				if _, ok := cur[id]; !ok && id != "" {
+					c.send(tag, "!re", arg{".id", id}, arg{".dead", "yes"})
+				}
+			}
+			last = cur
+		}
 		select {
 		case <-ctx.Done():
 			c.sendTrap(tag, trap(2, "interrupted"))
 			return
 		case <-sub:
 		}
-		now, err := r.do(ctx, rep.again)
-		if err != nil {
-			continue
-		}
-		cur := rowMap(now.rows)
-		for _, row := range now.rows {
-			id := rowID(row)
-			if last[id] != rowText(row) {
-				c.send(tag, "!re", row...)
-			}
-		}
-		for id := range last {
-			if _, ok := cur[id]; !ok && id != "" {
-				c.send(tag, "!re", arg{".id", id}, arg{".dead", "yes"})
-			}
-		}
-		last = cur
 	}
 }
 

@@ -99,6 +99,7 @@ type Router struct {
 	cmdCount  int
 	dirty     map[string]bool
 	bootTime  time.Time // simulated time of the last boot
+	hw        hardware  // the board, from the config's export header
 	saved     string    // configuration a reboot starts from
 	closed    bool
 	loading   bool // applying a configuration: referenced certificates are created
@@ -175,6 +176,7 @@ func (r *Router) boot(ctx context.Context, config string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.st = newState(r.o.Version)
+	r.hw = hardwareOf(config)
 	r.bootTime = r.clk.now()
 	r.runs = map[uint32]int{}
 	r.nextRun = map[uint32]time.Time{}
@@ -199,7 +201,7 @@ var (
 // initDefaults fills the state a RouterOS router has before any configuration.
 func (r *Router) initDefaults(config string) {
 	st := r.st
-	for _, m := range []string{"/system identity", "/system resource", "/system clock", "/ip cloud", "/system note"} {
+	for _, m := range []string{"/system identity", "/system resource", "/system routerboard", "/system clock", "/ip cloud", "/system note"} {
 		t := st.tables[m]
 		t.items = append(t.items, st.newItem(t))
 	}

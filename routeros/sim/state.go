@@ -88,12 +88,13 @@ type state struct {
 	tables   map[string]*table
 	order    []string // generic menus in the order they were first seen
 	ifaceIDs *uint32  // the id counter all interface menus share
+	version  string   // RouterOS version emulated
 }
 
 var ifaceMenus = []string{"/interface ethernet", "/interface bridge", "/interface vlan", "/interface pppoe-client", "/interface wireguard"}
 
 func newState(version string) *state {
-	st := &state{schemas: schemas(version), tables: map[string]*table{}}
+	st := &state{schemas: schemas(version), tables: map[string]*table{}, version: version}
 	shared := new(uint32)
 	st.ifaceIDs = shared
 	for name, s := range st.schemas {
@@ -126,10 +127,22 @@ func (st *state) table(menu string, create bool) *table {
 	return t
 }
 
+// absent reports a menu the emulated version does not have. WireGuard
+// arrived in RouterOS 7.1: 7.0.x and 6.x answer /interface/wireguard as
+// any unknown menu. The table stays (empty) so that the rest of rossim
+// needs no special case.
+func (st *state) absent(menu string) bool {
+	return (menu == "/interface wireguard" || strings.HasPrefix(menu, "/interface wireguard ")) &&
+		!versionAtLeast(st.version, "7.1")
+}
+
 // hasPrefix reports whether some menu or command lives under prefix.
 func (st *state) hasPrefix(prefix string) bool {
 	if prefix == "" {
 		return true
+	}
+	if st.absent(prefix) {
+		return false
 	}
 	check := func(m string) bool { return m == prefix || strings.HasPrefix(m, prefix+" ") }
 	for m := range st.tables {
