@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/wgboot/wgboot/firewall"
 	"github.com/wgboot/wgboot/onboard"
 	"github.com/wgboot/wgboot/routeros/rsc"
@@ -329,6 +331,45 @@ func checkApplied(before, after view, rs ruleset, s onboard.Settings) []string {
 	return bad
 }
 
+// untaggedAdds lists the items of after that before lacks and whose
+// comment does not carry wgboot's tag: everything wgboot creates is tagged,
+// so a rollback without a journal can still find it.
+func untaggedAdds(before, after string) ([]string, error) {
+	lines := func(text string) (map[string]bool, []string, error) {
+		f, err := rsc.ParseString(text)
+		if err != nil {
+			return nil, nil, err
+		}
+		set := map[string]bool{}
+		var adds []string
+		for _, b := range f.Blocks {
+			for _, c := range b.Commands {
+				l := rsc.FormatCommand(b.Menu, c)
+				set[l] = true
+				if c.Verb == "add" {
+					adds = append(adds, l)
+				}
+			}
+		}
+		return set, adds, nil
+	}
+	old, _, err := lines(before)
+	if err != nil {
+		return nil, err
+	}
+	_, adds, err := lines(after)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, l := range adds {
+		if !old[l] && !strings.Contains(l, `comment="wgboot:`) && !strings.Contains(l, "comment=wgboot:") {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
 // onlyAbout reports whether every line contains one of the markers.
 func onlyAbout(bad []string, markers ...string) bool {
 	for _, b := range bad {
@@ -533,9 +574,17 @@ func TestPropertyApply(t *testing.T) {
 			}
 			t.Fatalf("apply: %v", err)
 		}
-		after, err := readView(rt.r.Export())
+		afterText := rt.r.Export()
+		after, err := readView(afterText)
 		if err != nil {
 			t.Fatalf("read the export after: %v", err)
+		}
+		untagged, err := untaggedAdds(beforeText, afterText)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range untagged {
+			t.Errorf("created without a wgboot: tag: %s", u)
 		}
 		bad := checkApplied(before, after, rs, p.Settings)
 		if len(bad) > 0 && !full && wgOnlyForAllowlist(bad, before, rs, p.Settings) {
@@ -578,4 +627,18 @@ func FuzzReadView(f *testing.F) {
 			v.eval("ether1", wanSrcs[0], "tcp", p, "new")
 		}
 	})
+}
+
+func TestUntaggedAdds(t *testing.T) {
+	before := "/ip address\nadd address=192.168.88.1/24 interface=bridge\n"
+	after := before + "add address=10.77.0.1/24 comment=\"wgboot:ab12 wg-address\" interface=wgboot\n" +
+		"/ip firewall filter\nadd action=accept chain=input comment=\"not ours\"\nadd action=drop chain=input\n"
+	got, err := untaggedAdds(before, after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`/ip firewall filter add action=accept chain=input comment="not ours"`, `/ip firewall filter add action=drop chain=input`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("untaggedAdds (-want +got):\n%s", diff)
+	}
 }
