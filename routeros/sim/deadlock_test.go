@@ -106,7 +106,8 @@ func TestReconcileStress(t *testing.T) {
 	// handshaking with keepalives). Errors are expected while the tunnel is
 	// down; only a hang fails.
 	tunnelSession := func(c *routeros.Client, w int) {
-		c.Async()
+		// AsyncContext: the library's Async leaks a goroutine waiting for a context that never ends.
+		c.AsyncContext(ctx)
 		var cw sync.WaitGroup
 		for k := 0; k < 2; k++ {
 			cw.Add(1)

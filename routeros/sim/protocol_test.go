@@ -18,6 +18,7 @@ import (
 	"github.com/go-routeros/routeros/v3"
 	"github.com/go-routeros/routeros/v3/proto"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // rawConn speaks the wire protocol directly, for what the sync client cannot do.
@@ -427,6 +428,63 @@ func TestAllEncodingsOnTheWire(t *testing.T) {
 			if got, want := c.read(t), "!done @e"+strconv.Itoa(form); got != want {
 				t.Errorf("reply %q, want %q", got, want)
 			}
+		})
+	}
+}
+
+// TestAutoCertListed: what /ip service and /certificate say matches what
+// api-ssl serves, before and after a reboot.
+func TestAutoCertListed(t *testing.T) {
+	tests := []struct {
+		name   string
+		cert   string
+		config string
+		want   []map[string]string // /certificate print
+		svc    string              // api-ssl certificate
+	}{
+		{name: "auto", cert: "auto", config: "/system identity\nset name=gw\n", svc: "api-ssl-auto", want: []map[string]string{{
+			"name": "api-ssl-auto", "common-name": "gw", "private-key": "true", "trusted": "true",
+			"key-usage": "digital-signature,key-encipherment,key-cert-sign,tls-server", "fingerprint": "served"}}},
+		{name: "none", cert: "none", svc: "none"},
+		{name: "configured", cert: "auto", config: "/ip service\nset api-ssl certificate=c1\n", svc: "c1", want: []map[string]string{{
+			"name": "c1", "common-name": "c1", "private-key": "true", "trusted": "true", "fingerprint": "served"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := startRouter(t, Options{Cert: tt.cert, Config: tt.config})
+			check := func(when string) {
+				t.Helper()
+				c := dial(t, apiAddr(r, 0), "admin", "")
+				rep, err := c.Run("/ip/service/print", "?name=api-ssl", "=.proplist=certificate")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := rep.Re[0].Map["certificate"]; got != tt.svc {
+					t.Errorf("%s: api-ssl certificate=%s, want %s", when, got, tt.svc)
+				}
+				rep, err = c.Run("/certificate/print", "=.proplist=name,common-name,private-key,trusted,key-usage,fingerprint")
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := rows(rep)
+				for _, m := range got {
+					delete(m, ".id")
+					if tt.cert == "auto" {
+						li := r.Info().Listen[0]
+						if fp := tlsFingerprint(t, netip.AddrPortFrom(li.Addr, li.APISSL).String()); m["fingerprint"] == fp && fp == r.Info().Fingerprint {
+							m["fingerprint"] = "served"
+						}
+					}
+				}
+				if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("%s: /certificate print (-want +got):\n%s", when, diff)
+				}
+			}
+			check("at start")
+			if err := r.Reboot(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			check("after reboot")
 		})
 	}
 }

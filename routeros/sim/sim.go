@@ -148,16 +148,9 @@ func Start(ctx context.Context, o Options) (*Router, error) {
 		return nil, err
 	}
 	if o.Cert == "auto" {
-		// RouterOS names its own certificate after the router.
-		r.mu.Lock()
-		id := r.st.tables["/system identity"]
-		cn, _ := id.get(id.items[0], "name")
-		r.mu.Unlock()
-		c, err := selfSigned(cn, nil)
-		if err != nil {
+		if err := r.installAutoCert(); err != nil {
 			return nil, err
 		}
-		r.autoCert = c
 	}
 	r.net = newNetwork(r)
 	if err := r.net.start(ctx); err != nil {

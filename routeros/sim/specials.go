@@ -267,10 +267,14 @@ func (r *Router) addCertLocked(name string) error {
 	it.set("name", name)
 	it.set("common-name", name)
 	t.items = append(t.items, it)
-	end := time.Now().AddDate(1, 0, 0)
-	cert, err := selfSigned(name, &end)
-	if err != nil {
-		return err
+	// Certificates survive a reboot: the one the router had keeps serving.
+	cert := r.certs[name]
+	if cert == nil {
+		end := time.Now().AddDate(1, 0, 0)
+		var err error
+		if cert, err = selfSigned(name, &end); err != nil {
+			return err
+		}
 	}
 	r.setCert(it, name, cert)
 	return nil

@@ -53,6 +53,51 @@ func selfSigned(cn string, notAfter *time.Time) (*tls.Certificate, error) {
 	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
 }
 
+// autoCertName names the certificate rossim makes for api-ssl with Cert
+// "auto". (What RouterOS calls a certificate it makes itself is not
+// verified; the name says what it is for.)
+const autoCertName = "api-ssl-auto"
+
+// installAutoCert makes the self-signed api-ssl certificate of Cert "auto",
+// lists it under /certificate and names it in /ip service api-ssl, so that
+// a client reading the router sees the certificate TLS serves. A
+// configuration that already gives api-ssl a certificate keeps it.
+func (r *Router) installAutoCert() error {
+	r.mu.Lock()
+	id := r.st.tables["/system identity"]
+	// RouterOS names its own certificate after the router.
+	cn, _ := id.get(id.items[0], "name")
+	r.mu.Unlock()
+	c, err := selfSigned(cn, nil)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.autoCert = c
+	svc := r.st.tables["/ip service"]
+	api := r.findOne(svc, "api-ssl")
+	if api == nil {
+		return nil
+	}
+	if v := api.props["certificate"]; v != "" && v != "none" {
+		return nil
+	}
+	t := r.st.tables["/certificate"]
+	if r.findOne(t, autoCertName) == nil {
+		it := r.st.newItem(t)
+		it.created = r.clk.now()
+		it.set("name", autoCertName)
+		it.set("common-name", cn)
+		it.set("key-usage", "digital-signature,key-encipherment,key-cert-sign,tls-server")
+		it.set("trusted", "true")
+		t.items = append(t.items, it)
+		r.setCert(it, autoCertName, c)
+	}
+	api.set("certificate", autoCertName)
+	return nil
+}
+
 // fingerprint is the lowercase hex SHA-256 of the leaf DER, the form
 // wgboot --fingerprint takes.
 func fingerprint(c *tls.Certificate) string {
