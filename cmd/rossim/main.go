@@ -167,6 +167,10 @@ type readyEntry struct {
 	Addr   string `json:"addr"`
 	API    uint16 `json:"api"`
 	APISSL uint16 `json:"api_ssl"`
+	// SSH, Winbox and WWW only greet; absent when not bound.
+	SSH    uint16 `json:"ssh,omitempty"`
+	Winbox uint16 `json:"winbox,omitempty"`
+	WWW    uint16 `json:"www,omitempty"`
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -189,7 +193,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.readyJSON {
 		rd := ready{Version: o.sim.Version, Fingerprint: info.Fingerprint, WireGuard: info.WireGuard}
 		for _, l := range info.Listen {
-			rd.Listen = append(rd.Listen, readyEntry{Iface: l.Iface, Addr: l.Addr.String(), API: l.API, APISSL: l.APISSL})
+			rd.Listen = append(rd.Listen, readyEntry{Iface: l.Iface, Addr: l.Addr.String(), API: l.API, APISSL: l.APISSL,
+				SSH: l.SSH, Winbox: l.Winbox, WWW: l.WWW})
 		}
 		b, _ := json.Marshal(rd)
 		fmt.Fprintln(stdout, string(b))

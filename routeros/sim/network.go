@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -16,8 +17,12 @@ import (
 )
 
 // tcpServices are the /ip service entries rossim binds; the others are
-// stored and exported but not served.
-var tcpServices = []string{"api", "api-ssl"}
+// stored and exported but not served. ssh, winbox and www only greet (see
+// servePlain), so that firewall verdicts on them can be probed on the wire.
+var tcpServices = []string{"api", "api-ssl", "ssh", "winbox", "www"}
+
+// apiService reports the services that speak the RouterOS API.
+func apiService(name string) bool { return name == "api" || name == "api-ssl" }
 
 type listenAddr struct {
 	iface string
@@ -134,6 +139,12 @@ func (n *network) reconcile() error {
 		la := n.addrs[k.idx]
 		ln, err := net.Listen("tcp", netip.AddrPortFrom(la.addr, port).String())
 		if err != nil {
+			if !apiService(k.service) {
+				// Ports below 1024 need privileges rossim may not have; the
+				// greeting services are a convenience, the API is not.
+				r.logf("sim: %s not served on %s port %d: %v", k.service, la.addr, port, err)
+				continue
+			}
 			if firstErr == nil {
 				firstErr = fmt.Errorf("sim: bind %s on %s port %d: %w", k.service, la.addr, port, err)
 			}
@@ -191,6 +202,10 @@ func (n *network) serveConn(nc net.Conn, la listenAddr, service string, port uin
 		n.hold(tr)
 		return
 	}
+	if !apiService(service) {
+		n.servePlain(tr)
+		return
+	}
 	conn := nc
 	if service == "api-ssl" {
 		cert := r.currentCert()
@@ -211,6 +226,51 @@ func (n *network) serveConn(nc net.Conn, la listenAddr, service string, port uin
 	}
 	c.serve()
 	n.untrack(tr)
+}
+
+// Greetings of the services rossim binds but does not implement.
+const (
+	sshBanner    = "SSH-2.0-ROSSSH\r\n"
+	winboxBanner = "ROSSIM-WINBOX\r\n"
+	wwwPage      = "<html><head><title>RouterOS router configuration page</title></head></html>\n"
+)
+
+// servePlain answers an accepted ssh, winbox or www connection just enough
+// to tell it apart from a dropped one (silent) or a rejected one (reset):
+// ssh sends its version line as a real SSH server does, winbox a line of
+// rossim's own, www answers the first HTTP request with a page and closes.
+// Nothing behind the greeting is implemented.
+func (n *network) servePlain(tr *tracked) {
+	if !n.track(tr) {
+		tr.nc.Close()
+		return
+	}
+	defer n.untrack(tr)
+	defer tr.nc.Close()
+	switch tr.service {
+	case "ssh":
+		if _, err := io.WriteString(tr.nc, sshBanner); err != nil {
+			return
+		}
+	case "winbox":
+		if _, err := io.WriteString(tr.nc, winboxBanner); err != nil {
+			return
+		}
+	case "www":
+		br := bufio.NewReader(io.LimitReader(tr.nc, 64<<10))
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if strings.TrimRight(line, "\r\n") == "" {
+				break
+			}
+		}
+		_, _ = fmt.Fprintf(tr.nc, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(wwwPage), wwwPage)
+		return
+	}
+	_, _ = io.Copy(io.Discard, tr.nc)
 }
 
 // hold keeps a dropped connection open and silent until the client leaves.
@@ -280,6 +340,15 @@ func (n *network) info() []ListenInfo {
 		}
 		if l := n.lns[lnKey{i, "api-ssl"}]; l != nil {
 			li.APISSL = l.port
+		}
+		if l := n.lns[lnKey{i, "ssh"}]; l != nil {
+			li.SSH = l.port
+		}
+		if l := n.lns[lnKey{i, "winbox"}]; l != nil {
+			li.Winbox = l.port
+		}
+		if l := n.lns[lnKey{i, "www"}]; l != nil {
+			li.WWW = l.port
 		}
 		out = append(out, li)
 	}

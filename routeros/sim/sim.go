@@ -74,6 +74,10 @@ type ListenInfo struct {
 	Addr   netip.Addr
 	API    uint16 // 0 when the service is disabled
 	APISSL uint16
+	// SSH, Winbox and WWW only greet (ssh's version line, a winbox line of
+	// rossim's own, an HTTP page); 0 when disabled or not bindable (ports
+	// below 1024 need privileges).
+	SSH, Winbox, WWW uint16
 }
 
 // Stats are counters a test can read.
