@@ -95,7 +95,13 @@ type Router struct {
 	logf func(string, ...any)
 	clk  *simClock
 
-	recMu sync.Mutex // serialises reconcile: listeners and WireGuard devices follow the state
+	// recMu serialises reconcile: listeners and WireGuard devices follow
+	// the state. Lock order: recMu, then mu; network.mu and wgInst.mu are
+	// leaves. Holding recMu, nothing may wait for a connection's goroutine
+	// (its command may be the reconcile itself, or wait for recMu), and
+	// device Close never runs under mu (a device's Admit takes mu on the
+	// receive goroutine Close waits for).
+	recMu sync.Mutex
 
 	mu        sync.Mutex // guards following
 	st        *state
