@@ -180,3 +180,20 @@ func BenchmarkPlan(b *testing.B) {
 		}
 	}
 }
+
+func FuzzRulePorts(f *testing.F) {
+	f.Add("8728,8729")
+	f.Add("8000-9000")
+	f.Add("1-65535,0,x")
+	f.Fuzz(func(t *testing.T, ports string) {
+		row := Row{"chain": "input", "action": "accept", "protocol": "tcp", "dst-port": ports, "src-address": "10.0.0.0/8"}
+		got := rulePorts(row)
+		if apiOnlyRule(row, map[uint16]bool{8728: true, 8729: true}) {
+			for p := range got {
+				if p != 8728 && p != 8729 {
+					t.Fatalf("%q: api-only rule with port %d", ports, p)
+				}
+			}
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"runtime"
@@ -14,7 +15,8 @@ import (
 func TestMain(m *testing.M) {
 	base := runtime.NumGoroutine()
 	code := m.Run()
-	if code == 0 {
+	// The fuzzing engine keeps its own workers: check only plain test runs.
+	if f := flag.Lookup("test.fuzz"); code == 0 && (f == nil || f.Value.String() == "") {
 		deadline := time.Now().Add(10 * time.Second)
 		for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
