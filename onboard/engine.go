@@ -184,6 +184,10 @@ func connectHint(err error) string {
 	case errors.Is(err, routeros.ErrNoCertificate):
 		return "give the api-ssl service a certificate, or let wgboot create one when asked"
 	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return "check the router address: " + dns.Name + " does not resolve (a typo, or this computer's DNS does not know it); give its IP address or the right name in --router"
+	}
 	return ""
 }
 
@@ -471,6 +475,9 @@ func (r *Router) onboardedRun() string {
 // Plan decides and checks the plan for s. It changes nothing on the router.
 // A router that is already onboarded gives a plan with Noop set.
 func (e *Engine) Plan(ctx context.Context, s Settings) (*Plan, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
 	if e.router == nil {
 		if _, err := e.Inspect(ctx); err != nil {
 			return nil, err
