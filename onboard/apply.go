@@ -89,10 +89,18 @@ func (e *Engine) save(a *applyRun) {
 	}
 }
 
+// closeLocal takes the local peer down. A session through it is dead with
+// it: the original session (if any) becomes the engine's again.
 func (e *Engine) closeLocal() {
 	if e.local != nil {
 		e.local.Close()
 		e.local = nil
+	}
+	if e.viaTunnel {
+		if e.cl != nil {
+			e.cl.Close()
+		}
+		e.cl, e.orig, e.viaTunnel = e.orig, nil, false
 	}
 }
 
@@ -102,11 +110,19 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	if err := e.arm(ctx, a, p); err != nil {
 		return nil, &stepError{step: StepArm, err: err, try: "check that the user may write /system script and /system scheduler (policy write, policy, test)"}
 	}
-	// 2. Router-side changes.
+	// 2. Router-side changes, with the new interface's public key read in
+	// the same round trip.
 	start := e.now()
 	e.emit(Event{Step: StepApply, Kind: KindStarted, Message: "applying the router-side changes"})
-	if err := e.runOps(ctx, a, StepApply); err != nil {
+	pubq := []string{"/interface/wireguard/print", "?name=" + d.IfName}
+	reps, errs, err := e.runOps(ctx, a, StepApply, [][]string{pubq}, false)
+	if err != nil {
 		return nil, &stepError{step: StepApply, err: err, try: "read the router's message above; the router was restored"}
+	}
+	if len(reps) == 1 && errs[0] == nil && reps[0] != nil && len(reps[0].Re) > 0 {
+		if k, err := wgtypes.ParseKey(reps[0].Re[0]["public-key"]); err == nil {
+			e.routerPub = k
+		}
 	}
 	a.j.State = StateApplied
 	e.save(a)
@@ -117,14 +133,18 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	if err != nil {
 		return nil, &stepError{step: StepTunnel, err: err, try: "no WireGuard handshake usually means the UDP port is blocked or forwarded elsewhere on the way (CGNAT, a router in front): try --verify-endpoint with an address on the router's LAN"}
 	}
-	// 4. Verify.
-	if err := e.verify(ctx, StepVerify); err != nil {
-		return nil, &stepError{step: StepVerify, err: err, try: "the API did not answer through the tunnel: check /ip service address and the user's allowed address"}
+	// 4. Verify, on the one new session through the tunnel that the rest
+	// of the run then uses: hardening may cut the session this run came in
+	// on (a WAN session with no accept for established connections dies
+	// with the drop rule). The same round trip restarts the confirm window,
+	// so the harden question gets all of it.
+	if err := e.verify(ctx, a); err != nil {
+		return nil, err
 	}
-	// From here on the router is driven through the tunnel: hardening may
-	// cut the session this run came in on (a WAN session with no accept
-	// for established connections dies with the drop rule).
-	if err := e.useTunnel(ctx); err != nil {
+	// The way back through the tunnel is on disk before anything closes
+	// the original path: a rerun (or rollback) after a kill from here on
+	// comes back through it.
+	if err := e.recordTunnel(a); err != nil {
 		return nil, &stepError{step: StepVerify, err: err}
 	}
 	// 5. Harden.
@@ -134,13 +154,20 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	if err != nil {
 		return nil, &stepError{step: StepHarden, err: err}
 	}
-	if yes {
-		if err := e.checkArmed(ctx, a); err != nil {
+	if e.o.Prompter != nil {
+		// The answer may have taken most of the window: restart it, which
+		// also proves the rollback has not fired while the question was up.
+		if err := e.extend(ctx, a, StepHarden); err != nil {
 			return nil, &stepError{step: StepHarden, err: err, try: "rerun with a longer --confirm-timeout"}
 		}
+	}
+	if yes {
 		start := e.now()
 		e.emit(Event{Step: StepHarden, Kind: KindStarted, Message: "closing the API on the WAN"})
-		if err := e.runOps(ctx, a, StepHarden); err != nil {
+		// The reverify read rides behind the drop rules on the tunnel
+		// session: its answer proves the session outlived them.
+		reps, errs, err := e.runOps(ctx, a, StepHarden, [][]string{{"/system/identity/print"}}, true)
+		if err != nil {
 			return nil, &stepError{step: StepHarden, err: err}
 		}
 		a.j.State = StateHardened
@@ -148,9 +175,11 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 		e.emit(Event{Step: StepHarden, Kind: KindDone, Message: "API dropped on " + strings.Join(wanNames(d.WANs), ", "), Elapsed: e.now().Sub(start)})
 		hardened = true
 		// 6. Reverify.
-		if err := e.verify(ctx, StepReverify); err != nil {
-			return nil, &stepError{step: StepReverify, err: err}
+		e.emit(Event{Step: StepReverify, Kind: KindStarted, Message: "the API through the tunnel again"})
+		if errs[0] != nil {
+			return nil, &stepError{step: StepReverify, err: fmt.Errorf("onboard: the API through the tunnel after hardening: %w", errs[0])}
 		}
+		e.emit(Event{Step: StepReverify, Kind: KindDone, Message: "the API answered through the tunnel (" + first(rowsOf(reps[0]))["name"] + ")", Elapsed: e.now().Sub(start)})
 		if err := e.wanProbe(ctx); err != nil {
 			return nil, &stepError{step: StepReverify, err: err, try: "a rule before wgboot's drop still accepts the API from the WAN; review /ip firewall filter"}
 		}
@@ -158,14 +187,26 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 		e.emit(Event{Step: StepHarden, Kind: KindWarning, Message: "not hardened: the API stays open on the WAN as it was"})
 	}
 	// 7. Commit.
-	if err := e.checkArmed(ctx, a); err != nil {
-		return nil, &stepError{step: StepCommit, err: err, try: "rerun with a longer --confirm-timeout"}
-	}
 	sum, err := e.commit(ctx, a, p, via, hardened)
 	if err != nil {
-		return nil, &stepError{step: StepCommit, err: err}
+		try := ""
+		if errors.Is(err, errFired) {
+			try = "rerun with a longer --confirm-timeout"
+		}
+		return nil, &stepError{step: StepCommit, err: err, try: try}
 	}
 	return sum, nil
+}
+
+func rowsOf(rep *routeros.Reply) []Row {
+	if rep == nil {
+		return nil
+	}
+	out := make([]Row, len(rep.Re))
+	for i, m := range rep.Re {
+		out[i] = Row(m)
+	}
+	return out
 }
 
 // clock reads the router's clock: date and time, as the scheduler wants them.
@@ -202,63 +243,162 @@ func undoScript(run string, ops []op) string {
 	return b.String()
 }
 
+// errFired says the one-shot rollback ran before wgboot confirmed.
+var errFired = errors.New("onboard: the router has already rolled the changes back")
+
+// routerNow estimates the router's clock: the last reading plus the local
+// time since. It reads the clock when no reading is known.
+func (e *Engine) routerNow(ctx context.Context) (time.Time, error) {
+	if e.clockRouter.IsZero() {
+		rep, err := e.cl.Run(ctx, "/system/clock/print")
+		if err != nil || len(rep.Re) == 0 {
+			return time.Time{}, fmt.Errorf("onboard: read the router's clock: %w", err)
+		}
+		if err := e.noteClock(Row(rep.Re[0])); err != nil {
+			return time.Time{}, err
+		}
+	}
+	return e.clockRouter.Add(e.now().Sub(e.clockLocal)), nil
+}
+
+// noteClock records a reading of /system/clock taken just now.
+func (e *Engine) noteClock(row Row) error {
+	t, err := routerClock(row)
+	if err != nil {
+		return err
+	}
+	e.clockRouter, e.clockLocal = t, e.now()
+	return nil
+}
+
+// fireWords are the scheduler's start-date and start-time for fire.
+func fireWords(fire time.Time) []string {
+	return []string{"=start-date=" + fire.Format("2006-01-02"), "=start-time=" + fire.Format("15:04:05")}
+}
+
+// arm puts the safety net on the router in one round trip: backup, export,
+// the one-shot timer carrying the whole undo, the undo script and the boot
+// scheduler, in that order, with a clock reading behind them. The timer's
+// start comes from the clock read at inspect plus the time since.
 func (e *Engine) arm(ctx context.Context, a *applyRun, p *Plan) error {
 	start := e.now()
 	e.emit(Event{Step: StepArm, Kind: KindStarted, Message: "arming the automatic rollback"})
 	name := "wgboot-undo-" + e.run
 	a.j.Net.Name = name
 	a.j.Net.Backup, a.j.Net.Export = "wgboot-"+e.run, "wgboot-"+e.run
-	e.save(a)
-	// Backup and export first; a router that refuses them (no disk space,
-	// missing policy) is told to the technician but does not stop the run:
-	// the undo script is the safety net.
-	if _, err := e.cl.Run(ctx, "/system/backup/save", "=name="+a.j.Net.Backup, "=dont-encrypt=yes"); err != nil {
-		e.emit(Event{Step: StepArm, Kind: KindWarning, Message: "backup not saved: " + err.Error()})
-	}
-	if _, err := e.cl.Run(ctx, "/export", "=file="+a.j.Net.Export); err != nil {
-		e.emit(Event{Step: StepArm, Kind: KindWarning, Message: "export not saved: " + err.Error()})
-	}
 	src := undoScript(e.run, e.plan.Ops)
 	a.j.Net.UndoLines = strings.Count(src, "\n")
-	rep, err := e.cl.Run(ctx, "/system/clock/print")
-	if err != nil || len(rep.Re) == 0 {
-		return fmt.Errorf("onboard: arm: read the router's clock: %w", err)
-	}
-	now, err := routerClock(Row(rep.Re[0]))
+	now, err := e.routerNow(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("onboard: arm: %w", err)
 	}
 	fire := now.Add(p.Settings.ConfirmTimeout)
 	a.j.Net.Deadline = fire.Format("2006-01-02 15:04:05")
-	// The one-shot timer goes first and carries the whole undo inline: if
-	// wgboot loses the router right after it, nothing else is left behind,
-	// and whatever follows it is undone by it.
-	rep, err = e.cl.Run(ctx, "/system/scheduler/add", "=name="+name, "=start-date="+fire.Format("2006-01-02"),
-		"=start-time="+fire.Format("15:04:05"), "=interval=0s", "=on-event="+src, "=comment="+tag(e.run, "undo-timer"))
-	if err != nil {
-		return fmt.Errorf("onboard: arm: add the rollback scheduler: %w", err)
-	}
-	a.j.Net.Timer = rep.Done["ret"]
+	// Journalled before it leaves: a lost reply is found again by tag.
 	e.save(a)
-	rep, err = e.cl.Run(ctx, "/system/script/add", "=name="+name, "=source="+src, "=comment="+tag(e.run, "undo"))
-	if err != nil {
-		return fmt.Errorf("onboard: arm: add the undo script: %w", err)
+	// The one-shot timer goes first of the three and carries the whole
+	// undo inline: if wgboot loses the router right after it, nothing else
+	// is left behind, and whatever follows it is undone by it. At boot the
+	// scheduler runs the script by name (most boards have no battery
+	// clock, so the timer alone could miss a reboot). A router that
+	// refuses the backup or the export (no disk space, missing policy) is
+	// told to the technician but does not stop the run: the undo script is
+	// the safety net.
+	timer := append([]string{"/system/scheduler/add", "=name=" + name}, fireWords(fire)...)
+	timer = append(timer, "=interval=0s", "=on-event="+src, "=comment="+tag(e.run, "undo-timer"))
+	reps, errs := e.cl.Batch(ctx,
+		[]string{"/system/backup/save", "=name=" + a.j.Net.Backup, "=dont-encrypt=yes"},
+		[]string{"/export", "=file=" + a.j.Net.Export},
+		timer,
+		[]string{"/system/script/add", "=name=" + name, "=source=" + src, "=comment=" + tag(e.run, "undo")},
+		[]string{"/system/scheduler/add", "=name=" + name + "-boot", "=start-time=startup", "=interval=0s",
+			"=on-event=" + name, "=comment=" + tag(e.run, "undo-boot")},
+		[]string{"/system/clock/print"},
+	)
+	ret := func(i int) string {
+		if errs[i] == nil && reps[i] != nil {
+			return reps[i].Done["ret"]
+		}
+		return ""
 	}
-	a.j.Net.Script = rep.Done["ret"]
+	a.j.Net.Timer, a.j.Net.Script, a.j.Net.Boot = ret(2), ret(3), ret(4)
 	e.save(a)
-	// At boot the scheduler runs the script by name (most boards have no
-	// battery clock, so the timer alone could miss a reboot).
-	rep, err = e.cl.Run(ctx, "/system/scheduler/add", "=name="+name+"-boot", "=start-time=startup", "=interval=0s",
-		"=on-event="+name, "=comment="+tag(e.run, "undo-boot"))
-	if err != nil {
-		return fmt.Errorf("onboard: arm: add the boot rollback scheduler: %w", err)
+	for i, what := range []string{"backup not saved: ", "export not saved: "} {
+		var de *routeros.DeviceError
+		if errs[i] != nil && errors.As(errs[i], &de) {
+			e.emit(Event{Step: StepArm, Kind: KindWarning, Message: what + errs[i].Error()})
+		}
 	}
-	a.j.Net.Boot = rep.Done["ret"]
-	e.save(a)
+	for _, x := range []struct {
+		i    int
+		what string
+	}{{2, "add the rollback scheduler"}, {3, "add the undo script"}, {4, "add the boot rollback scheduler"}} {
+		if errs[x.i] != nil {
+			return fmt.Errorf("onboard: arm: %s: %w", x.what, errs[x.i])
+		}
+	}
+	if errs[5] == nil && reps[5] != nil && len(reps[5].Re) > 0 {
+		if err := e.noteClock(Row(reps[5].Re[0])); err == nil {
+			// The estimate was off (the clock was set meanwhile, NTP): a
+			// timer too close to now would fire before the technician
+			// could answer, one in the past never fires.
+			if rnow, _ := e.routerNow(ctx); fire.Before(rnow.Add(p.Settings.ConfirmTimeout / 2)) {
+				if err := e.extend(ctx, a, StepArm); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	deadline := e.now().Add(p.Settings.ConfirmTimeout)
 	e.emit(Event{Step: StepArm, Kind: KindDone, Message: "armed: the router undoes everything at " + a.j.Net.Deadline + " (router clock) unless wgboot confirms",
 		Deadline: &deadline, Elapsed: e.now().Sub(start)})
 	return nil
+}
+
+// extendWords are the commands that restart the confirm window: the
+// timer's new start and a clock reading. They fail with "no such item"
+// when the timer has already fired.
+func (e *Engine) extendWords(ctx context.Context, a *applyRun) ([][]string, time.Time, error) {
+	now, err := e.routerNow(ctx)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	fire := now.Add(e.plan.settings.ConfirmTimeout)
+	set := append([]string{"/system/scheduler/set", "=numbers=" + a.j.Net.Timer}, fireWords(fire)...)
+	return [][]string{set, {"/system/clock/print"}}, fire, nil
+}
+
+// extended handles the replies of extendWords: it records the new deadline
+// and tells the front end, whose countdown restarts.
+func (e *Engine) extended(a *applyRun, step Step, fire time.Time, reps []*routeros.Reply, errs []error) error {
+	if errs[0] != nil {
+		if routeros.IsNotFound(errs[0]) {
+			return fmt.Errorf("onboard: the confirm window (%s) ran out before wgboot finished: %w", e.plan.settings.ConfirmTimeout, errFired)
+		}
+		return fmt.Errorf("onboard: restart the confirm window: %w", errs[0])
+	}
+	a.j.Net.Deadline = fire.Format("2006-01-02 15:04:05")
+	e.save(a)
+	if errs[1] == nil && reps[1] != nil && len(reps[1].Re) > 0 {
+		e.noteClock(Row(reps[1].Re[0]))
+	}
+	deadline := e.now().Add(e.plan.settings.ConfirmTimeout)
+	if rnow, err := e.routerNow(context.Background()); err == nil {
+		deadline = e.now().Add(fire.Sub(rnow))
+	}
+	e.emit(Event{Step: step, Kind: KindInfo, Message: "the automatic rollback now fires at " + a.j.Net.Deadline + " (router clock): the full confirm window of " + e.plan.settings.ConfirmTimeout.String(),
+		Deadline: &deadline})
+	return nil
+}
+
+// extend restarts the confirm window in a round trip of its own.
+func (e *Engine) extend(ctx context.Context, a *applyRun, step Step) error {
+	cmds, fire, err := e.extendWords(ctx, a)
+	if err != nil {
+		return err
+	}
+	reps, errs := e.cl.Batch(ctx, cmds...)
+	return e.extended(a, step, fire, reps, errs)
 }
 
 // resolve maps a place-before reference to a router id.
@@ -326,10 +466,285 @@ func setWords(menu, id string, args []kv) [][]string {
 	return cmds
 }
 
-// runOps sends the ops of one step in order, journalling each before it
-// leaves. Adds that a later op places itself before return the id it needs,
-// so commands go one at a time.
-func (e *Engine) runOps(ctx context.Context, a *applyRun, step Step) error {
+// runOps sends the ops of one step in as few round trips as their
+// dependencies allow, each journalled as sent before it leaves. The router
+// may run the commands of one batch in any order (tagged commands run at
+// once), so an op goes in a later wave than the adds it names (the new
+// interface, the new address list) and than an add placed at the same spot
+// of the same ordered table. extra are reads that ride along (after the ops
+// they name, or after every op with extraLast); their replies come back.
+// When the plan's placements need ids only the router can give, the ops go
+// one at a time instead.
+func (e *Engine) runOps(ctx context.Context, a *applyRun, step Step, extra [][]string, extraLast bool) ([]*routeros.Reply, []error, error) {
+	var idx []int
+	var ops []op
+	for i := range a.j.Ops {
+		if jo := &a.j.Ops[i]; jo.Step == step && !jo.Done {
+			idx = append(idx, i)
+			ops = append(ops, jo.op())
+		}
+	}
+	order, ok := e.pipelineOrder(a, ops)
+	if !ok {
+		if err := e.runOpsSequential(ctx, a, step); err != nil {
+			return nil, nil, err
+		}
+		if len(extra) == 0 {
+			return nil, nil, nil
+		}
+		reps, errs := e.cl.Batch(ctx, extra...)
+		return reps, errs, nil
+	}
+	wave := opWaves(order)
+	extraWave := 0
+	for k, o := range order {
+		if extraLast || namesAny(extra, o) {
+			extraWave = max(extraWave, wave[k]+1)
+		}
+	}
+	var extraReps []*routeros.Reply
+	var extraErrs []error
+	for w := 0; w <= max(slices.Max(append(wave, 0)), extraWave); w++ {
+		var cmds [][]string
+		var owner []int // cmds[k] carries a.j.Ops[owner[k]], -1 for extra
+		for k, o := range order {
+			if wave[k] != w {
+				continue
+			}
+			i := idx[slices.IndexFunc(ops, func(x op) bool { return x.Key == o.Key })]
+			words, err := a.opWords(e.run, o)
+			if err != nil {
+				return nil, nil, err
+			}
+			a.j.Ops[i].Sent = true
+			for _, w := range words {
+				cmds = append(cmds, w)
+				owner = append(owner, i)
+			}
+		}
+		if w == extraWave {
+			for _, x := range extra {
+				cmds = append(cmds, x)
+				owner = append(owner, -1)
+			}
+		}
+		if len(cmds) == 0 {
+			continue
+		}
+		e.save(a)
+		reps, errs := e.cl.Batch(ctx, cmds...)
+		failed := map[int]error{}
+		var sent []int
+		for k, i := range owner {
+			if i < 0 {
+				extraReps, extraErrs = append(extraReps, reps[k]), append(extraErrs, errs[k])
+				continue
+			}
+			if !slices.Contains(sent, i) {
+				sent = append(sent, i)
+			}
+			jo := &a.j.Ops[i]
+			if errs[k] != nil {
+				if failed[i] == nil {
+					failed[i] = fmt.Errorf("onboard: %s (%s): %w", jo.Desc, jo.Command, errs[k])
+				}
+				continue
+			}
+			if jo.Verb == "add" && reps[k] != nil {
+				a.ids[jo.Key] = reps[k].Done["ret"]
+				jo.NewID = reps[k].Done["ret"]
+			}
+		}
+		var firstErr error
+		for _, i := range sent {
+			if err := failed[i]; err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+			a.j.Ops[i].Done = true
+		}
+		e.save(a)
+		if firstErr != nil {
+			return nil, nil, firstErr
+		}
+		for _, i := range sent {
+			e.emit(Event{Step: step, Kind: KindProgress, Message: a.j.Ops[i].Desc})
+		}
+	}
+	return extraReps, extraErrs, nil
+}
+
+// opWaves numbers the round trip each op of order goes in (0 first): after
+// every earlier add it names by value (an interface or list name), after an
+// earlier add or move of the same ordered table placed at the same spot,
+// and a move after everything before it in its table.
+func opWaves(order []op) []int {
+	wave := make([]int, len(order))
+	for k, o := range order {
+		for j := range k {
+			p := order[j]
+			dep := p.Verb == "add" && namesOp(o, p)
+			if orderedMenu(o.Menu) && p.Menu == o.Menu && (o.Verb == "move" || p.Verb == "move" ||
+				o.Verb == "add" && p.Verb == "add" && o.Before == p.Before) {
+				dep = true
+			}
+			if dep {
+				wave[k] = max(wave[k], wave[j]+1)
+			}
+		}
+	}
+	return wave
+}
+
+// orderedMenu reports whether the order of a menu's items matters.
+func orderedMenu(menu string) bool {
+	return menu == "/ip firewall filter" || menu == "/ipv6 firewall filter"
+}
+
+// names are the values an add creates that other commands refer to.
+func (o op) names() []string {
+	var out []string
+	for _, x := range o.Args {
+		if x.K == "name" || x.K == "list" {
+			out = append(out, x.V)
+		}
+	}
+	return out
+}
+
+// namesOp reports whether o refers to something p creates.
+func namesOp(o, p op) bool {
+	for _, n := range p.names() {
+		for _, x := range o.Args {
+			if x.K != "name" && x.K != "list" && strings.TrimPrefix(x.V, "!") == n {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// namesAny reports whether any of cmds refers to something p creates.
+func namesAny(cmds [][]string, p op) bool {
+	for _, n := range p.names() {
+		for _, c := range cmds {
+			for _, w := range c[1:] {
+				if i := strings.LastIndex(w, "="); i >= 0 && w[i+1:] == n {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// pipelineOrder returns ops in an order that can go in one batch: every
+// place-before and destination names an item that exists before the batch
+// (an id from inspect, or an add of an earlier step), checked by simulating
+// both on the snapshot. ok is false when no such order gives the same
+// tables.
+func (e *Engine) pipelineOrder(a *applyRun, ops []op) ([]op, bool) {
+	if e.router == nil {
+		return nil, false
+	}
+	inBatch := map[string]bool{}
+	for _, o := range ops {
+		if o.Verb == "add" {
+			inBatch["@"+o.Key] = true
+		}
+	}
+	// The snapshot as this batch finds it: earlier steps' adds are in it
+	// under their "@key" ids.
+	var earlier []op
+	for _, jo := range a.j.Ops {
+		if jo.Done && jo.Verb != "" {
+			earlier = append(earlier, jo.op())
+		}
+	}
+	base, err := simulate(e.router, e.run, earlier)
+	if err != nil {
+		return nil, false
+	}
+	want, err := simulate(base, e.run, ops)
+	if err != nil {
+		return nil, false
+	}
+	out := slices.Clone(ops)
+	// Within each menu, adds go in the order they have in the final table,
+	// each placed before the first item after it that is not new.
+	menus := map[string][]int{}
+	for i, o := range out {
+		if o.Verb == "add" {
+			menus[o.Menu] = append(menus[o.Menu], i)
+		}
+	}
+	for menu, slots := range menus {
+		rows := want.rowsFor(menu)
+		if rows == nil {
+			return nil, false
+		}
+		pos := func(key string) int { return indexOfID(*rows, "@"+key) }
+		group := make([]op, len(slots))
+		for j, i := range slots {
+			group[j] = out[i]
+		}
+		slices.SortStableFunc(group, func(x, y op) int { return pos(x.Key) - pos(y.Key) })
+		for j, i := range slots {
+			o := group[j]
+			if o.Before != "" || inBatch["@"+o.Key] {
+				o.Before = ""
+				for _, row := range (*rows)[pos(o.Key)+1:] {
+					if !inBatch[row[".id"]] {
+						o.Before = row[".id"]
+						break
+					}
+				}
+			}
+			out[i] = o
+		}
+	}
+	for i, o := range out {
+		if o.Verb == "move" && inBatch[o.Before] {
+			rows := want.rowsFor(o.Menu)
+			if rows == nil {
+				return nil, false
+			}
+			o.Before = ""
+			for _, row := range (*rows)[indexOfID(*rows, o.ID)+1:] {
+				if !inBatch[row[".id"]] {
+					o.Before = row[".id"]
+					break
+				}
+			}
+			out[i] = o
+		}
+	}
+	got, err := simulate(base, e.run, out)
+	if err != nil {
+		return nil, false
+	}
+	for _, menu := range []string{"/ip firewall filter", "/ipv6 firewall filter", "/ip firewall address-list", "/interface wireguard", "/interface wireguard peers", "/ip address"} {
+		if !slices.Equal(ids(*want.rowsFor(menu)), ids(*got.rowsFor(menu))) {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+func ids(rows []Row) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = r[".id"]
+	}
+	return out
+}
+
+// runOpsSequential sends the ops of one step in order, journalling each
+// before it leaves and waiting for each reply: the fallback when the plan's
+// placements need ids only the router can give.
+func (e *Engine) runOpsSequential(ctx context.Context, a *applyRun, step Step) error {
 	for i := range a.j.Ops {
 		jo := &a.j.Ops[i]
 		if jo.Step != step || jo.Done {
@@ -391,15 +806,18 @@ func (e *Engine) tunnelUp(ctx context.Context, a *applyRun) (string, error) {
 	d := e.plan.Decision
 	start := e.now()
 	e.emit(Event{Step: StepTunnel, Kind: KindStarted, Message: "bringing up the local WireGuard peer"})
-	rep, err := e.cl.Run(ctx, "/interface/wireguard/print", "?name="+d.IfName)
-	if err != nil || len(rep.Re) == 0 {
-		return "", fmt.Errorf("onboard: read the router's WireGuard public key: %w", err)
+	pub := e.routerPub
+	if pub == (wgtypes.Key{}) {
+		// The read that rode with the changes came back empty.
+		rep, err := e.cl.Run(ctx, "/interface/wireguard/print", "?name="+d.IfName)
+		if err != nil || len(rep.Re) == 0 {
+			return "", fmt.Errorf("onboard: read the router's WireGuard public key: %w", err)
+		}
+		if pub, err = wgtypes.ParseKey(rep.Re[0]["public-key"]); err != nil {
+			return "", fmt.Errorf("onboard: the router's WireGuard public key %q: %w", rep.Re[0]["public-key"], err)
+		}
+		e.routerPub = pub
 	}
-	pub, err := wgtypes.ParseKey(rep.Re[0]["public-key"])
-	if err != nil {
-		return "", fmt.Errorf("onboard: the router's WireGuard public key %q: %w", rep.Re[0]["public-key"], err)
-	}
-	e.routerPub = pub
 	ep, host, err := e.verifyEndpoint(ctx)
 	if err != nil {
 		return "", err
@@ -456,53 +874,31 @@ func (e *Engine) isWANHost(host string) bool {
 	return false
 }
 
-// verify opens a new API session through the tunnel (TLS pinned to the same
-// certificate), logs in and reads the identity.
-func (e *Engine) verify(ctx context.Context, step Step) error {
+// verify opens the run's one new API session through the tunnel (TLS
+// pinned to the same certificate), logs in and reads the identity; the
+// same round trip restarts the confirm window for the harden question.
+// The session then becomes the engine's; the original one stays open as a
+// fallback until Close.
+func (e *Engine) verify(ctx context.Context, a *applyRun) error {
 	d := e.plan.Decision
 	start := e.now()
 	addr := net.JoinHostPort(d.RouterAddr.Addr().String(), strconv.Itoa(int(d.UsePort)))
-	e.emit(Event{Step: step, Kind: KindStarted, Message: "new API session through the tunnel to " + addr})
+	e.emit(Event{Step: StepVerify, Kind: KindStarted, Message: "new API session through the tunnel to " + addr})
 	cl, err := e.dial(ctx, addr, e.local.DialContext)
 	if err != nil {
-		return fmt.Errorf("onboard: API through the tunnel (%s): %w", addr, err)
+		return &stepError{step: StepVerify, err: fmt.Errorf("onboard: API through the tunnel (%s): %w", addr, err),
+			try: "the API did not answer through the tunnel: check /ip service address and the user's allowed address"}
 	}
-	defer cl.Close()
-	rep, err := cl.Run(ctx, "/system/identity/print")
+	ext, fire, err := e.extendWords(ctx, a)
 	if err != nil {
-		return fmt.Errorf("onboard: read through the tunnel: %w", err)
+		cl.Close()
+		return &stepError{step: StepVerify, err: err}
 	}
-	name := ""
-	if len(rep.Re) > 0 {
-		name = rep.Re[0]["name"]
-	}
-	e.emit(Event{Step: step, Kind: KindDone, Message: "the API answered through the tunnel (" + name + ")", Elapsed: e.now().Sub(start)})
-	return nil
-}
-
-// checkArmed confirms the one-shot rollback has not fired yet: if the
-// confirm window ran out while wgboot was still working (a slow link, a
-// long handshake), the router has already undone the run and going on
-// would leave changes without a safety net.
-func (e *Engine) checkArmed(ctx context.Context, a *applyRun) error {
-	rep, err := e.cl.Run(ctx, "/system/scheduler/print", "?comment="+tag(e.run, "undo-timer"), "=.proplist=.id")
-	if err != nil {
-		return fmt.Errorf("onboard: check the automatic rollback is still armed: %w", err)
-	}
-	if len(rep.Re) == 0 {
-		return fmt.Errorf("onboard: the confirm window (%s) ran out before wgboot finished: the router has already rolled the changes back", e.plan.settings.ConfirmTimeout)
-	}
-	return nil
-}
-
-// useTunnel opens a session through the tunnel and makes it the engine's
-// session; the original one stays open as a fallback until Close.
-func (e *Engine) useTunnel(ctx context.Context) error {
-	d := e.plan.Decision
-	addr := net.JoinHostPort(d.RouterAddr.Addr().String(), strconv.Itoa(int(d.UsePort)))
-	cl, err := e.dial(ctx, addr, e.local.DialContext)
-	if err != nil {
-		return fmt.Errorf("onboard: API session through the tunnel (%s): %w", addr, err)
+	reps, errs := cl.Batch(ctx, append([][]string{{"/system/identity/print"}}, ext...)...)
+	if errs[0] != nil {
+		cl.Close()
+		return &stepError{step: StepVerify, err: fmt.Errorf("onboard: read through the tunnel: %w", errs[0]),
+			try: "the API did not answer through the tunnel: check /ip service address and the user's allowed address"}
 	}
 	if e.orig == nil {
 		e.orig = e.cl
@@ -510,7 +906,17 @@ func (e *Engine) useTunnel(ctx context.Context) error {
 		e.cl.Close()
 	}
 	e.cl, e.viaTunnel = cl, true
+	e.emit(Event{Step: StepVerify, Kind: KindDone, Message: "the API answered through the tunnel (" + first(rowsOf(reps[0]))["name"] + ")", Elapsed: e.now().Sub(start)})
+	if err := e.extended(a, StepHarden, fire, reps[1:], errs[1:]); err != nil {
+		return &stepError{step: StepHarden, err: err, try: "rerun with a longer --confirm-timeout"}
+	}
 	return nil
+}
+
+// tunnelAddr is the API address inside the tunnel.
+func (e *Engine) tunnelAddr() string {
+	d := e.plan.Decision
+	return net.JoinHostPort(d.RouterAddr.Addr().String(), strconv.Itoa(int(d.UsePort)))
 }
 
 // wanProbe confirms a new WAN connection gets no answer, when this run can
@@ -536,11 +942,11 @@ func (e *Engine) wanProbe(ctx context.Context) error {
 	return nil
 }
 
-// commit disarms the safety net and writes the technician's files.
-func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, hardened bool) (*Summary, error) {
+// recordTunnel writes the technician's wg-quick file and records the
+// tunnel in the journal, so a later run can come back through it when the
+// original path is closed.
+func (e *Engine) recordTunnel(a *applyRun) error {
 	d := e.plan.Decision
-	e.emit(Event{Step: StepCommit, Kind: KindStarted, Message: "disarming the automatic rollback"})
-	// The config file first: once disarmed, nothing may fail any more.
 	endpoint := net.JoinHostPort(d.Endpoint, strconv.Itoa(d.ListenPort))
 	qc := vpn.QuickFromConfig(vpn.Config{PrivateKey: e.key, Address: d.LocalAddr, Peer: vpn.Peer{PublicKey: e.routerPub,
 		AllowedIPs: []netip.Prefix{netip.PrefixFrom(d.RouterAddr.Addr(), 32)}, Keepalive: defaultKeepSec * time.Second}}, endpoint)
@@ -548,10 +954,24 @@ func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, h
 	if e.o.StateDir != "" {
 		path = filepath.Join(filepath.Dir(journalPath(e.o.StateDir, e.addr)), d.IfName+"-"+e.run+".conf")
 		if err := vpn.WriteQuick(path, qc); err != nil {
-			return nil, fmt.Errorf("onboard: write the technician's config: %w", err)
+			return fmt.Errorf("onboard: write the technician's config: %w", err)
 		}
 	}
-	if err := e.disarm(ctx, e.cl, a.j); err != nil {
+	a.j.Tunnel = &TunnelInfo{RouterAddr: e.tunnelAddr(), VerifyEndpoint: e.verifyEP.String(), ConfigPath: path}
+	e.save(a)
+	return nil
+}
+
+// commit disarms the safety net and writes the summary.
+func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, hardened bool) (*Summary, error) {
+	d := e.plan.Decision
+	e.emit(Event{Step: StepCommit, Kind: KindStarted, Message: "disarming the automatic rollback"})
+	endpoint := net.JoinHostPort(d.Endpoint, strconv.Itoa(d.ListenPort))
+	path := a.j.Tunnel.ConfigPath
+	if err := e.disarm(ctx, e.cl, a.j, true); err != nil {
+		if errors.Is(err, errFired) {
+			return nil, err
+		}
 		// The reply may be what was lost: come back (original path or
 		// tunnel) and finish; removing what is already gone is not an error.
 		cl, rerr := e.reconnect(ctx)
@@ -560,7 +980,7 @@ func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, h
 		}
 		e.cl.Close()
 		e.cl = cl
-		if err := e.disarm(ctx, cl, a.j); err != nil {
+		if err := e.disarm(ctx, cl, a.j, false); err != nil {
 			return nil, err
 		}
 	}
@@ -579,8 +999,6 @@ func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, h
 		}
 	}
 	a.j.Summary = sum
-	a.j.Tunnel = &TunnelInfo{RouterAddr: net.JoinHostPort(d.RouterAddr.Addr().String(), strconv.Itoa(int(d.UsePort))),
-		VerifyEndpoint: e.verifyEP.String(), ConfigPath: path}
 	e.save(a)
 	if e.o.StateDir != "" {
 		b := summaryText(sum, hardened)
@@ -592,16 +1010,67 @@ func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, h
 	return sum, nil
 }
 
-// disarm removes the schedulers, then the script, by the ids recorded.
-func (e *Engine) disarm(ctx context.Context, cl session, j *Journal) error {
-	// The one-shot timer goes last: until it is gone, a lost connection
-	// still ends in a full rollback rather than a half-disarmed router.
-	for _, x := range []struct{ menu, id string }{{"/system/scheduler", j.Net.Boot}, {"/system/script", j.Net.Script}, {"/system/scheduler", j.Net.Timer}} {
-		if x.id == "" {
+// disarm removes the boot scheduler, the script and last the timer, in one
+// round trip. An id the journal lacks (its reply was lost) is found by its
+// tag first. With strict, a timer already gone means it fired: errFired.
+func (e *Engine) disarm(ctx context.Context, cl session, j *Journal, strict bool) error {
+	items := []struct {
+		menu, key string
+		id        *string
+	}{{"/system/scheduler", "undo-boot", &j.Net.Boot}, {"/system/script", "undo", &j.Net.Script}, {"/system/scheduler", "undo-timer", &j.Net.Timer}}
+	var finds [][]string
+	var which []int
+	for i, x := range items {
+		if *x.id == "" {
+			finds = append(finds, []string{x.menu + "/print", "?comment=" + tag(j.RunID, x.key), "=.proplist=.id"})
+			which = append(which, i)
+		}
+	}
+	if len(finds) > 0 {
+		reps, errs := cl.Batch(ctx, finds...)
+		for k, i := range which {
+			if errs[k] != nil {
+				return fmt.Errorf("onboard: disarm: find %s %s: %w", items[i].menu, tag(j.RunID, items[i].key), errs[k])
+			}
+			var found []string
+			for _, r := range reps[k].Re {
+				found = append(found, r[".id"])
+			}
+			*items[i].id = strings.Join(found, ",")
+		}
+	}
+	if strict && j.Net.Timer == "" {
+		return fmt.Errorf("onboard: the confirm window ran out before wgboot finished: %w", errFired)
+	}
+	// The one-shot timer goes last, in a round trip of its own (the router
+	// may run one batch's commands in any order): until it is gone, a lost
+	// connection still ends in a full rollback rather than a half-disarmed
+	// router.
+	for _, wave := range [][]int{{0, 1}, {2}} {
+		var cmds [][]string
+		var sent []int
+		for _, i := range wave {
+			if id := *items[i].id; id != "" {
+				cmds = append(cmds, []string{items[i].menu + "/remove", "=numbers=" + id})
+				sent = append(sent, i)
+			}
+		}
+		if len(cmds) == 0 {
 			continue
 		}
-		if _, err := cl.Run(ctx, x.menu+"/remove", "=numbers="+x.id); err != nil && !routeros.IsNotFound(err) {
-			return fmt.Errorf("onboard: disarm: remove %s %s: %w", x.menu, x.id, err)
+		_, errs := cl.Batch(ctx, cmds...)
+		for k, i := range sent {
+			err := errs[k]
+			if err == nil {
+				continue
+			}
+			if routeros.IsNotFound(err) {
+				if strict && items[i].key == "undo-timer" {
+					return fmt.Errorf("onboard: the confirm window ran out before wgboot finished: %w", errFired)
+				}
+				continue
+			}
+			return fmt.Errorf("onboard: disarm: remove %s %s: %w", items[i].menu, *items[i].id, err)
 		}
 	}
 	j.Net.Disarmed = true
@@ -683,7 +1152,7 @@ func (e *Engine) undo(ctx context.Context, j *Journal) ([]string, error) {
 			return undone, errors.Join(errs...)
 		}
 		if !j.Net.Disarmed {
-			if err := e.disarm(ctx, cl, j); err != nil {
+			if err := e.disarm(ctx, cl, j, false); err != nil {
 				return undone, err
 			}
 		}

@@ -84,6 +84,9 @@ type Engine struct {
 	local       vpn.Backend
 	verifyEP    netip.AddrPort
 	routerPub   wgtypes.Key
+	// The router's clock as last read (clockRouter) and the local time of
+	// that reading: the scheduler's times are estimated from them.
+	clockRouter, clockLocal time.Time
 
 	mu     sync.Mutex // guards following
 	closed bool
@@ -374,6 +377,9 @@ func (e *Engine) Inspect(ctx context.Context) ([]Fact, error) {
 		return nil, err
 	}
 	e.router = r
+	if r.Clock != nil {
+		e.noteClock(r.Clock)
+	}
 	facts := r.facts()
 	e.emit(Event{Step: StepInspect, Kind: KindDone, Message: "read " + r.Identity, Facts: facts, Elapsed: e.now().Sub(start)})
 	if r.MajorVersion() != 0 && r.MajorVersion() < 7 {
