@@ -21,7 +21,9 @@ const (
 	defaultKeepSec = 25
 )
 
-// probe addresses: documentation ranges that match no real rule by accident.
+// probe addresses: documentation ranges that match no real rule by
+// accident. probeWANSrc is only the first candidate for the neutral WAN
+// source (see neutralSource): a ruleset that names it gets another.
 var (
 	probeWANSrc  = netip.MustParseAddr("203.0.113.50")
 	probeWANSrc6 = netip.MustParseAddr("2001:db8:ffff::50")
@@ -554,9 +556,10 @@ func (r *Router) portBusy(d *decision, port int) string {
 		}
 	}
 	t, env := r.tables(), r.env()
+	neutral := neutralSource(r)
 	for _, w := range d.WANs {
 		for _, a := range w.Addrs {
-			v := firewall.EvaluateInput(t, env, firewall.Packet{InInterface: w.Name, Src: probeWANSrc, Dst: a.Addr(), Protocol: "udp", SrcPort: 40000, DstPort: uint16(port)})
+			v := firewall.EvaluateInput(t, env, firewall.Packet{InInterface: w.Name, Src: neutral, Dst: a.Addr(), Protocol: "udp", SrcPort: 40000, DstPort: uint16(port)})
 			if v.DstNAT {
 				return "a dstnat rule forwards it away from the router"
 			}

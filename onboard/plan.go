@@ -113,9 +113,15 @@ func anchor(rows []Row, v firewall.Verdict) int {
 }
 
 // probe is one packet of the before/after table.
+//
+// WAN probes come from a neutral source (one no rule names, standing for an
+// arbitrary internet host) and, for the API, from a representative of every
+// source class the rules can tell apart ("wan-api-src"): the hardening must
+// hold whatever source a WAN packet claims. Named sources also probe the
+// WireGuard port ("wan-wg-src"), only to report deliberate per-host blocks.
 type probe struct {
 	Label  string
-	Kind   string // "wan-api", "lan-api", "vpn-api", "wan-wg", "lan-wg", "other", "wan-api6"
+	Kind   string // "wan-api", "wan-api-src", "lan-api", "vpn-api", "wan-wg", "wan-wg-src", "lan-wg", "other", "wan-api6"
 	Packet firewall.Packet
 	V6     bool
 	Use    bool // the API port this run talks to
@@ -123,6 +129,7 @@ type probe struct {
 
 func (d *decision) probes(r *Router) []probe {
 	var ps []probe
+	neutral := neutralSource(r)
 	dstOf := func(iface string) netip.Addr {
 		if a := r.ifaceAddrs(iface); len(a) > 0 {
 			return a[0].Addr()
@@ -158,15 +165,35 @@ func (d *decision) probes(r *Router) []probe {
 	for _, w := range d.WANs {
 		for _, a := range d.API {
 			ps = append(ps, probe{Label: fmt.Sprintf("WAN→API %s tcp/%d", w.Name, a.Port), Kind: "wan-api", Use: a.Port == d.UsePort,
-				Packet: firewall.Packet{InInterface: w.Name, Src: probeWANSrc, Dst: dstOf(w.Name), Protocol: "tcp", SrcPort: 40000, DstPort: a.Port}})
+				Packet: firewall.Packet{InInterface: w.Name, Src: neutral, Dst: dstOf(w.Name), Protocol: "tcp", SrcPort: 40000, DstPort: a.Port}})
 		}
 	}
 	// Sources some accept rule admits by address: a WAN packet claiming one
 	// of them must be dropped too, so they get probes of their own.
-	for _, src := range acceptedSources(r) {
+	accepted := acceptedSources(r)
+	for _, src := range accepted {
 		for _, w := range d.WANs {
 			for _, a := range d.API {
 				ps = append(ps, probe{Label: fmt.Sprintf("WAN→API %s tcp/%d from %s", w.Name, a.Port, src), Kind: "wan-api", Use: a.Port == d.UsePort,
+					Packet: firewall.Packet{InInterface: w.Name, Src: src, Dst: dstOf(w.Name), Protocol: "tcp", SrcPort: 40000, DstPort: a.Port}})
+			}
+		}
+	}
+	// Every other source class: inside and on both sides of each span a
+	// rule names (a drop of an allowlist followed by a blanket WAN accept
+	// leaves the API open to everyone outside the list), and the VPN's own
+	// addresses, which the plan's allow rule admits by address list.
+	classes := sourceClasses(r)
+	if d.LocalAddr.IsValid() {
+		classes = append(classes, d.LocalAddr.Addr(), d.Subnet.Addr().Prev(), lastOf(d.Subnet).Next())
+	}
+	for _, src := range classes {
+		if src == neutral || slices.Contains(accepted, src) {
+			continue
+		}
+		for _, w := range d.WANs {
+			for _, a := range d.API {
+				ps = append(ps, probe{Label: fmt.Sprintf("WAN→API %s tcp/%d from %s", w.Name, a.Port, src), Kind: "wan-api-src", Use: a.Port == d.UsePort,
 					Packet: firewall.Packet{InInterface: w.Name, Src: src, Dst: dstOf(w.Name), Protocol: "tcp", SrcPort: 40000, DstPort: a.Port}})
 			}
 		}
@@ -183,7 +210,14 @@ func (d *decision) probes(r *Router) []probe {
 	}
 	for _, w := range d.WANs {
 		ps = append(ps, probe{Label: fmt.Sprintf("WAN→WireGuard %s udp/%d", w.Name, d.ListenPort), Kind: "wan-wg",
-			Packet: firewall.Packet{InInterface: w.Name, Src: probeWANSrc, Dst: dstOf(w.Name), Protocol: "udp", SrcPort: 40000, DstPort: uint16(d.ListenPort)}})
+			Packet: firewall.Packet{InInterface: w.Name, Src: neutral, Dst: dstOf(w.Name), Protocol: "udp", SrcPort: 40000, DstPort: uint16(d.ListenPort)}})
+		for _, src := range namedSources(r) {
+			if src == neutral {
+				continue
+			}
+			ps = append(ps, probe{Label: fmt.Sprintf("WAN→WireGuard %s udp/%d from %s", w.Name, d.ListenPort, src), Kind: "wan-wg-src",
+				Packet: firewall.Packet{InInterface: w.Name, Src: src, Dst: dstOf(w.Name), Protocol: "udp", SrcPort: 40000, DstPort: uint16(d.ListenPort)}})
+		}
 	}
 	for _, l := range d.LANs {
 		ps = append(ps, probe{Label: fmt.Sprintf("LAN→WireGuard %s udp/%d", l, d.ListenPort), Kind: "lan-wg",
@@ -206,7 +240,7 @@ func (d *decision) probes(r *Router) []probe {
 		wan    bool
 	}{{"WAN", wanNames(d.WANs), true}, {"LAN", d.LANs, false}} {
 		for _, i := range side.ifaces {
-			src := probeWANSrc
+			src := neutral
 			if !side.wan {
 				src = lanSrc(i)
 			}
@@ -354,6 +388,20 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 	}()
 	v := evaluate(cur, vpnProbe)
 	at := anchor(cur.Filter, v)
+	// The allow rule must also sit above whatever denies the tunnel the
+	// other API port. A deny inside a user chain anchors at the jump that
+	// leads there: the allow rule goes before the jump rather than into the
+	// user's chain, so the chain itself is left as it was.
+	for _, p := range probes {
+		if p.Kind != "vpn-api" || p.Use {
+			continue
+		}
+		if pv := evaluate(cur, p); pv.Action != "accept" {
+			if a := anchor(cur.Filter, pv); a >= 0 && (at < 0 || a < at) {
+				at = a
+			}
+		}
+	}
 	allow := ""
 	if at >= 0 && slices.ContainsFunc(candidates, func(c Row) bool { return c[".id"] == cur.Filter[at][".id"] }) && v.Action == "accept" {
 		allow = cur.Filter[at][".id"]
@@ -390,6 +438,34 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 	if cur, err = simulate(r, run, ops); err != nil {
 		return nil, nil, err
 	}
+	// A moved rule may cover only some API ports: the tunnel gets the
+	// others by a rule of its own, above whatever still denies them. It is
+	// bound to the tunnel interface because the list now also holds the
+	// moved rule's sources, whose verdict on those ports must not change.
+	if allow != "@api-allow" {
+		rest := -1
+		var restPorts []string
+		for _, p := range probes {
+			if p.Kind != "vpn-api" {
+				continue
+			}
+			if pv := evaluate(cur, p); pv.Action != "accept" {
+				restPorts = append(restPorts, strconv.Itoa(int(p.Packet.DstPort)))
+				if a := anchor(cur.Filter, pv); a >= 0 && (rest < 0 || a < rest) {
+					rest = a
+				}
+			}
+		}
+		slices.Sort(restPorts)
+		if rest >= 0 {
+			add(op{Key: "api-allow-tunnel", Step: StepApply, Desc: "accept the API ports " + strings.Join(restPorts, ",") + " through the tunnel",
+				Menu: "/ip firewall filter", Verb: "add", Before: cur.Filter[rest][".id"],
+				Args: []kv{{"action", "accept"}, {"chain", "input"}, {"dst-port", strings.Join(restPorts, ",")}, {"in-interface", d.IfName}, {"protocol", "tcp"}, {"src-address-list", vpnList}}})
+			if cur, err = simulate(r, run, ops); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
 
 	// /ip service and /user address restrictions must admit the tunnel.
 	for _, svc := range d.API {
@@ -418,7 +494,7 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 	hardenBefore := allow
 	hb := indexOfID(mid.Filter, allow)
 	for _, p := range probes {
-		if p.Kind != "wan-api" {
+		if p.Kind != "wan-api" && p.Kind != "wan-api-src" {
 			continue
 		}
 		v := evaluate(mid, p)
@@ -490,6 +566,15 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 	// Check: compute the table and refuse a plan that fails.
 	plan := &Plan{Settings: s.public(d), Warnings: append([]string{}, d.Warnings...)}
 	var problems []string
+	var wgBlocked []string
+	// The neutral source's verdict per WAN and port: a source-class row is
+	// shown only where it tells something the neutral row does not.
+	neutralBefore := map[string]string{}
+	for _, p := range probes {
+		if p.Kind == "wan-api" && !strings.Contains(p.Label, " from ") {
+			neutralBefore[p.Packet.InInterface+"/"+strconv.Itoa(int(p.Packet.DstPort))] = verdictText(evaluate(r, p))
+		}
+	}
 	for _, p := range probes {
 		before := evaluate(r, p)
 		after := evaluate(final, p)
@@ -498,20 +583,36 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 		if p.Kind == "vpn-api" {
 			row.Before = "none"
 		}
-		plan.Verdicts = append(plan.Verdicts, row)
+		// Source-class probes are many; the table shows the ones whose
+		// verdict differs from the neutral source's, the others only count
+		// for the check.
+		switch {
+		case p.Kind == "wan-api-src" && after.Action != "accept" &&
+			row.Before == neutralBefore[p.Packet.InInterface+"/"+strconv.Itoa(int(p.Packet.DstPort))]:
+		case p.Kind == "wan-wg-src":
+		default:
+			plan.Verdicts = append(plan.Verdicts, row)
+		}
 		for _, n := range append(before.Notes, after.Notes...) {
 			if !slices.Contains(plan.Warnings, n) {
 				plan.Warnings = append(plan.Warnings, n)
 			}
 		}
 		switch p.Kind {
-		case "wan-api", "wan-api6":
+		case "wan-api", "wan-api-src", "wan-api6":
 			if after.Action == "accept" {
-				problems = append(problems, p.Label+" would still be accepted after hardening")
+				problems = append(problems, p.Label+" would still be accepted after hardening: the API would stay open to the internet")
 			}
 		case "vpn-api":
-			if p.Use && (after.Action != "accept" || atMid.Action != "accept") {
+			switch {
+			case p.Use && (after.Action != "accept" || atMid.Action != "accept"):
 				problems = append(problems, p.Label+" would not be accepted: the tunnel could not be verified")
+			case after.Action != "accept":
+				problems = append(problems, fmt.Sprintf("%s would be %s: the API could not be used through the tunnel on that port", p.Label, verdictText(after)))
+			}
+		case "wan-wg-src":
+			if after.Action != "accept" {
+				wgBlocked = append(wgBlocked, p.Packet.Src.String()+" on "+p.Packet.InInterface)
 			}
 		case "lan-api":
 			if s.LANKeepsAPI && before.Action != after.Action {
@@ -519,13 +620,16 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 			}
 		case "wan-wg":
 			if after.Action != "accept" {
-				plan.Warnings = append(plan.Warnings, p.Label+" is not accepted by the firewall: the tunnel will only work from the LAN")
+				problems = append(problems, fmt.Sprintf("%s from an address no rule names would be %s: the technician could not bring the tunnel up from the internet", p.Label, verdictText(after)))
 			}
 		case "other":
 			if before.Action != after.Action || before.DstNAT != after.DstNAT {
 				problems = append(problems, fmt.Sprintf("%s would change from %s to %s", p.Label, verdictText(before), verdictText(after)))
 			}
 		}
+	}
+	if len(wgBlocked) > 0 {
+		plan.Warnings = append(plan.Warnings, fmt.Sprintf("WireGuard udp/%d stays closed to %s, which a rule names on purpose: a technician at such an address cannot bring the tunnel up", d.ListenPort, strings.Join(wgBlocked, ", ")))
 	}
 	for _, o := range ops {
 		plan.Changes = append(plan.Changes, Change{Step: o.Step, Description: o.Desc, Command: o.command(run), Inverse: o.inverse(run)})
@@ -613,4 +717,172 @@ func acceptedSources(r *Router) []netip.Addr {
 		}
 	}
 	return out
+}
+
+// addrSpan is one inclusive IPv4 range that a rule or an address list names.
+type addrSpan struct{ lo, hi netip.Addr }
+
+func (s addrSpan) contains(a netip.Addr) bool {
+	return a.BitLen() == s.lo.BitLen() && s.lo.Compare(a) <= 0 && a.Compare(s.hi) <= 0
+}
+
+// spansOf parses a comma list of addresses, prefixes and a-b ranges (a
+// leading "!" ignored) into exact IPv4 spans; anything else (IPv6, DNS names)
+// is skipped.
+func spansOf(v string) []addrSpan {
+	v = strings.TrimPrefix(strings.TrimSpace(v), "!")
+	var out []addrSpan
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if lo, hi, ok := strings.Cut(f, "-"); ok {
+			a, err1 := netip.ParseAddr(strings.TrimSpace(lo))
+			b, err2 := netip.ParseAddr(strings.TrimSpace(hi))
+			if err1 == nil && err2 == nil && a.Is4() && b.Is4() {
+				if b.Less(a) {
+					a, b = b, a
+				}
+				out = append(out, addrSpan{a, b})
+			}
+			continue
+		}
+		p, ok := ifacePrefix(f)
+		if !ok || !p.Addr().Is4() {
+			continue
+		}
+		p = p.Masked()
+		hi := p.Addr().As4()
+		for i := p.Bits(); i < 32; i++ {
+			hi[i/8] |= 0x80 >> (i % 8)
+		}
+		out = append(out, addrSpan{p.Addr(), netip.AddrFrom4(hi)})
+	}
+	return out
+}
+
+// sourceSpans returns every source range an enabled filter, raw or nat rule
+// names through src-address or src-address-list, negated or not, in rule
+// order. These are the sources a rule can single out; every other address
+// is treated alike by the whole ruleset.
+func sourceSpans(r *Router) []addrSpan {
+	lists := map[string][]string{}
+	for _, a := range r.AddressLists {
+		if enabled(a) {
+			lists[a["list"]] = append(lists[a["list"]], a["address"])
+		}
+	}
+	var out []addrSpan
+	for _, rows := range [][]Row{r.Raw, r.NAT, r.Filter} {
+		for _, row := range rows {
+			if !enabled(row) {
+				continue
+			}
+			out = append(out, spansOf(row["src-address"])...)
+			if l := strings.TrimPrefix(row["src-address-list"], "!"); l != "" {
+				for _, e := range lists[l] {
+					out = append(out, spansOf(e)...)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// neutralSource returns an IPv4 address that no address list entry and no
+// source matcher of any rule contains, and that is not the router's own: a
+// stand-in for the technician's public address, which is unknown in advance
+// and must not get special treatment. Documentation ranges come first so a
+// plan reads the same on every router that does not name them.
+func neutralSource(r *Router) netip.Addr {
+	spans := sourceSpans(r)
+	for _, a := range r.AddressLists {
+		spans = append(spans, spansOf(a["address"])...)
+	}
+	all := netip.MustParseAddr("255.255.255.255")
+	taken := func(a netip.Addr) bool {
+		for _, s := range spans {
+			// A span of every address singles nobody out.
+			if s.contains(a) && !(s.lo == netip.IPv4Unspecified() && s.hi == all) {
+				return true
+			}
+		}
+		for _, ad := range r.Addresses {
+			if p, ok := ifacePrefix(ad["address"]); ok && p.Addr() == a {
+				return true
+			}
+		}
+		return false
+	}
+	var cands []netip.Addr
+	cands = append(cands, probeWANSrc, netip.MustParseAddr("198.51.100.50"), netip.MustParseAddr("192.0.2.50"))
+	for _, base := range []string{"203.0.113.0", "198.51.100.0", "192.0.2.0"} {
+		a := netip.MustParseAddr(base)
+		for i := 0; i < 255; i++ {
+			a = a.Next()
+			cands = append(cands, a)
+		}
+	}
+	// Then public space outside the documentation ranges, one /8 at a time.
+	for o := 1; o < 224; o++ {
+		cands = append(cands, netip.AddrFrom4([4]byte{byte(o), 99, 99, 99}))
+	}
+	for _, c := range cands {
+		if !taken(c) {
+			return c
+		}
+	}
+	return probeWANSrc
+}
+
+// sourceClasses returns one address for every class of source the rules can
+// tell apart: the first host inside each named span and the addresses just
+// outside it on both sides (the side a negated matcher selects). Together
+// with the neutral source they cover every verdict a WAN source can get
+// from source matching. Addresses no packet can carry are left out.
+func sourceClasses(r *Router) []netip.Addr {
+	seen := map[netip.Addr]bool{}
+	var out []netip.Addr
+	addOne := func(a netip.Addr) {
+		if !a.IsValid() || !a.Is4() || a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() || a == netip.MustParseAddr("255.255.255.255") || seen[a] {
+			return
+		}
+		seen[a] = true
+		out = append(out, a)
+	}
+	for _, s := range sourceSpans(r) {
+		in := s.lo
+		if s.hi != s.lo {
+			in = s.lo.Next()
+		}
+		addOne(in)
+		addOne(s.lo.Prev())
+		addOne(s.hi.Next())
+	}
+	return out
+}
+
+// namedSources returns the first host of each span a rule names: the
+// sources a rule singles out on purpose.
+func namedSources(r *Router) []netip.Addr {
+	seen := map[netip.Addr]bool{}
+	var out []netip.Addr
+	for _, s := range sourceSpans(r) {
+		in := s.lo
+		if s.hi != s.lo {
+			in = s.lo.Next()
+		}
+		if !seen[in] {
+			seen[in] = true
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// lastOf returns the last address of an IPv4 prefix.
+func lastOf(p netip.Prefix) netip.Addr {
+	sp := spansOf(p.String())
+	if len(sp) == 0 {
+		return p.Addr()
+	}
+	return sp[0].hi
 }

@@ -112,6 +112,9 @@ func TestPlanMovesAPIOnlyRule(t *testing.T) {
 		`/ip firewall filter add action=accept chain=input dst-port=13231 protocol=udp comment="wgboot:t1 wg-accept" place-before=*2 <- /ip firewall filter remove [find where comment="wgboot:t1 wg-accept"]`,
 		`/ip firewall address-list add address=192.168.88.0/24 list=wgboot-vpn comment="wgboot:t1 src-1" <- /ip firewall address-list remove [find where comment="wgboot:t1 src-1"]`,
 		`/ip firewall filter set *3 src-address-list=wgboot-vpn; /ip firewall filter unset *3 value-name=src-address <- /ip firewall filter set *3 src-address=192.168.88.0/24; /ip firewall filter unset *3 value-name=src-address-list`,
+		// The moved rule covers 8729 only; the tunnel gets 8728 by a rule
+		// bound to it (the LAN's verdict on 8728 stays drop).
+		`/ip firewall filter add action=accept chain=input dst-port=8728 in-interface=wgboot protocol=tcp src-address-list=wgboot-vpn comment="wgboot:t1 api-allow-tunnel" place-before=*4 <- /ip firewall filter remove [find where comment="wgboot:t1 api-allow-tunnel"]`,
 		`/ip firewall filter add action=drop chain=input dst-port=8728,8729 in-interface-list=WAN protocol=tcp comment="wgboot:t1 harden-WAN" place-before=*3 <- /ip firewall filter remove [find where comment="wgboot:t1 harden-WAN"]`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

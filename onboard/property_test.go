@@ -23,6 +23,12 @@ func randomFilter(rng *rand.Rand) []Row {
 		{"protocol": "tcp", "dst-port": "22,8291"},
 		{"protocol": "udp", "dst-port": "13231"},
 		{"src-address": "203.0.113.0/24"},
+		{"src-address": "!203.0.113.0/24"},
+		{"src-address-list": "mgmt", "in-interface-list": "!LAN"},
+		{"src-address-list": "!mgmt"},
+		{"src-address": "192.0.2.5-192.0.2.9", "protocol": "udp"},
+		{"protocol": "tcp", "dst-port": "8729", "in-interface": "!bridge"},
+		{"connection-state": "untracked"},
 		{"protocol": "tcp", "dst-port": "80", "in-interface-list": "LAN"},
 		{},
 	}
@@ -53,8 +59,10 @@ func randomFilter(rng *rand.Rand) []Row {
 
 // For any ruleset, a plan is either refused by its check (CheckError) or,
 // re-evaluated on its own simulated result, keeps every promise: the WAN
-// cannot reach the API, the tunnel can, the LAN and every non-API verdict
-// are unchanged. No other error is allowed.
+// cannot reach the API from any source (also from sources the plan did not
+// probe), the tunnel reaches every API port, the WireGuard port is open to
+// an address no rule names, the LAN and every non-API verdict are
+// unchanged. No other error is allowed.
 func TestPropertyPlan(t *testing.T) {
 	n := 300
 	if faultsFull {
@@ -65,6 +73,10 @@ func TestPropertyPlan(t *testing.T) {
 	for i := range n {
 		r := defconf()
 		r.Filter = randomFilter(rng)
+		r.AddressLists = []Row{{"list": "mgmt", "address": "198.18.0.0/15"}, {"list": "mgmt", "address": "100.64.1.0/24"}}
+		if rng.IntN(3) == 0 {
+			r.Raw = []Row{{".id": "*R1", "chain": "prerouting", "action": "notrack", "src-address": "!198.18.0.0/15"}}
+		}
 		d, err := decide(r, decideInput{RunID: "p", User: "admin", Settings: Settings{LANKeepsAPI: true}})
 		if err != nil {
 			t.Fatalf("case %d: decide: %v", i, err)
@@ -86,13 +98,17 @@ func TestPropertyPlan(t *testing.T) {
 			before, after := evaluate(r, p), evaluate(final, p)
 			bad := ""
 			switch p.Kind {
-			case "wan-api":
+			case "wan-api", "wan-api-src":
 				if after.Action == "accept" {
 					bad = "WAN reaches the API"
 				}
 			case "vpn-api":
-				if p.Use && after.Action != "accept" {
+				if after.Action != "accept" {
 					bad = "the tunnel cannot reach the API"
+				}
+			case "wan-wg":
+				if after.Action != "accept" {
+					bad = "the WireGuard port is closed to the internet"
 				}
 			case "lan-api", "other":
 				if before.Action != after.Action {
@@ -102,6 +118,10 @@ func TestPropertyPlan(t *testing.T) {
 			if bad != "" {
 				t.Fatalf("case %d: %s: %s (%s -> %s)\nfilter: %v\nops: %+v", i, p.Label, bad, before.Action, after.Action, r.Filter, pl.Ops)
 			}
+		}
+		// Sources the plan did not choose to probe: none reaches the API.
+		if open := wanAPIOpen(final, d); len(open) > 0 {
+			t.Fatalf("case %d: WAN reaches the API from %v\nfilter: %v\nops: %+v", i, open, r.Filter, pl.Ops)
 		}
 	}
 	t.Logf("%d rulesets, %d plans refused by their check", n, refused)
