@@ -169,12 +169,7 @@ func faultCases(rc recording) []faultCase {
 // knownIssue says which cases hit an engine bug written up in FINDINGS.md;
 // the fast mode skips them, the full mode runs them.
 func knownIssue(rc recording, fc faultCase) string {
-	switch {
-	case fc.kind == "sever" && (fc.path == "/system/script/add" || fc.path == "/system/scheduler/add" && fc.occ == 2):
-		return "a lost reply to adding the undo script or boot scheduler leaves it behind (finding 6)"
-	case fc.kind == "kill" && fc.n == len(rc.cmds) && strings.HasSuffix(fc.path, "/remove"):
-		return "killed at the last disarm command, a rerun cannot come back through the tunnel (finding 7)"
-	}
+	// Findings 6 and 7 are fixed; none is open in the matrix.
 	return ""
 }
 
