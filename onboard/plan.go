@@ -121,7 +121,7 @@ func anchor(rows []Row, v firewall.Verdict) int {
 // WireGuard port ("wan-wg-src"), only to report deliberate per-host blocks.
 type probe struct {
 	Label  string
-	Kind   string // "wan-api", "wan-api-src", "lan-api", "vpn-api", "wan-wg", "wan-wg-src", "lan-wg", "other", "wan-api6"
+	Kind   string // "wan-api", "wan-api-src", "lan-api", "vpn-api", "wan-wg", "wan-wg-src", "lan-wg", "other", "wan-api6", "wan-api6-src"
 	Packet firewall.Packet
 	V6     bool
 	Use    bool // the API port this run talks to
@@ -130,6 +130,7 @@ type probe struct {
 func (d *decision) probes(r *Router) []probe {
 	var ps []probe
 	neutral := neutralSource(r)
+	neutral6, classes6 := neutralSource6(r), sourceClasses6(r)
 	dstOf := func(iface string) netip.Addr {
 		if a := r.ifaceAddrs(iface); len(a) > 0 {
 			return a[0].Addr()
@@ -260,7 +261,16 @@ func (d *decision) probes(r *Router) []probe {
 		}
 		for _, a := range d.API {
 			ps = append(ps, probe{Label: fmt.Sprintf("WAN→API %s IPv6 tcp/%d", w.Name, a.Port), Kind: "wan-api6", V6: true,
-				Packet: firewall.Packet{InInterface: w.Name, Src: probeWANSrc6, Dst: w.Addr6[0].Addr(), Protocol: "tcp", SrcPort: 40000, DstPort: a.Port}})
+				Packet: firewall.Packet{InInterface: w.Name, Src: neutral6, Dst: w.Addr6[0].Addr(), Protocol: "tcp", SrcPort: 40000, DstPort: a.Port}})
+		}
+		for _, src := range classes6 {
+			if src == neutral6 {
+				continue
+			}
+			for _, a := range d.API {
+				ps = append(ps, probe{Label: fmt.Sprintf("WAN→API %s IPv6 tcp/%d from %s", w.Name, a.Port, src), Kind: "wan-api6-src", V6: true, Use: a.Port == d.UsePort,
+					Packet: firewall.Packet{InInterface: w.Name, Src: src, Dst: w.Addr6[0].Addr(), Protocol: "tcp", SrcPort: 40000, DstPort: a.Port}})
+			}
 		}
 	}
 	return ps
@@ -539,16 +549,15 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 		if len(w.Addr6) == 0 {
 			continue
 		}
-		before := ""
+		before, at6 := "", -1
 		for _, p := range probes {
-			if p.Kind != "wan-api6" || p.Packet.InInterface != w.Name {
+			if (p.Kind != "wan-api6" && p.Kind != "wan-api6-src") || p.Packet.InInterface != w.Name {
 				continue
 			}
 			v := evaluate(mid, p)
 			if v.Action == "accept" && v.Table == "filter" {
-				if a := anchor(mid.Filter6, v); a >= 0 {
-					before = mid.Filter6[a][".id"]
-					break
+				if a := anchor(mid.Filter6, v); a >= 0 && (at6 < 0 || a < at6) {
+					at6, before = a, mid.Filter6[a][".id"]
 				}
 			}
 		}
@@ -570,9 +579,12 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 	// The neutral source's verdict per WAN and port: a source-class row is
 	// shown only where it tells something the neutral row does not.
 	neutralBefore := map[string]string{}
+	classKey := func(p probe) string {
+		return fmt.Sprintf("%s/%d/%t", p.Packet.InInterface, p.Packet.DstPort, p.V6)
+	}
 	for _, p := range probes {
-		if p.Kind == "wan-api" && !strings.Contains(p.Label, " from ") {
-			neutralBefore[p.Packet.InInterface+"/"+strconv.Itoa(int(p.Packet.DstPort))] = verdictText(evaluate(r, p))
+		if (p.Kind == "wan-api" || p.Kind == "wan-api6") && !strings.Contains(p.Label, " from ") {
+			neutralBefore[classKey(p)] = verdictText(evaluate(r, p))
 		}
 	}
 	for _, p := range probes {
@@ -587,8 +599,7 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 		// verdict differs from the neutral source's, the others only count
 		// for the check.
 		switch {
-		case p.Kind == "wan-api-src" && after.Action != "accept" &&
-			row.Before == neutralBefore[p.Packet.InInterface+"/"+strconv.Itoa(int(p.Packet.DstPort))]:
+		case (p.Kind == "wan-api-src" || p.Kind == "wan-api6-src") && after.Action != "accept" && row.Before == neutralBefore[classKey(p)]:
 		case p.Kind == "wan-wg-src":
 		default:
 			plan.Verdicts = append(plan.Verdicts, row)
@@ -599,7 +610,7 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 			}
 		}
 		switch p.Kind {
-		case "wan-api", "wan-api-src", "wan-api6":
+		case "wan-api", "wan-api-src", "wan-api6", "wan-api6-src":
 			if after.Action == "accept" {
 				problems = append(problems, p.Label+" would still be accepted after hardening: the API would stay open to the internet")
 			}
@@ -729,7 +740,10 @@ func (s addrSpan) contains(a netip.Addr) bool {
 // spansOf parses a comma list of addresses, prefixes and a-b ranges (a
 // leading "!" ignored) into exact IPv4 spans; anything else (IPv6, DNS names)
 // is skipped.
-func spansOf(v string) []addrSpan {
+func spansOf(v string) []addrSpan { return spansOfFamily(v, false) }
+
+// spansOfFamily is spansOf for IPv4 (six false) or IPv6 (six true).
+func spansOfFamily(v string, six bool) []addrSpan {
 	v = strings.TrimPrefix(strings.TrimSpace(v), "!")
 	var out []addrSpan
 	for _, f := range strings.Split(v, ",") {
@@ -737,7 +751,7 @@ func spansOf(v string) []addrSpan {
 		if lo, hi, ok := strings.Cut(f, "-"); ok {
 			a, err1 := netip.ParseAddr(strings.TrimSpace(lo))
 			b, err2 := netip.ParseAddr(strings.TrimSpace(hi))
-			if err1 == nil && err2 == nil && a.Is4() && b.Is4() {
+			if err1 == nil && err2 == nil && a.Is6() == six && b.Is6() == six && !a.Is4In6() && !b.Is4In6() {
 				if b.Less(a) {
 					a, b = b, a
 				}
@@ -746,15 +760,16 @@ func spansOf(v string) []addrSpan {
 			continue
 		}
 		p, ok := ifacePrefix(f)
-		if !ok || !p.Addr().Is4() {
+		if !ok || p.Addr().Is6() != six || p.Addr().Is4In6() {
 			continue
 		}
 		p = p.Masked()
-		hi := p.Addr().As4()
-		for i := p.Bits(); i < 32; i++ {
+		hi := p.Addr().AsSlice()
+		for i := p.Bits(); i < len(hi)*8; i++ {
 			hi[i/8] |= 0x80 >> (i % 8)
 		}
-		out = append(out, addrSpan{p.Addr(), netip.AddrFrom4(hi)})
+		h, _ := netip.AddrFromSlice(hi)
+		out = append(out, addrSpan{p.Addr(), h})
 	}
 	return out
 }
@@ -878,11 +893,60 @@ func namedSources(r *Router) []netip.Addr {
 	return out
 }
 
-// lastOf returns the last address of an IPv4 prefix.
+// lastOf returns the last address of a prefix.
 func lastOf(p netip.Prefix) netip.Addr {
-	sp := spansOf(p.String())
+	sp := spansOfFamily(p.String(), p.Addr().Is6())
 	if len(sp) == 0 {
 		return p.Addr()
 	}
 	return sp[0].hi
+}
+
+// sourceSpans6 is sourceSpans for the IPv6 filter (RouterOS keeps IPv6
+// address lists apart; the snapshot does not read them, so only
+// src-address counts).
+func sourceSpans6(r *Router) []addrSpan {
+	var out []addrSpan
+	for _, row := range r.Filter6 {
+		if enabled(row) {
+			out = append(out, spansOfFamily(row["src-address"], true)...)
+		}
+	}
+	return out
+}
+
+// neutralSource6 is neutralSource for IPv6: an address of 2001:db8::/32
+// that no IPv6 rule names.
+func neutralSource6(r *Router) netip.Addr {
+	spans := sourceSpans6(r)
+	for i := 0; i < 256; i++ {
+		b := probeWANSrc6.As16()
+		b[4] -= byte(i) // 2001:db8:ffff::50, 2001:db8:feff::50, ...
+		c := netip.AddrFrom16(b)
+		if !slices.ContainsFunc(spans, func(s addrSpan) bool {
+			return s.contains(c) && s.lo.IsValid() && !(s.lo.IsUnspecified() && s.hi == lastOf(netip.MustParsePrefix("::/0")))
+		}) {
+			return c
+		}
+	}
+	return probeWANSrc6
+}
+
+// sourceClasses6 is sourceClasses for the IPv6 filter.
+func sourceClasses6(r *Router) []netip.Addr {
+	seen := map[netip.Addr]bool{}
+	var out []netip.Addr
+	for _, s := range sourceSpans6(r) {
+		in := s.lo
+		if s.hi != s.lo {
+			in = s.lo.Next()
+		}
+		for _, a := range []netip.Addr{in, s.lo.Prev(), s.hi.Next()} {
+			if a.IsValid() && !a.IsUnspecified() && !a.IsLoopback() && !a.IsMulticast() && !seen[a] {
+				seen[a] = true
+				out = append(out, a)
+			}
+		}
+	}
+	return out
 }

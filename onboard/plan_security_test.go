@@ -305,10 +305,13 @@ func TestSpansOf(t *testing.T) {
 		{"192.0.2.9-192.0.2.5", "192.0.2.5-192.0.2.9"},
 		{"10.1.2.3/16, 2001:db8::/32,name.example", "10.1.0.0-10.1.255.255"},
 		{"", ""},
+		{"6:2001:db8::/127", "2001:db8::-2001:db8::1"},
+		{"6:!2001:db8::9-2001:db8::1,10.0.0.1", "2001:db8::1-2001:db8::9"},
 	}
 	for _, tt := range tests {
 		var got []string
-		for _, s := range spansOf(tt.in) {
+		in, six := strings.CutPrefix(tt.in, "6:")
+		for _, s := range spansOfFamily(in, six) {
 			got = append(got, s.lo.String()+"-"+s.hi.String())
 		}
 		if g := strings.Join(got, ","); g != tt.want {
@@ -340,4 +343,42 @@ func FuzzSpansOf(f *testing.F) {
 
 func firewallPacket(in string, src, dst netip.Addr, proto string, port uint16) firewall.Packet {
 	return firewall.Packet{InInterface: in, Src: src, Dst: dst, Protocol: proto, SrcPort: 40000, DstPort: port}
+}
+
+// The same over IPv6: a drop of a named prefix followed by an accept of
+// the WAN must not leave the API open to the rest of the internet.
+func TestPlanHardensEveryWANSource6(t *testing.T) {
+	r := defconf()
+	r.Addresses6 = []Row{{".id": "*1", "address": "2001:db8:1::2/64", "interface": "ether1"}}
+	r.Filter6 = []Row{
+		{".id": "*1", "chain": "input", "action": "accept", "connection-state": "established,related"},
+		{".id": "*2", "chain": "input", "action": "drop", "src-address": "2001:db8:ff00::/40"},
+		{".id": "*3", "chain": "input", "action": "accept", "in-interface": "ether1", "src-address": "!2001:db8:ff00::/40"},
+		{".id": "*4", "chain": "input", "action": "drop"},
+	}
+	final, d, p, err := planFinal(t, r, Settings{LANKeepsAPI: true})
+	if err != nil {
+		t.Fatalf("plan refused: %v", err)
+	}
+	// Above the accept of the WAN (the drop of the named prefix may stay above).
+	if !slices.ContainsFunc(p.Changes, func(c Change) bool {
+		return strings.HasPrefix(c.Command, "/ipv6 firewall filter add action=drop") && strings.HasSuffix(c.Command, "place-before=*3")
+	}) {
+		t.Errorf("no IPv6 harden rule before *3 in %v", p.Changes)
+	}
+	var open []string
+	for _, src := range []string{"2001:db8:ffff::50", "2001:db8:1::99", "2a00:1450::1", "2001:db8:ff00::1", "2001:db9::1"} {
+		for _, a := range d.API {
+			pr := probe{V6: true, Packet: firewallPacket("ether1", netip.MustParseAddr(src), netip.MustParseAddr("2001:db8:1::2"), "tcp", a.Port)}
+			if v := evaluate(final, pr); v.Action == "accept" {
+				open = append(open, src+" tcp/"+itoa(int(a.Port)))
+			}
+		}
+	}
+	if diff := cmp.Diff([]string(nil), open); diff != "" {
+		t.Errorf("IPv6 WAN sources reaching the API (-want +got):\n%s", diff)
+	}
+	if got := neutralSource6(r).String(); got != "2001:db8:feff::50" {
+		t.Errorf("neutralSource6 = %s, want 2001:db8:feff::50 (the /40 names ff00-ffff)", got)
+	}
 }
