@@ -157,7 +157,9 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	if e.o.Prompter != nil {
 		// The answer may have taken most of the window: restart it, which
 		// also proves the rollback has not fired while the question was up.
-		if err := e.extend(ctx, a, StepHarden); err != nil {
+		// The original path first: a rollback that fired took the tunnel
+		// with it, and the tunnel session would only time out.
+		if err := e.extend(ctx, a, StepHarden, e.orig, e.cl); err != nil {
 			return nil, &stepError{step: StepHarden, err: err, try: "rerun with a longer --confirm-timeout"}
 		}
 	}
@@ -391,14 +393,31 @@ func (e *Engine) extended(a *applyRun, step Step, fire time.Time, reps []*router
 	return nil
 }
 
-// extend restarts the confirm window in a round trip of its own.
-func (e *Engine) extend(ctx context.Context, a *applyRun, step Step) error {
-	cmds, fire, err := e.extendWords(ctx, a)
-	if err != nil {
-		return err
+// extend restarts the confirm window in a round trip of its own, on the
+// first of sessions (nil ones skipped) that answers (default: the engine's).
+func (e *Engine) extend(ctx context.Context, a *applyRun, step Step, sessions ...session) error {
+	if len(sessions) == 0 {
+		sessions = []session{e.cl}
 	}
-	reps, errs := e.cl.Batch(ctx, cmds...)
-	return e.extended(a, step, fire, reps, errs)
+	var err error
+	for _, cl := range sessions {
+		if cl == nil {
+			continue
+		}
+		var cmds [][]string
+		var fire time.Time
+		if cmds, fire, err = e.extendWords(ctx, a); err != nil {
+			return err
+		}
+		reps, errs := cl.Batch(ctx, cmds...)
+		var de *routeros.DeviceError
+		if errs[0] != nil && !errors.As(errs[0], &de) && ctx.Err() == nil {
+			err = fmt.Errorf("onboard: restart the confirm window: %w", errs[0])
+			continue
+		}
+		return e.extended(a, step, fire, reps, errs)
+	}
+	return err
 }
 
 // resolve maps a place-before reference to a router id.
@@ -1259,7 +1278,7 @@ func undoOp(ctx context.Context, cl session, run string, jo *JournalOp) error {
 // Rollback removes what wgboot created on the router and restores what it
 // modified, from the journal when there is one (else from the tags).
 func (e *Engine) Rollback(ctx context.Context) error {
-	if e.cl == nil {
+	if e.cl == nil && e.orig == nil && e.router == nil {
 		return errors.New("onboard: rollback before connect")
 	}
 	start := e.now()
@@ -1268,12 +1287,23 @@ func (e *Engine) Rollback(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if e.router, err = inspect(ctx, e.cl); err != nil {
+	r, err := e.inspectOrRedial(ctx, j)
+	if err != nil {
 		return err
 	}
-	run := e.router.onboardedRun()
+	e.router = r
+	run := r.onboardedRun()
 	if run == "" {
-		run = e.router.armedRun()
+		run = r.armedRun()
+	}
+	if j != nil && !(run != "" && j.RunID == run) && (j.Router != e.addr || j.Identity != "" && j.Identity != r.Identity) {
+		// Tags of the journal's run on this router would prove it is the
+		// same router under another address or name; without them the
+		// journal's old values belong to another router.
+		err := fmt.Errorf("onboard: the journal in %s was written for %s (%s), not this router %s (%s): remove it or use the right --state-dir",
+			journalPath(e.o.StateDir, e.addr), j.Router, j.Identity, e.addr, r.Identity)
+		e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: err.Error(), Try: "nothing was changed on the router"}})
+		return err
 	}
 	if run != "" && (j == nil || j.RunID != run) {
 		if jj, err := findJournal(e.o.StateDir, run); err == nil && jj != nil {
@@ -1309,6 +1339,64 @@ func (e *Engine) Rollback(ctx context.Context) error {
 	}
 	e.emit(Event{Step: StepRollback, Kind: KindDone, Message: fmt.Sprintf("rolled back run %s (%d changes)", j.RunID, len(undone)), Elapsed: e.now().Sub(start)})
 	return nil
+}
+
+// inspectOrRedial reads the router on the engine's session, or on a new
+// one when that session is gone (a cancelled Apply leaves a tunnel session
+// whose local peer is down): through the tunnel first when the journal
+// says the WAN is closed, else on the original path, then the other way.
+func (e *Engine) inspectOrRedial(ctx context.Context, j *Journal) (*Router, error) {
+	if e.cl != nil {
+		r, err := inspect(ctx, e.cl)
+		var de *routeros.DeviceError
+		if err == nil || errors.As(err, &de) || ctx.Err() != nil {
+			return r, err
+		}
+		e.logf("onboard: rollback: the session is gone (%v): dialling again", err)
+		e.cl.Close()
+		e.cl, e.viaTunnel = nil, false
+	}
+	closed := j != nil && j.Tunnel != nil && (j.State == StateHardened ||
+		j.State == StateCommitted && slices.ContainsFunc(j.Ops, func(o JournalOp) bool { return o.Step == StepHarden && o.Done }))
+	viaTunnel := func() error {
+		if e.local != nil {
+			cl, err := e.dial(ctx, j.Tunnel.RouterAddr, e.local.DialContext)
+			if err == nil {
+				e.cl, e.viaTunnel = cl, true
+				return nil
+			}
+			e.closeLocal()
+		}
+		return e.connectViaTunnel(ctx)
+	}
+	direct := func() error {
+		cl, err := e.dial(ctx, e.addr, e.o.Dial)
+		if err != nil {
+			return fmt.Errorf("onboard: connect to %s: %w", e.addr, err)
+		}
+		if e.orig != nil {
+			e.orig.Close()
+			e.orig = nil
+		}
+		e.cl, e.viaTunnel = cl, false
+		return nil
+	}
+	ways := []func() error{direct}
+	if j != nil && j.Tunnel != nil {
+		ways = append(ways, viaTunnel)
+		if closed {
+			ways[0], ways[1] = viaTunnel, direct
+		}
+	}
+	var errs []error
+	for _, way := range ways {
+		err := way()
+		if err == nil {
+			return inspect(ctx, e.cl)
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
 }
 
 // journalFromTags rebuilds a journal from the router's tagged objects.
