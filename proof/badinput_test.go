@@ -111,8 +111,7 @@ func badCases() []badCase {
 			return []string{"apply", "--yes", "--router", e.rt.apiAddr(e.addr, false), "--fingerprint", otherFingerprint, "--state-dir", e.state, "--local", "netstack"}
 		}, want: []string{"certificate", "api-ssl"}},
 		{name: "RouterOS 6", sim: func(o *sim.Options) { o.Version = "6.49.18" }, want: []string{"RouterOS 6", "upgrade"}},
-		{name: "no WireGuard (7.0)", sim: func(o *sim.Options) { o.Version = "7.0.5" }, want: []string{"wireguard", "upgrade"},
-			skip: "RouterOS 7.0.x (no WireGuard before 7.1) is onboarded"},
+		{name: "no WireGuard (7.0)", sim: func(o *sim.Options) { o.Version = "7.0.5" }, want: []string{"wireguard", "upgrade"}},
 		{name: "unreachable host", args: func(e *badEnv) []string {
 			return []string{"apply", "--yes", "--router", netip.AddrPortFrom(loopback(), 1).String(), "--fingerprint", otherFingerprint, "--state-dir", e.state}
 		}, want: []string{"refused", "enable the API"}},
