@@ -125,6 +125,10 @@ type probe struct {
 	Packet firewall.Packet
 	V6     bool
 	Use    bool // the API port this run talks to
+	// Est marks the established-state twin of a tunnel probe: a rule
+	// that drops established packets from outside the LAN lets the first
+	// packet through and then kills the session, so both must pass.
+	Est bool
 }
 
 func (d *decision) probes(r *Router) []probe {
@@ -209,9 +213,15 @@ func (d *decision) probes(r *Router) []probe {
 		ps = append(ps, probe{Label: fmt.Sprintf("VPN→API %s tcp/%d", d.IfName, a.Port), Kind: "vpn-api", Use: a.Port == d.UsePort,
 			Packet: firewall.Packet{InInterface: d.IfName, Src: d.LocalAddr.Addr(), Dst: d.RouterAddr.Addr(), Protocol: "tcp", SrcPort: 40000, DstPort: a.Port}})
 	}
+	for _, a := range d.API {
+		ps = append(ps, probe{Label: fmt.Sprintf("VPN→API %s tcp/%d established", d.IfName, a.Port), Kind: "vpn-api", Use: a.Port == d.UsePort, Est: true,
+			Packet: firewall.Packet{InInterface: d.IfName, Src: d.LocalAddr.Addr(), Dst: d.RouterAddr.Addr(), Protocol: "tcp", SrcPort: 40000, DstPort: a.Port, State: "established"}})
+	}
 	for _, w := range d.WANs {
 		ps = append(ps, probe{Label: fmt.Sprintf("WAN→WireGuard %s udp/%d", w.Name, d.ListenPort), Kind: "wan-wg",
 			Packet: firewall.Packet{InInterface: w.Name, Src: neutral, Dst: dstOf(w.Name), Protocol: "udp", SrcPort: 40000, DstPort: uint16(d.ListenPort)}})
+		ps = append(ps, probe{Label: fmt.Sprintf("WAN→WireGuard %s udp/%d established", w.Name, d.ListenPort), Kind: "wan-wg", Est: true,
+			Packet: firewall.Packet{InInterface: w.Name, Src: neutral, Dst: dstOf(w.Name), Protocol: "udp", SrcPort: 40000, DstPort: uint16(d.ListenPort), State: "established"}})
 		for _, src := range namedSources(r) {
 			if src == neutral {
 				continue
@@ -390,7 +400,7 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 	}
 	vpnProbe := func() probe {
 		for _, p := range probes {
-			if p.Kind == "vpn-api" && p.Use {
+			if p.Kind == "vpn-api" && p.Use && !p.Est {
 				return p
 			}
 		}
@@ -403,7 +413,7 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 	// leads there: the allow rule goes before the jump rather than into the
 	// user's chain, so the chain itself is left as it was.
 	for _, p := range probes {
-		if p.Kind != "vpn-api" || p.Use {
+		if p.Kind != "vpn-api" || (p.Use && !p.Est) {
 			continue
 		}
 		if pv := evaluate(cur, p); pv.Action != "accept" {
@@ -460,7 +470,9 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 				continue
 			}
 			if pv := evaluate(cur, p); pv.Action != "accept" {
-				restPorts = append(restPorts, strconv.Itoa(int(p.Packet.DstPort)))
+				if port := strconv.Itoa(int(p.Packet.DstPort)); !slices.Contains(restPorts, port) {
+					restPorts = append(restPorts, port)
+				}
 				if a := anchor(cur.Filter, pv); a >= 0 && (rest < 0 || a < rest) {
 					rest = a
 				}
@@ -601,6 +613,7 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 		switch {
 		case (p.Kind == "wan-api-src" || p.Kind == "wan-api6-src") && after.Action != "accept" && row.Before == neutralBefore[classKey(p)]:
 		case p.Kind == "wan-wg-src":
+		case p.Est && after.Action == "accept":
 		default:
 			plan.Verdicts = append(plan.Verdicts, row)
 		}

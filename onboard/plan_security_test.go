@@ -156,6 +156,14 @@ func TestPlanAllowAboveEveryDeny(t *testing.T) {
 			{".id": "*4", "chain": "guard", "action": "drop", "protocol": "udp"},
 			{".id": "*5", "chain": "guard", "action": "return"},
 		}, wantCmd: []string{`wg-accept" place-before=*2`, `api-allow" place-before=*2`}},
+		// The first packet passes, every later one is dropped: the API
+		// session through the tunnel and the WireGuard flow would die
+		// (proof seed 4294967320).
+		{name: "drop of established packets from outside the LAN", filter: []Row{
+			{".id": "*1", "chain": "input", "action": "accept", "in-interface-list": "LAN"},
+			{".id": "*2", "chain": "input", "action": "drop", "connection-state": "established,related,untracked", "in-interface-list": "!LAN", "src-address-list": "!trusted"},
+			{".id": "*3", "chain": "input", "action": "accept", "protocol": "tcp", "dst-port": "8000-9000"},
+		}, plain: true, wantCmd: []string{`wg-accept" place-before=*2`, `api-allow" place-before=*2`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -185,7 +193,10 @@ func TestPlanAllowAboveEveryDeny(t *testing.T) {
 					got[pr.Label] = evaluate(final, pr).Action
 				}
 			}
-			want := map[string]string{"VPN→API wgboot tcp/8728": "accept", "VPN→API wgboot tcp/8729": "accept", "WAN→WireGuard ether1 udp/13231": "accept"}
+			want := map[string]string{
+				"VPN→API wgboot tcp/8728": "accept", "VPN→API wgboot tcp/8729": "accept", "WAN→WireGuard ether1 udp/13231": "accept",
+				"VPN→API wgboot tcp/8728 established": "accept", "VPN→API wgboot tcp/8729 established": "accept", "WAN→WireGuard ether1 udp/13231 established": "accept",
+			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("after the plan (-want +got):\n%s", diff)
 			}
