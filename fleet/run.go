@@ -24,6 +24,11 @@ type Options struct {
 	OutDir string
 	// Getenv reads the passwords; nil: os.Getenv.
 	Getenv func(string) string
+	// LookupEnv reads the passwords, telling a variable set to the empty
+	// string (RouterOS admin often has no password) from an unset one; nil:
+	// os.LookupEnv, or Getenv where only Getenv is given (then an empty
+	// value counts as unset).
+	LookupEnv func(string) (string, bool)
 	// Sink receives progress events, one call at a time; nil drops them.
 	Sink func(Event)
 	// Engine may adjust each router's engine options (tests: dialer,
@@ -66,6 +71,12 @@ type Result struct {
 func Run(ctx context.Context, inv *Inventory, o Options) ([]Result, error) {
 	if o.Parallel <= 0 {
 		o.Parallel = 4
+	}
+	if o.LookupEnv == nil {
+		o.LookupEnv = os.LookupEnv
+		if g := o.Getenv; g != nil {
+			o.LookupEnv = func(k string) (string, bool) { v := g(k); return v, v != "" }
+		}
 	}
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
@@ -164,8 +175,8 @@ func (f *fleetRun) one(ctx context.Context, i int, r Router) Result {
 		f.emit(ev)
 		return res
 	}
-	pw := f.o.Getenv(r.PasswordEnv)
-	if pw == "" {
+	pw, ok := f.o.LookupEnv(r.PasswordEnv)
+	if !ok {
 		return fail(fmt.Errorf("fleet: no password: set %s (the inventory names it as password_env)", r.PasswordEnv))
 	}
 	var sum *onboard.Summary

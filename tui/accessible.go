@@ -174,6 +174,11 @@ func (a *accessible) Confirm(ctx context.Context, q onboard.Question) (bool, err
 	if err := a.form(ctx, huh.NewConfirm().Title(title).Value(&v)); err != nil {
 		return false, err
 	}
+	if !v && q.ID == "harden" {
+		// As at the full-screen Gate: "no" leaves the router as it was.
+		a.println("Rolling every change back…")
+		return false, onboard.ErrDeclined
+	}
 	return v, nil
 }
 
@@ -235,7 +240,7 @@ func (a *accessible) run(ctx context.Context) (*onboard.Summary, error) {
 	); err != nil {
 		return nil, err
 	}
-	if c.Password == "" {
+	if c.Password == "" && !a.o.PasswordSet {
 		pw, err := a.password(ctx)
 		if err != nil {
 			return nil, err
@@ -291,6 +296,10 @@ func (a *accessible) run(ctx context.Context) (*onboard.Summary, error) {
 			return nil, ErrAborted
 		}
 		sum, err := eng.Apply(ctx, p)
+		if errors.Is(err, onboard.ErrDeclined) && !a.armed {
+			a.println(declinedNote)
+			return nil, err
+		}
 		if err != nil {
 			return nil, a.failed(err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/charmbracelet/x/exp/golden"
 
+	"github.com/wgboot/wgboot/onboard"
 	"github.com/wgboot/wgboot/tui/demo"
 )
 
@@ -26,6 +27,7 @@ func TestAccessible(t *testing.T) {
 		// router, port, user, API mode, password, trust, edit?, apply?, harden
 		{"defaults", strings.Repeat("\n", 9), nil, true, true},
 		{"decline apply", "\n\n\n\n\n\n\nn\n", ErrAborted, false, false},
+		{"decline harden", strings.Repeat("\n", 8) + "n\n", onboard.ErrDeclined, false, true},
 		{"input ends", "\n\n", ErrInputEnded, false, false},
 	}
 	for _, tt := range tests {
@@ -46,6 +48,9 @@ func TestAccessible(t *testing.T) {
 			a, ok := fe.Answer("harden")
 			if a != tt.harden || ok != tt.answered {
 				t.Errorf("harden answer %v (asked %v), want %v (%v)", a, ok, tt.harden, tt.answered)
+			}
+			if tt.wantErr == onboard.ErrDeclined && !strings.Contains(out.String(), declinedNote) {
+				t.Errorf("a declined Gate does not say %q:\n%s", declinedNote, out.String())
 			}
 			if tt.name == "defaults" {
 				golden.RequireEqual(t, out.Bytes())

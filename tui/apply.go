@@ -39,6 +39,7 @@ type applyScreen struct {
 	warnings []string
 	note     string
 	rollback string // the engine's rollback message, when it rolled back
+	undoneOK bool   // the engine's last rollback finished (done, not failed)
 	failure  *onboard.FailureInfo
 }
 
@@ -56,6 +57,12 @@ func (a *applyScreen) add(e onboard.Event) {
 	case onboard.StepRollback:
 		if e.Message != "" {
 			a.rollback = e.Message
+		}
+		switch e.Kind {
+		case onboard.KindDone:
+			a.undoneOK = true
+		case onboard.KindStarted, onboard.KindFailed:
+			a.undoneOK = false
 		}
 		return
 	}

@@ -21,7 +21,9 @@ import (
 type doneScreen struct {
 	m        *Model
 	sum      *onboard.Summary
-	hardened bool   // the API was closed on the WAN
+	hardened bool // the API was closed on the WAN
+	declined bool // declined at the Gate: everything was rolled back
+	undone   []string
 	qr       string // the engine's QR, or one made from the config file
 	qrErr    error
 	showQR   bool
@@ -40,6 +42,20 @@ func (d *doneScreen) set(s *onboard.Summary, hardened bool) tea.Cmd {
 		return nil
 	}
 	return qrCmd(s.ConfigPath)
+}
+
+// declinedNote is printed after the wizard ends when the Gate was declined.
+const declinedNote = "You declined to close the API on the WAN: every change was rolled back, the router is as it was."
+
+// setDeclined turns the screen into the end of a declined Gate: nothing
+// is left on the router, so there is no config and no QR code.
+func (d *doneScreen) setDeclined(info *onboard.FailureInfo) tea.Cmd {
+	d.declined, d.sum, d.showQR = true, &onboard.Summary{}, false
+	if info != nil {
+		d.undone = info.Undone
+	}
+	d.layout()
+	return nil
 }
 
 // qrMsg carries the QR code made from the technician's config file.
@@ -102,6 +118,19 @@ func (d *doneScreen) layout() {
 func (d *doneScreen) summaryText() string {
 	st := d.m.st
 	s := d.sum
+	if d.declined {
+		var b strings.Builder
+		b.WriteString(st.OK.Render(st.IconOK+" "+declinedNote) + "\n\n")
+		if len(d.undone) > 0 {
+			b.WriteString(st.Title.Render("What was undone") + "\n")
+			for _, u := range d.undone {
+				b.WriteString(" " + st.OK.Render(st.IconOK) + " " + u + "\n")
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString(st.Muted.Render("No WireGuard config was kept. Run wgboot again to onboard this router.") + "\n")
+		return b.String()
+	}
 	kv := func(k, v string) string {
 		if v == "" {
 			return ""
@@ -133,7 +162,7 @@ func (d *doneScreen) summaryText() string {
 func (d *doneScreen) update(k tea.KeyMsg) tea.Cmd {
 	keys := d.m.keys
 	switch {
-	case key.Matches(k, keys.Next, keys.Prev):
+	case key.Matches(k, keys.Next, keys.Prev) && !d.declined:
 		d.showQR = !d.showQR
 		d.layout()
 		return nil
@@ -146,6 +175,9 @@ func (d *doneScreen) update(k tea.KeyMsg) tea.Cmd {
 func (d *doneScreen) view(w, h int) string {
 	st := d.m.st
 	tabs := st.TabOn.Render("Summary") + st.Muted.Render(" │ ") + st.Tab.Render("QR code")
+	if d.declined {
+		return st.TabOn.Render("Rolled back") + "\n\n" + d.vp.View()
+	}
 	if d.showQR {
 		tabs = st.Tab.Render("Summary") + st.Muted.Render(" │ ") + st.TabOn.Render("QR code")
 	}

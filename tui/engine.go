@@ -105,6 +105,11 @@ func (b *bridge) Confirm(ctx context.Context, q onboard.Question) (bool, error) 
 	}
 	select {
 	case a := <-reply:
+		if !a && q.ID == "harden" {
+			// The Gate's "no" leaves the router as it was: the engine
+			// rolls everything back (see onboard.ErrDeclined).
+			return false, onboard.ErrDeclined
+		}
 		return a, nil
 	case <-ctx.Done():
 		return false, ctx.Err()

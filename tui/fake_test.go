@@ -80,7 +80,7 @@ func (f *fakeEngine) emit(step onboard.Step, kind onboard.Kind, msg string, mod 
 
 func (f *fakeEngine) ask(ctx context.Context, q onboard.Question) (bool, error) {
 	a, err := f.c.Prompter.Confirm(ctx, q)
-	if err == nil {
+	if err == nil || errors.Is(err, onboard.ErrDeclined) {
 		f.mu.Lock()
 		if f.answers == nil {
 			f.answers = map[string]bool{}
@@ -227,12 +227,20 @@ func (f *fakeEngine) Apply(ctx context.Context, p *onboard.Plan) (*onboard.Summa
 	f.emit(onboard.StepHarden, onboard.KindInfo, "safety net extended", func(e *onboard.Event) { e.Deadline = &full })
 	ok, err := f.ask(ctx, onboard.Question{ID: "harden", Title: "The API answers through the tunnel. Close it on the WAN now?",
 		Detail: "This adds one drop rule for TCP 8728,8729 on the WAN list. The LAN keeps API access.", Default: true})
+	if errors.Is(err, onboard.ErrDeclined) {
+		// What the real engine does: fail the harden step, undo everything.
+		f.emit(onboard.StepHarden, onboard.KindFailed, err.Error(), func(e *onboard.Event) {
+			e.Err = &onboard.FailureInfo{What: "harden failed: " + err.Error(),
+				Undone: []string{"firewall rule wgboot: api-allow", "WireGuard peer", "WireGuard interface wgboot", "rollback scheduler"}}
+		})
+		f.emit(onboard.StepRollback, onboard.KindDone, "undid 6 changes", nil)
+		return nil, fmt.Errorf("harden: %w", err)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		f.emit(onboard.StepRollback, onboard.KindDone, "Declined: every wgboot change was removed; the router is as it was.", nil)
-		return nil, fmt.Errorf("onboard: hardening declined: the router was left as it was")
+		return nil, fmt.Errorf("onboard: a plain no at the Gate: the wizard must send onboard.ErrDeclined")
 	}
 	f.emit(onboard.StepHarden, onboard.KindDone, "API dropped on the WAN", nil)
 	f.emit(onboard.StepReverify, onboard.KindDone, "tunnel API ok, WAN probe refused", nil)

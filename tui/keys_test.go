@@ -139,9 +139,19 @@ func TestGateDecline(t *testing.T) {
 			fe := &fakeEngine{}
 			h := startFake(t, fe, newFakeClock(), "apply")
 			h.key(k)
-			h.waitFor("hardening declined")
+			v := h.waitFor("every change was rolled back", "WireGuard interface wgboot")
 			if a, ok := fe.Answer("harden"); !ok || a {
 				t.Errorf("harden answer = %v (answered %v), want false", a, ok)
+			}
+			if k == "n" {
+				goldenScreen(t, "declined", v)
+			}
+			h.key("q")
+			h.waitFor("Quit?")
+			h.key("y")
+			h.tm.WaitFinished(t, teatestFinal)
+			if !errors.Is(h.m.Err(), onboard.ErrDeclined) || h.m.Summary() != nil {
+				t.Errorf("after declining: err %v, summary %v; want onboard.ErrDeclined, no summary", h.m.Err(), h.m.Summary())
 			}
 		})
 	}
@@ -153,7 +163,7 @@ func TestGateTabMovesFocus(t *testing.T) {
 	h := startFake(t, fe, newFakeClock(), "apply")
 	h.key("tab")
 	h.key("enter")
-	h.waitFor("hardening declined")
+	h.waitFor("every change was rolled back")
 	if a, _ := fe.Answer("harden"); a {
 		t.Errorf("harden answer = true after tab and enter, want false")
 	}

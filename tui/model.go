@@ -28,6 +28,9 @@ type Options struct {
 	User     string
 	Password string
 	Plain    bool
+	// PasswordSet says Password was given (WGBOOT_PASSWORD, even set to
+	// ""): the accessible wizard then does not ask for one.
+	PasswordSet bool
 
 	// Settings are the first plan's settings (zero fields: the engine
 	// chooses). The Plan screen edits what the engine returns.
@@ -531,6 +534,15 @@ func (m *Model) onApplied(msg appliedMsg) tea.Cmd {
 	if m.quitting {
 		return nil
 	}
+	if errors.Is(msg.err, onboard.ErrDeclined) && !m.fired && m.apply.undoneOK {
+		// Declined at the Gate and the engine's undo went through: a final
+		// screen, not a failure (when the undo failed, Failure says what is left).
+		m.armed = false
+		m.err = msg.err
+		m.scr = scrDone
+		m.noted = append(m.noted, declinedNote)
+		return m.done.setDeclined(m.apply.failure)
+	}
 	if msg.err != nil {
 		return m.fail(msg.err, false)
 	}
@@ -855,6 +867,9 @@ func (m *Model) shortHelp() []key.Binding {
 	case scrApply:
 		return []key.Binding{k.Help, k.Quit}
 	case scrDone:
+		if m.done.declined {
+			return []key.Binding{k.Up, k.Help, k.Quit}
+		}
 		return []key.Binding{b("tab", "summary/QR code"), k.Up, k.Help, k.Quit}
 	default:
 		if m.failure.canGoBack {

@@ -103,7 +103,7 @@ func (s *questionScreen) view(w int) string {
 	buttons = append(buttons, ns.Render("[ "+no+" ]"))
 	b.WriteString(strings.Join(buttons, "  "))
 	if s.gate {
-		b.WriteString("\n\n" + st.Muted.Render("enter confirms · n or esc declines: the API on the WAN stays exactly as it\nis now; the tunnel is kept."))
+		b.WriteString("\n\n" + st.Muted.Render("enter confirms · n or esc declines: wgboot rolls every change back and the\nrouter is exactly as it was before (no tunnel is kept)."))
 	}
 	return b.String()
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wgboot/wgboot/onboard"
 	"github.com/wgboot/wgboot/routeros"
 	"github.com/wgboot/wgboot/routeros/rsc"
 	"github.com/wgboot/wgboot/tui/demo"
@@ -204,22 +205,22 @@ func TestWalkSimQuitRollsBack(t *testing.T) {
 	}
 }
 
-// TestWalkSimDecline answers no at the Gate: nothing is hardened, the
-// tunnel stays, and Done says the WAN API was left as it was.
+// TestWalkSimDecline answers no at the Gate: the spec's "n or esc declines
+// and leaves the router as it was": every change is rolled back (the export
+// is as before) and the final screen says so.
 func TestWalkSimDecline(t *testing.T) {
-	w := startSimWizard(t)
-	w.toGate()
-	w.key("n")
-	w.waitFor("left as it was (you declined to close it)")
-	exp := w.r.Sim.Export()
-	isHarden := map[string]func(string, bool) bool{
-		"action":  func(v string, ok bool) bool { return v == "drop" },
-		"comment": func(v string, ok bool) bool { return strings.HasPrefix(v, "wgboot:") },
-	}
-	if exportHas(t, exp, "/ip firewall filter", isHarden) {
-		t.Errorf("a wgboot drop rule exists after declining:\n%s", exp)
-	}
-	if !exportHas(t, exp, "/interface wireguard", map[string]func(string, bool) bool{"name": func(v string, ok bool) bool { return v == "wgboot" }}) {
-		t.Errorf("the tunnel interface is gone after declining only the hardening:\n%s", exp)
+	for _, k := range []string{"n", "esc"} {
+		t.Run(k, func(t *testing.T) {
+			w := startSimWizard(t)
+			w.toGate()
+			w.key(k)
+			w.waitFor("every change was rolled back", "What was undone")
+			if diff := cmp.Diff(w.before, exportBody(w.r.Sim.Export())); diff != "" {
+				t.Errorf("router after declining at the Gate differs from before (-before +after):\n%s", diff)
+			}
+			if !errors.Is(w.m.Err(), onboard.ErrDeclined) {
+				t.Errorf("Err() = %v, want onboard.ErrDeclined", w.m.Err())
+			}
+		})
 	}
 }

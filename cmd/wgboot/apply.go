@@ -29,7 +29,7 @@ func (a *app) applyCmd() *cobra.Command {
 }
 
 func (a *app) runApply(ctx context.Context, f applyFlags) error {
-	e, err := a.engine(ctx, f.yes, f.json, a.Stdout)
+	e, events, err := a.engineSink(ctx, f.yes, f.json, a.Stdout)
 	if err != nil {
 		return err
 	}
@@ -57,6 +57,12 @@ func (a *app) runApply(ctx context.Context, f applyFlags) error {
 		}
 	}
 	sum, err := e.Apply(ctx, p)
+	if errors.Is(err, onboard.ErrDeclined) {
+		if events.rolledBack() {
+			return errors.New("not onboarded: you declined to close the API on the WAN, so every change was rolled back and the router is as it was (run again and answer y, or give --yes)")
+		}
+		return fmt.Errorf("you declined to close the API on the WAN, but rolling back failed (see above): run `wgboot rollback --router %s`: %w", a.common.Router, err)
+	}
 	if err != nil {
 		return err
 	}

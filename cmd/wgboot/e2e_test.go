@@ -115,3 +115,31 @@ func TestCLIDeclineAndInterrupt(t *testing.T) {
 		t.Errorf("interrupted: exit %d, want %d", code, exitInterrupt)
 	}
 }
+
+// Headless apply without --yes: yes to the plan, no to closing the API on
+// the WAN. The spec's "no leaves the router as it was": every change is
+// rolled back (export as before), the exit is non-zero and says so.
+func TestCLIDeclineHarden(t *testing.T) {
+	ex := loadExample(t, "../../examples/soho-defconf.rsc")
+	r, addr := startSim(t, ex)
+	before := exportBody(r.Export())
+	args := []string{"apply", "--router", addr, "--fingerprint", r.Info().Fingerprint, "--state-dir", t.TempDir(), "--local", "netstack"}
+	var out, errb bytes.Buffer
+	a := &app{Stdin: strings.NewReader("y\nn\n"), Stdout: &out, Stderr: &errb,
+		LookupEnv: func(k string) (string, bool) {
+			v, ok := map[string]string{"WGBOOT_PASSWORD": "pw-golden"}[k]
+			return v, ok
+		}}
+	if code := a.main(context.Background(), args); code != exitFailure {
+		t.Errorf("declined harden: exit %d, want %d\n%s\n%s", code, exitFailure, out.String(), errb.String())
+	}
+	if !strings.Contains(errb.String(), "Close the API on the WAN?") {
+		t.Errorf("the harden question was not asked:\n%s", errb.String())
+	}
+	if want := "every change was rolled back and the router is as it was"; !strings.Contains(errb.String(), want) {
+		t.Errorf("stderr does not say %q:\n%s", want, errb.String())
+	}
+	if diff := cmp.Diff(before, exportBody(r.Export())); diff != "" {
+		t.Errorf("export after a declined harden (-before +after):\n%s", diff)
+	}
+}

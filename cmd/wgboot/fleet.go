@@ -74,7 +74,7 @@ func (a *app) runFleet(ctx context.Context, path string, f fleetFlags) error {
 		live = true
 	}
 	r := newFleetView(a.Stdout, inv, f.json, live)
-	o := fleet.Options{Parallel: f.parallel, StateDir: a.common.StateDir, OutDir: f.out, Getenv: getenv, Sink: r.event}
+	o := fleet.Options{Parallel: f.parallel, StateDir: a.common.StateDir, OutDir: f.out, Getenv: getenv, LookupEnv: a.lookup, Sink: r.event}
 	if a.engineHook != nil {
 		o.Engine = func(_ fleet.Router, eo *onboard.Options) { a.engineHook(eo) }
 	}

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -19,8 +21,39 @@ import (
 	"github.com/wgboot/wgboot/onboard"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version and commit are set at build time with
+// -ldflags "-X main.version=... -X main.commit=..."; without them the
+// commit comes from the build's VCS stamp.
+var (
+	version = "dev"
+	commit  = ""
+)
+
+// versionText is what --version prints after "wgboot version ".
+func versionText() string {
+	c := commit
+	dirty := false
+	if bi, ok := debug.ReadBuildInfo(); ok && c == "" {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				c = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if len(c) > 12 {
+		c = c[:12]
+	}
+	if c == "" {
+		c = "unknown"
+	}
+	if dirty {
+		c += "-dirty"
+	}
+	return fmt.Sprintf("%s (commit %s, %s %s/%s)", version, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
 
 // Exit codes.
 const (
@@ -36,6 +69,10 @@ type app struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+	// LookupEnv tells a variable set to "" from an unset one (an empty
+	// WGBOOT_PASSWORD is an empty password); nil: derived from Getenv,
+	// where "" counts as unset.
+	LookupEnv func(string) (string, bool)
 
 	// engineHook lets tests adjust the engine's options (dialer, local
 	// peer, run id, key); nil leaves them.
@@ -97,7 +134,7 @@ func (a *app) newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "wgboot",
 		Short:         "Onboard a MikroTik RouterOS 7 router onto WireGuard and close its API on the WAN",
-		Version:       version,
+		Version:       versionText(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -150,13 +187,17 @@ func (a *app) check() error {
 	if c.Router == "" {
 		return badInput("--router HOST[:PORT] is required")
 	}
-	switch c.Local {
-	case "auto", "kernel", "netstack":
-	default:
-		return badInput("--local must be auto, kernel or netstack, not %q", c.Local)
+	// Before any dial or prompt: a name that cannot exist is a typo, not
+	// a network fault, and a bad setting must not reach the router or the
+	// technician's wg-quick file.
+	if err := onboard.ValidateRouter(c.Router); err != nil {
+		return usageError{err}
 	}
-	if c.ConfirmTimeout < 30*time.Second {
-		return badInput("--confirm-timeout %s is too short to verify the tunnel: give at least 30s", c.ConfirmTimeout)
+	if c.Local == "" {
+		return badInput("--local must be auto, kernel or netstack, not \"\"")
+	}
+	if err := a.settings().Validate(); err != nil {
+		return usageError{err}
 	}
 	if c.Fingerprint != "" && c.TOFU {
 		return badInput("--fingerprint and --tofu exclude each other")
@@ -173,7 +214,7 @@ func (a *app) stdin() *bufio.Reader {
 
 // password reads WGBOOT_PASSWORD, else prompts without echo on a terminal.
 func (a *app) password() (string, error) {
-	if p, ok := lookupEnv(a.Getenv, "WGBOOT_PASSWORD"); ok {
+	if p, ok := a.lookup("WGBOOT_PASSWORD"); ok {
 		return p, nil
 	}
 	fmt.Fprintf(a.Stderr, "password for %s@%s: ", a.common.User, a.common.Router)
@@ -192,12 +233,16 @@ func (a *app) password() (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-func lookupEnv(getenv func(string) string, k string) (string, bool) {
-	if getenv == nil {
-		return os.LookupEnv(k)
+// lookup reads an environment variable; ok is false when it is unset.
+func (a *app) lookup(k string) (string, bool) {
+	switch {
+	case a.LookupEnv != nil:
+		return a.LookupEnv(k)
+	case a.Getenv != nil:
+		v := a.Getenv(k)
+		return v, v != ""
 	}
-	v := getenv(k)
-	return v, v != ""
+	return os.LookupEnv(k)
 }
 
 // prompter answers the engine's questions: yes to everything that is not
@@ -235,11 +280,20 @@ func (p *prompter) Confirm(ctx context.Context, q onboard.Question) (bool, error
 		ans := strings.ToLower(strings.TrimSpace(r.line))
 		if ans == "" {
 			if r.err != nil {
+				if q.ID == "harden" {
+					return false, onboard.ErrDeclined
+				}
 				return false, nil // no answer (stdin closed): no
 			}
 			return q.Default, nil
 		}
-		return ans == "y" || ans == "yes", nil
+		yes := ans == "y" || ans == "yes"
+		if !yes && q.ID == "harden" {
+			// "No" to closing the API leaves the router as it was: the
+			// engine rolls everything back (onboard.ErrDeclined).
+			return false, onboard.ErrDeclined
+		}
+		return yes, nil
 	}
 }
 
@@ -247,12 +301,17 @@ func (p *prompter) Confirm(ctx context.Context, q onboard.Question) (bool, error
 type sink struct {
 	w    io.Writer
 	json bool
-	mu   sync.Mutex
+	mu   sync.Mutex // guards following
+	// rollback is the last rollback event's kind ("" when none came).
+	rollback onboard.Kind
 }
 
 func (s *sink) event(ev onboard.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if ev.Step == onboard.StepRollback && (ev.Kind == onboard.KindDone || ev.Kind == onboard.KindFailed) {
+		s.rollback = ev.Kind
+	}
 	if s.json {
 		b, err := json.Marshal(ev)
 		if err == nil {
@@ -286,14 +345,27 @@ func (s *sink) event(ev onboard.Event) {
 	}
 }
 
+// rolledBack reports whether the last rollback the engine reported went through.
+func (s *sink) rolledBack() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rollback == onboard.KindDone
+}
+
 // engine builds and connects an engine from the common flags.
 func (a *app) engine(ctx context.Context, yes, jsonOut bool, out io.Writer) (*onboard.Engine, error) {
+	e, _, err := a.engineSink(ctx, yes, jsonOut, out)
+	return e, err
+}
+
+// engineSink is engine, also returning the sink that renders its events.
+func (a *app) engineSink(ctx context.Context, yes, jsonOut bool, out io.Writer) (*onboard.Engine, *sink, error) {
 	if err := a.check(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	pw, err := a.password()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s := &sink{w: out, json: jsonOut}
 	o := onboard.Options{
@@ -306,11 +378,11 @@ func (a *app) engine(ctx context.Context, yes, jsonOut bool, out io.Writer) (*on
 	}
 	e, err := onboard.New(o)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, nil, usageError{err}
 	}
 	if err := e.Connect(ctx); err != nil {
 		e.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return e, nil
+	return e, s, nil
 }

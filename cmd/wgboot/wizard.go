@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/term"
@@ -20,28 +22,51 @@ import (
 func addWizard(root *cobra.Command, a *app) {
 	var accessible bool
 	root.Flags().BoolVar(&accessible, "accessible", false, "plain line-by-line prompts for screen readers and dumb terminals (no full-screen UI, no animation)")
-	root.Args = cobra.NoArgs
+	root.Args = unknownCommand
 	root.RunE = func(cmd *cobra.Command, _ []string) error {
 		w := wizardRun{accessible: accessible, stateDir: a.common.StateDir}
 		w.base = onboard.Options{Fingerprint: a.common.Fingerprint, TOFU: a.common.TOFU}
 		w.host, w.port = splitRouter(a.common.Router)
-		if p, ok := lookupEnv(a.Getenv, "WGBOOT_PASSWORD"); ok {
-			w.password = p
-		}
+		w.password, w.passwordSet = a.lookup("WGBOOT_PASSWORD")
 		return a.runWizard(cmd.Context(), w)
 	}
+}
+
+// unknownCommand refuses `wgboot WORD` (the root takes no arguments): a
+// typo of a subcommand is bad input (exit 2) and the message names the
+// closest command and the list, since cobra's own suggestion is lost with
+// SilenceErrors.
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's own default, only set on its error path
+	}
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	msg := fmt.Sprintf("unknown command %q", args[0])
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf(": did you mean %s?", strings.Join(s, " or "))
+	}
+	return badInput("%s\ncommands: %s (see `wgboot --help`; `wgboot` alone starts the wizard)", msg, strings.Join(names, ", "))
 }
 
 // wizardRun is one start of the wizard: the prefilled Connect screen and
 // the engine options the wizard does not ask for.
 type wizardRun struct {
-	accessible bool
-	banner     string
-	host       string
-	port       int
-	password   string
-	stateDir   string
-	base       onboard.Options
+	accessible  bool
+	banner      string
+	host        string
+	port        int
+	password    string
+	passwordSet bool // WGBOOT_PASSWORD was set, maybe to "" (a valid RouterOS password)
+	stateDir    string
+	base        onboard.Options
 }
 
 // splitRouter splits --router HOST[:PORT]; a bad port is left to the form.
@@ -78,7 +103,7 @@ func (a *app) runWizard(ctx context.Context, w wizardRun) error {
 		a.engineHook(&base)
 	}
 	o := tui.Options{
-		Router: w.host, Port: w.port, User: a.common.User, Password: w.password, Plain: a.common.Plain,
+		Router: w.host, Port: w.port, User: a.common.User, Password: w.password, PasswordSet: w.passwordSet, Plain: a.common.Plain,
 		StateDir: w.stateDir, Settings: base.Settings, NewEngine: tui.OnboardFactory(base),
 		Accessible: accessible, Banner: w.banner,
 	}
