@@ -106,13 +106,34 @@ func (d *doneScreen) layout() {
 		case qr == "":
 			qr = "No QR code: no config file was written (no state dir)."
 		}
-		d.vp.SetContent(d.m.st.Muted.Render("Scan with the WireGuard app (↑/↓ scroll; enlarge the terminal to see it whole).") + "\n" + qr)
+		d.vp.SetContent(d.m.st.Muted.Render(qrHint(qr, d.vp.Width, d.vp.Height)) + "\n" + qr)
 	} else {
 		// Wrapped, not clipped: the reconnect and undo commands must be
 		// whole on screen (they are printed again when the wizard ends).
 		d.vp.SetContent(lipgloss.NewStyle().Width(d.w).Render(d.summaryText()))
 	}
 	d.vp.GotoTop()
+}
+
+// qrHint is the text above the QR code: a phone camera needs the whole
+// code on screen, so when it does not fit in w×h (with the two hint lines)
+// the technician learns that it scrolls and how big the terminal must be.
+func qrHint(qr string, w, h int) string {
+	lines := strings.Split(strings.TrimRight(qr, "\n"), "\n")
+	qw := 0
+	for _, l := range lines {
+		qw = max(qw, lipgloss.Width(l))
+	}
+	const head = "Scan with the WireGuard app."
+	switch {
+	case len(lines)+2 > h && qw > w:
+		return head + fmt.Sprintf("\nThe code needs %d×%d, the terminal has %d×%d: enlarge it (↑/↓ scroll).", qw, len(lines)+2, w, h)
+	case len(lines)+2 > h:
+		return head + fmt.Sprintf("\nTaller than the terminal (%d of %d lines): ↑/↓ scroll, or enlarge it.", max(0, h-2), len(lines))
+	case qw > w:
+		return head + fmt.Sprintf("\nThe code is %d columns wide, the terminal %d: widen it.", qw, w)
+	}
+	return head + "\nThe whole code is on screen."
 }
 
 func (d *doneScreen) summaryText() string {
