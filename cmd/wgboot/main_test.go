@@ -292,3 +292,17 @@ func TestEmptyPassword(t *testing.T) {
 		})
 	}
 }
+
+// TestNoTerminal: `wgboot` alone with stdout not a terminal (a pipe, a
+// script) does not start the wizard; it exits 2 and points to `wgboot apply`.
+func TestNoTerminal(t *testing.T) {
+	code, out, errOut := runCLI(t, map[string]string{"TERM": "xterm"}, nil)
+	if code != exitBadInput {
+		t.Errorf("exit %d, want %d", code, exitBadInput)
+	}
+	for _, w := range []string{"not a terminal", "wgboot apply --router HOST", "--accessible"} {
+		if !strings.Contains(out+errOut, w) {
+			t.Errorf("output does not say %q:\n%s", w, out+errOut)
+		}
+	}
+}
