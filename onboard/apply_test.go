@@ -364,3 +364,62 @@ func TestRefuseRouterOS70(t *testing.T) {
 		t.Fatalf("err = %v, want a refusal saying to upgrade to RouterOS 7.1 or later", err)
 	}
 }
+
+// The batch order places every add before an item that exists before the
+// batch, in waves the router cannot reorder; a placement no such order
+// reproduces falls back to one op at a time.
+func TestPipelineOrder(t *testing.T) {
+	filter := func(ids ...string) []Row {
+		var rows []Row
+		for _, id := range ids {
+			rows = append(rows, Row{".id": id, "chain": "input", "action": "accept"})
+		}
+		return rows
+	}
+	add := func(key, before string, args ...kv) op {
+		return op{Key: key, Menu: "/ip firewall filter", Verb: "add", Before: before, Args: append([]kv{{"chain", "input"}}, args...)}
+	}
+	type sent struct {
+		Key, Before string
+		Wave        int
+	}
+	tests := []struct {
+		name string
+		ops  []op
+		want []sent // nil: no batch order
+	}{
+		{name: "chained place-before", ops: []op{add("a", "*2"), add("b", "@a"), add("c", ""), add("d", "@c")},
+			want: []sent{{"b", "*2", 0}, {"a", "*2", 1}, {"d", "", 0}, {"c", "", 1}}},
+		{name: "interface and list names", ops: []op{
+			{Key: "wg-interface", Menu: "/interface wireguard", Verb: "add", Args: []kv{{"name", "wgboot"}}},
+			{Key: "wg-address", Menu: "/ip address", Verb: "add", Args: []kv{{"address", "10.77.0.1/24"}, {"interface", "wgboot"}}},
+			{Key: "vpn-list", Menu: "/ip firewall address-list", Verb: "add", Args: []kv{{"address", "10.77.0.0/24"}, {"list", "wgboot-vpn"}}},
+			add("api-allow", "*3", kv{"src-address-list", "wgboot-vpn"}),
+			add("wg-accept", "*1"),
+		}, want: []sent{{"wg-interface", "", 0}, {"wg-address", "", 1}, {"vpn-list", "", 0}, {"wg-accept", "*1", 0}, {"api-allow", "*3", 1}}},
+		{name: "move before a new rule", ops: []op{add("a", "*1"), {Key: "m", Menu: "/ip firewall filter", Verb: "move", ID: "*3", Before: "@a"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := &Engine{run: "t", router: &Router{Filter: filter("*1", "*2", "*3")}}
+			out, ok := e.pipelineOrder(&applyRun{j: &Journal{}}, tt.ops)
+			if !ok {
+				if tt.want != nil {
+					t.Fatal("no batch order")
+				}
+				return
+			}
+			if tt.want == nil {
+				t.Fatalf("batch order %v, want the sequential fallback", out)
+			}
+			waves := opWaves(out)
+			var got []sent
+			for i, o := range out {
+				got = append(got, sent{o.Key, o.Before, waves[i]})
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
