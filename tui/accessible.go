@@ -337,7 +337,7 @@ func (a *accessible) editSettings(ctx context.Context, s onboard.Settings) (onbo
 	if err := a.form(ctx,
 		huh.NewInput().Title(withDefault("VPN subnet", v.Subnet)).Value(&v.Subnet).Validate(keepOr(&v.Subnet, validateSubnet)),
 		huh.NewInput().Title(withDefault("WireGuard listen port", v.Port)).Value(&v.Port).Validate(validatePort),
-		huh.NewInput().Title(withDefault("Published endpoint", v.Endpoint)).Value(&v.Endpoint),
+		huh.NewInput().Title(withDefault("Published endpoint", v.Endpoint)).Value(&v.Endpoint).Validate(validateEndpoint),
 		huh.NewSelect[string]().Title("Local WireGuard:").Options(
 			huh.NewOption("auto", "auto"), huh.NewOption("kernel (needs root)", "kernel"), huh.NewOption("netstack (no root)", "netstack")).Value(&v.Local),
 		huh.NewConfirm().Title("LAN keeps API access?").Value(&v.LANKeepsAPI),

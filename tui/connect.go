@@ -10,6 +10,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/huh"
+
+	"github.com/wgboot/wgboot/onboard"
 )
 
 // API modes on the Connect screen.
@@ -124,7 +126,8 @@ func validateHost(s string) error {
 	if strings.ContainsAny(s, " /") {
 		return fmt.Errorf("%q is not a host name or address", s)
 	}
-	return nil
+	// The engine's own check: no over-long or non-ASCII names.
+	return formError(onboard.ValidateRouter(s))
 }
 
 func validatePort(s string) error {

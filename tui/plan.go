@@ -3,7 +3,6 @@ package tui
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -255,7 +254,7 @@ func (p *planScreen) openForm() tea.Cmd {
 				Value(&v.Subnet).Validate(validateSubnet),
 			huh.NewInput().Title("WireGuard listen port").Value(&v.Port).Validate(validatePort),
 			huh.NewInput().Title("Published endpoint").Description("Host written into your config (DDNS name or public address).").
-				Value(&v.Endpoint),
+				Value(&v.Endpoint).Validate(validateEndpoint),
 			huh.NewSelect[string]().Title("Local WireGuard").Options(
 				huh.NewOption("auto", "auto"), huh.NewOption("kernel (needs root)", "kernel"), huh.NewOption("netstack (no root)", "netstack"),
 			).Value(&v.Local),
@@ -295,14 +294,24 @@ func (v *settingsValues) settings(base onboard.Settings) (onboard.Settings, erro
 }
 
 func validateSubnet(s string) error {
-	p, err := netip.ParsePrefix(strings.TrimSpace(s))
-	if err != nil {
+	if strings.TrimSpace(s) == "" {
 		return errors.New("a subnet looks like 10.77.0.0/24")
 	}
-	if !p.Addr().Is4() || p.Bits() > 30 || p.Bits() < 8 {
-		return errors.New("use an IPv4 subnet from /8 to /30")
+	return formError(onboard.Settings{Subnet: strings.TrimSpace(s)}.Validate())
+}
+
+// validateEndpoint applies the engine's own check (empty: the engine
+// chooses), so the form refuses what Plan would.
+func validateEndpoint(s string) error {
+	return formError(onboard.Settings{Endpoint: strings.TrimSpace(s)}.Validate())
+}
+
+// formError drops the package prefix: a form shows the message beside its field.
+func formError(err error) error {
+	if err == nil {
+		return nil
 	}
-	return nil
+	return errors.New(strings.TrimPrefix(err.Error(), "onboard: "))
 }
 
 // Limits of the confirm timeout: below a minute the technician cannot read
