@@ -423,3 +423,18 @@ func TestPipelineOrder(t *testing.T) {
 		})
 	}
 }
+
+// FuzzRouterVersion: any version text reads without a panic, and a 6.x or
+// 7.0.x version never counts as having WireGuard.
+func FuzzRouterVersion(f *testing.F) {
+	for _, s := range []string{"7.20.6 (stable)", "7.0.5", "6.49.10 (long-term)", "7.1rc1", "", "7.", "99999999999999999999.1", ".1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		r := Router{Version: v}
+		ok := r.hasWireGuard()
+		if (strings.HasPrefix(v, "6.") || strings.HasPrefix(v, "7.0.") || v == "7.0") && ok {
+			t.Errorf("%q counts as having WireGuard", v)
+		}
+	})
+}
