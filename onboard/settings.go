@@ -62,6 +62,20 @@ func (s Settings) Validate() error {
 	return nil
 }
 
+// Validate checks the options a front end collected before any dial:
+// the router address, the settings, and that a pinned fingerprint and
+// trust-on-first-use are not both asked for. New does not call it (tests
+// dial names of their own); front ends do.
+func (o Options) Validate() error {
+	if err := ValidateRouter(o.Router); err != nil {
+		return err
+	}
+	if o.Fingerprint != "" && o.TOFU {
+		return errors.New("onboard: --fingerprint and --tofu exclude each other: pin the fingerprint, or trust on first use")
+	}
+	return o.Settings.Validate()
+}
+
 // ValidateRouter checks the --router value (HOST[:PORT]) before any dial: a
 // host name that cannot exist (over-long, non-ASCII, spaces) is refused here
 // instead of as a DNS failure.

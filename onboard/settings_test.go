@@ -106,6 +106,30 @@ func TestValidateRouter(t *testing.T) {
 	}
 }
 
+func TestOptionsValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{name: "ok", o: Options{Router: "192.168.88.1", Settings: Settings{Subnet: "10.77.0.0/24"}}},
+		{name: "no router", o: Options{}, want: "no router given"},
+		{name: "both trusts", o: Options{Router: "r.example", Fingerprint: strings.Repeat("ab", 32), TOFU: true}, want: "exclude each other"},
+		{name: "bad settings", o: Options{Router: "r.example", Settings: Settings{ListenPort: -1}}, want: "--listen-port -1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ""
+			if err := tt.o.Validate(); err != nil {
+				got = err.Error()
+			}
+			if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+				t.Errorf("Validate() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestConnectHint(t *testing.T) {
 	dns := &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "router.invalid", IsNotFound: true}}
 	tests := []struct {

@@ -373,6 +373,9 @@ func (a *app) engineSink(ctx context.Context, yes, jsonOut bool, out io.Writer) 
 		Fingerprint: a.common.Fingerprint, TOFU: a.common.TOFU, StateDir: a.common.StateDir,
 		Settings: a.settings(), Prompter: &prompter{a: a, yes: yes}, Sink: s.event,
 	}
+	if err := o.Validate(); err != nil {
+		return nil, nil, usageError{err}
+	}
 	if a.engineHook != nil {
 		a.engineHook(&o)
 	}
