@@ -1132,6 +1132,14 @@ func (e *Engine) undoAfterFailure(ctx context.Context, a *applyRun, se *stepErro
 		return info
 	}
 	a.j.State = StateRolledBack
+	if a.j.Tunnel != nil {
+		// The peer is gone from the router: the key file is useless, and
+		// the original path is open again.
+		if a.j.Tunnel.ConfigPath != "" {
+			os.Remove(a.j.Tunnel.ConfigPath)
+		}
+		a.j.Tunnel = nil
+	}
 	e.emit(Event{Step: StepRollback, Kind: KindDone, Message: fmt.Sprintf("undid %d changes", len(undone))})
 	return info
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -238,6 +239,12 @@ func TestRollbackAfterCancelledApply(t *testing.T) {
 	}
 	// Whatever session the engine kept is gone too.
 	e.cl.Close()
+	if j, _ := ReadJournal(o.StateDir, e.addr); j == nil || j.Tunnel != nil || j.State != StateRolledBack {
+		t.Errorf("journal after the undone apply: %+v, want rolled back without a tunnel", j)
+	}
+	if confs, _ := filepath.Glob(filepath.Join(o.StateDir, "routers", "*", "*.conf")); len(confs) > 0 {
+		t.Errorf("wg-quick files left after the undo: %v", confs)
+	}
 	if err := e.Rollback(ctx); err != nil {
 		t.Fatalf("rollback after the cancelled apply: %v", err)
 	}
