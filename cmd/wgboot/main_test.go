@@ -232,6 +232,8 @@ func TestBadArgs(t *testing.T) {
 		{name: "confirm too short", args: append(r, "--confirm-timeout", "30s"), want: []string{"--confirm-timeout", "1m to 1h"}},
 		{name: "confirm too long", args: append(r, "--confirm-timeout", "2h"), want: []string{"--confirm-timeout", "1m to 1h"}},
 		{name: "local", args: append(r, "--local", "tun"), want: []string{"--local", "netstack"}},
+		{name: "wizard endpoint", args: []string{"--endpoint", "wg example"}, want: []string{"--endpoint", "no spaces"}},
+		{name: "wizard router", args: []string{"--router", "routér"}, want: []string{"--router", "punycode"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

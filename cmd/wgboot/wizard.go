@@ -24,6 +24,16 @@ func addWizard(root *cobra.Command, a *app) {
 	root.Flags().BoolVar(&accessible, "accessible", false, "plain line-by-line prompts for screen readers and dumb terminals (no full-screen UI, no animation)")
 	root.Args = unknownCommand
 	root.RunE = func(cmd *cobra.Command, _ []string) error {
+		// Prefilled values are checked as the headless commands check them:
+		// a typo is refused naming its flag, before the wizard starts.
+		if a.common.Router != "" {
+			if err := onboard.ValidateRouter(a.common.Router); err != nil {
+				return usageError{err}
+			}
+		}
+		if err := a.settings().Validate(); err != nil {
+			return usageError{err}
+		}
 		w := wizardRun{accessible: accessible, stateDir: a.common.StateDir}
 		w.base = onboard.Options{Fingerprint: a.common.Fingerprint, TOFU: a.common.TOFU}
 		w.host, w.port = splitRouter(a.common.Router)
