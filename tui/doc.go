@@ -9,8 +9,10 @@
 // channel drained by a re-armed wait Cmd, so Update never blocks and View
 // does no I/O.
 //
-// Quitting while changes are armed on the router rolls them back before the
-// program returns. [RunAccessible] is the same flow as plain prompts (huh's
+// Declining the Gate (n or esc) answers the engine with onboard.ErrDeclined:
+// the engine rolls every change back, and the final screen says the router
+// is as it was. Quitting while changes are armed on the router rolls them
+// back before the program returns. [RunAccessible] is the same flow as plain prompts (huh's
 // accessible forms) for screen readers and dumb terminals.
 //
 // Out of scope: deciding what to change on the router, talking to it, and the
