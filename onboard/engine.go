@@ -390,7 +390,13 @@ func (e *Engine) Inspect(ctx context.Context) ([]Fact, error) {
 	}
 	if !r.hasWireGuard() {
 		err := fmt.Errorf("onboard: the router runs RouterOS %s, which has no WireGuard (wgboot needs RouterOS 7.1 or later): upgrade to RouterOS 7.1 or later first", r.Version)
-		e.emit(Event{Step: StepInspect, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: err.Error(), Try: "upgrade to RouterOS 7.1 or later (/system package update), then run wgboot again; nothing was changed"}})
+		try := "upgrade to RouterOS 7.1 or later (/system package update), then run wgboot again; nothing was changed"
+		if r.versionHasWireGuard() {
+			// A recent RouterOS that refused the print: not an upgrade matter.
+			err = fmt.Errorf("onboard: the router (RouterOS %s) refused to list /interface wireguard: check the user's group policies (read, write)", r.Version)
+			try = "fix the user's permissions and run wgboot again; nothing was changed"
+		}
+		e.emit(Event{Step: StepInspect, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: err.Error(), Try: try}})
 		return facts, err
 	}
 	e.emit(Event{Step: StepInspect, Kind: KindDone, Message: "read " + r.Identity, Elapsed: e.now().Sub(start)})
@@ -431,9 +437,12 @@ func inspect(ctx context.Context, cl session) (*Router, error) {
 // hasWireGuard reports whether the router can run WireGuard: RouterOS 7.1
 // or later (7.0.x had none), with the /interface wireguard menu.
 func (r *Router) hasWireGuard() bool {
-	if slices.Contains(r.Missing, "/interface/wireguard/print") {
-		return false
-	}
+	return r.versionHasWireGuard() && !slices.Contains(r.Missing, "/interface/wireguard/print")
+}
+
+// versionHasWireGuard reports whether the version is 7.1 or later (or
+// unknown).
+func (r *Router) versionHasWireGuard() bool {
 	major, minor := r.MajorVersion(), r.minorVersion()
 	return major == 0 || major > 7 || major == 7 && minor >= 1
 }
@@ -462,7 +471,7 @@ func (r *Router) facts() []Fact {
 func (r *Router) factGroups() [][]Fact {
 	var gs [][]Fact
 	sys := []Fact{{Name: "Identity", Value: r.Identity}, {Name: "RouterOS", Value: r.Version}}
-	if !r.hasWireGuard() {
+	if !r.versionHasWireGuard() {
 		sys[1].Warning = "this RouterOS has no WireGuard: upgrade to RouterOS 7.1 or later"
 	}
 	if r.Board != "" {
