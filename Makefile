@@ -3,13 +3,16 @@ GO      ?= go
 PKGS    ?= ./...
 FUZZTIME ?= 20s
 BIN     := bin
+VERSION ?= 0.1.0
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 .PHONY: all build test race lint fuzz bench faults demo clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
 # make test: everything CI runs (race detector on, fuzz seeds as plain tests).
 test:
