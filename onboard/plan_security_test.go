@@ -393,3 +393,28 @@ func TestPlanHardensEveryWANSource6(t *testing.T) {
 		t.Errorf("neutralSource6 = %s, want 2001:db8:feff::50 (the /40 names ff00-ffff)", got)
 	}
 }
+
+// BenchmarkPlanManySources plans a router whose rules name 40 address-list
+// entries: every one adds source-class probes the plan evaluates three times.
+func BenchmarkPlanManySources(b *testing.B) {
+	r := defconf()
+	for i := range 40 {
+		r.AddressLists = append(r.AddressLists, Row{"list": "mgmt", "address": "198.18." + itoa(i) + ".0/24"})
+	}
+	r.Filter = []Row{
+		{".id": "*1", "chain": "input", "action": "accept", "in-interface-list": "LAN"},
+		{".id": "*2", "chain": "input", "action": "drop", "in-interface-list": "!LAN", "src-address-list": "mgmt"},
+		{".id": "*3", "chain": "input", "action": "accept", "in-interface-list": "WAN"},
+		{".id": "*4", "chain": "input", "action": "drop", "in-interface-list": "!LAN"},
+	}
+	d, err := decide(r, decideInput{RunID: "t1", User: "admin", Host: "192.168.88.1", Settings: Settings{LANKeepsAPI: true}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, _, err := makePlan(r, d, Settings{LANKeepsAPI: true}, "PUBKEY="); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(d.probes(r))), "probes")
+}
