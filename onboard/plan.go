@@ -528,6 +528,15 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 			hardenBefore = mid.Filter[a][".id"]
 		}
 	}
+	// The evaluator assumes an accept with a matcher it does not model
+	// (limit, tcp-flags, ...) does not match: for hardening that is the
+	// unsafe side, so an input accept that might match a WAN→API probe
+	// counts as accepting it. (Such rules inside user chains are not
+	// followed.)
+	if a := mayAcceptWAN(mid, probes, hb); a >= 0 {
+		hb = a
+		hardenBefore = mid.Filter[a][".id"]
+	}
 	logArgs := func(args []kv) []kv {
 		if s.LogRefused {
 			return append(args, kv{"log", "yes"}, kv{"log-prefix", refusedLogPfx})
@@ -962,4 +971,35 @@ func sourceClasses6(r *Router) []netip.Addr {
 		}
 	}
 	return out
+}
+
+// mayAcceptWAN returns the index of the first non-dynamic input accept
+// above limit whose match on some WAN→API probe is uncertain, or -1. Each
+// rule is tried alone with action drop, which the evaluator assumes to
+// match when unsure.
+func mayAcceptWAN(r *Router, probes []probe, limit int) int {
+	env := r.env()
+	for i, row := range r.Filter {
+		if i >= limit {
+			break
+		}
+		if row["chain"] != "input" || row["action"] != "accept" || !enabled(row) || isTrue(row["dynamic"]) {
+			continue
+		}
+		as := firewall.Rule{}
+		for k, v := range row {
+			as[k] = v
+		}
+		as["action"] = "drop"
+		one := firewall.Tables{Filter: []firewall.Rule{as}}
+		for _, p := range probes {
+			if p.Kind != "wan-api" && p.Kind != "wan-api-src" {
+				continue
+			}
+			if v := firewall.EvaluateInput(one, env, p.Packet); v.Action == "drop" && v.Uncertain {
+				return i
+			}
+		}
+	}
+	return -1
 }

@@ -418,3 +418,22 @@ func BenchmarkPlanManySources(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(d.probes(r))), "probes")
 }
+
+// An accept the evaluator cannot decide (here a rate limit) may let WAN
+// packets reach the API on the router: the harden rule goes above it.
+func TestPlanHardensAboveUncertainAccept(t *testing.T) {
+	r := defconf()
+	r.Filter = []Row{
+		{".id": "*1", "chain": "input", "action": "accept", "connection-state": "established,related"},
+		{".id": "*2", "chain": "input", "action": "accept", "protocol": "icmp"},
+		{".id": "*3", "chain": "input", "action": "accept", "in-interface-list": "WAN", "protocol": "tcp", "limit": "10,5:packet"},
+		{".id": "*4", "chain": "input", "action": "drop", "in-interface-list": "!LAN"},
+	}
+	_, _, p, err := planFinal(t, r, Settings{LANKeepsAPI: true})
+	if err != nil {
+		t.Fatalf("plan refused: %v", err)
+	}
+	if !slices.ContainsFunc(p.Changes, func(c Change) bool { return strings.Contains(c.Command, `harden-WAN" place-before=*3`) }) {
+		t.Errorf("no harden-WAN before *3 in %v", p.Changes)
+	}
+}
