@@ -333,7 +333,10 @@ func checkApplied(before, after view, rs ruleset, s onboard.Settings) []string {
 
 // untaggedAdds lists the items of after that before lacks and whose
 // comment does not carry wgboot's tag: everything wgboot creates is tagged,
-// so a rollback without a journal can still find it.
+// so a rollback without a journal can still find it. A user's rule that
+// wgboot modifies (the API-only rule moved to the address list) shows up as
+// a new export line too, but it is not a creation: per menu, only untagged
+// lines beyond the number of untagged items the menu had before count.
 func untaggedAdds(before, after string) ([]string, error) {
 	lines := func(text string) (map[string]bool, []string, error) {
 		f, err := rsc.ParseString(text)
@@ -353,7 +356,7 @@ func untaggedAdds(before, after string) ([]string, error) {
 		}
 		return set, adds, nil
 	}
-	old, _, err := lines(before)
+	old, oldAdds, err := lines(before)
 	if err != nil {
 		return nil, err
 	}
@@ -361,9 +364,26 @@ func untaggedAdds(before, after string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	tagged := func(l string) bool {
+		return strings.Contains(l, `comment="wgboot:`) || strings.Contains(l, "comment=wgboot:")
+	}
+	menuOf := func(l string) string { m, _, _ := strings.Cut(l, " add "); return m }
+	untaggedBefore := map[string]int{}
+	for _, l := range oldAdds {
+		if !tagged(l) {
+			untaggedBefore[menuOf(l)]++
+		}
+	}
+	untaggedAfter := map[string]int{}
+	for _, l := range adds {
+		if !tagged(l) {
+			untaggedAfter[menuOf(l)]++
+		}
+	}
 	var out []string
 	for _, l := range adds {
-		if !old[l] && !strings.Contains(l, `comment="wgboot:`) && !strings.Contains(l, "comment=wgboot:") {
+		m := menuOf(l)
+		if !old[l] && !tagged(l) && untaggedAfter[m] > untaggedBefore[m] {
 			out = append(out, l)
 		}
 	}
