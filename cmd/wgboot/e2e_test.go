@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -11,6 +12,9 @@ import (
 
 	"github.com/wgboot/wgboot/onboard"
 )
+
+// firesAt finds the firing time in a window-restart message.
+var firesAt = regexp.MustCompile(`rollback now fires at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)`)
 
 func exportBody(s string) string {
 	var out []string
@@ -44,12 +48,27 @@ func TestCLICycle(t *testing.T) {
 		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errOut)
 	}
 	var last onboard.Event
+	var announced []string // the restarted windows' firing times, as told
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		var ev onboard.Event
 		if err := json.Unmarshal([]byte(line), &ev); err != nil {
 			t.Fatalf("not a JSON event line: %q: %v", line, err)
 		}
+		if m := firesAt.FindStringSubmatch(ev.Message); m != nil && ev.Step == onboard.StepHarden {
+			announced = append(announced, m[1])
+		}
 		last = ev
+	}
+	// The window restarts at verify (announced) and again at the harden
+	// answer: --yes answers at once, so the time did not move and is not
+	// announced again.
+	if len(announced) == 0 {
+		t.Errorf("apply --yes never announced the restarted window\n%s", out)
+	}
+	for i := 1; i < len(announced); i++ {
+		if announced[i] == announced[i-1] {
+			t.Errorf("apply --yes announced the rollback at %s twice in a row: %q", announced[i], announced)
+		}
 	}
 	if last.Step != onboard.StepCommit || last.Kind != onboard.KindDone || last.Summary == nil {
 		t.Fatalf("last event = %+v, want commit done with a summary", last)

@@ -324,13 +324,22 @@ func (s *sink) event(ev onboard.Event) {
 	}
 	mark := map[onboard.Kind]string{onboard.KindDone: "ok", onboard.KindFailed: "FAILED", onboard.KindWarning: "warning",
 		onboard.KindInfo: "info", onboard.KindProgress: "  .."}[ev.Kind]
-	fmt.Fprintf(s.w, "%-9s %-7s %s\n", ev.Step, mark, ev.Message)
-	for _, f := range ev.Facts {
-		line := fmt.Sprintf("          %s: %s", f.Name, f.Value)
+	facts := make([]string, len(ev.Facts))
+	for i, f := range ev.Facts {
+		facts[i] = f.Name + ": " + f.Value
 		if f.Warning != "" {
-			line += "  (warning: " + f.Warning + ")"
+			facts[i] += "  (warning: " + f.Warning + ")"
 		}
-		fmt.Fprintln(s.w, line)
+	}
+	msg := ev.Message
+	if len(facts) > 0 && strings.HasPrefix(facts[0], msg) {
+		// An inspect group's message is its first fact's name: printing
+		// both would say everything twice, so the fact takes the line.
+		msg, facts = facts[0], facts[1:]
+	}
+	fmt.Fprintf(s.w, "%-9s %-7s %s\n", ev.Step, mark, msg)
+	for _, f := range facts {
+		fmt.Fprintln(s.w, "          "+f)
 	}
 	if ev.Err != nil {
 		if len(ev.Err.Undone) > 0 {
