@@ -196,6 +196,20 @@ func (n *network) serveConn(nc net.Conn, la listenAddr, service string, port uin
 		n.hold(tr)
 		return
 	}
+	// Only the SYN is new: the handshake's last ACK and every request after
+	// it are established. A ruleset that accepts new but drops established
+	// traffic lets the client connect and then never answers it, from the
+	// start, not only after the next firewall change (finding 11).
+	est := pkt
+	est.State = "established"
+	if ev := r.evaluate(est, false); ev.Action != "accept" {
+		r.logf("sim: %s %s:%d -> %s:%d on %s: established traffic %s (%s %d)", service, src, pkt.SrcPort, pkt.Dst, port, la.iface, ev.Action, ev.Stage, ev.Index)
+		r.mu.Lock()
+		r.stats.Dropped++
+		r.mu.Unlock()
+		n.hold(tr)
+		return
+	}
 	if !r.serviceAllows(service, src) {
 		// RouterOS denies access without dropping packets: the connection stays silent.
 		r.logf("sim: %s from %s refused by /ip service address", service, src)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-routeros/routeros/v3"
+	"github.com/google/go-cmp/cmp"
 	"golang.zx2c4.com/wireguard/conn"
 	"golang.zx2c4.com/wireguard/device"
 	"golang.zx2c4.com/wireguard/tun/netstack"
@@ -273,5 +274,38 @@ add action=drop chain=input
 	if nc2, err := cl.net.DialContext(ctx2, "tcp", "10.77.0.1:8728"); err == nil {
 		nc2.Close()
 		t.Errorf("tunnel still carries new connections after the peer was disabled")
+	}
+}
+
+// TestEstablishedDropSilentFromStart: a ruleset that accepts new API
+// connections but drops established traffic never answers, from the first
+// request on, as RouterOS does (finding 11: rossim answered until the next
+// firewall change, then went silent mid-session).
+func TestEstablishedDropSilentFromStart(t *testing.T) {
+	tests := []struct {
+		name   string
+		config string
+		silent bool
+	}{
+		{"established dropped", "/ip firewall filter\nadd action=drop chain=input connection-state=established,related in-interface=ether1\nadd action=accept chain=input in-interface=ether1\n", true},
+		{"new dropped only", "/ip firewall filter\nadd action=drop chain=input connection-state=new in-interface=ether2\nadd action=accept chain=input in-interface=ether1\n", false},
+		{"established accepted first", "/ip firewall filter\nadd action=accept chain=input connection-state=established,related\nadd action=drop chain=input connection-state=established in-interface=ether1\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := startRouter(t, Options{Config: tt.config, Listen: []Listen{{Iface: "ether1", Addr: testAddr(), Src: netip.MustParseAddr("192.168.88.10")}}})
+			before := r.Stats().Dropped
+			got := silent(t, apiAddr(r, 0))
+			if diff := cmp.Diff(tt.silent, got); diff != "" {
+				t.Errorf("silent (-want +got):\n%s", diff)
+			}
+			wantDropped := int64(0)
+			if tt.silent {
+				wantDropped = 1
+			}
+			if diff := cmp.Diff(wantDropped, r.Stats().Dropped-before); diff != "" {
+				t.Errorf("dropped connections (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
