@@ -1,7 +1,6 @@
 package proof
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -118,26 +117,9 @@ func loadExample(t testing.TB, path string) example {
 
 func parseExample(name, config string) example {
 	ex := example{name: name, config: config}
-	sc := bufio.NewScanner(strings.NewReader(config))
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), "# wgboot-example:")
-		if !ok {
-			continue
-		}
-		for _, f := range strings.Fields(line) {
-			k, v, _ := strings.Cut(f, "=")
-			switch k {
-			case "wan":
-				ex.wan = strings.Split(v, ",")
-			case "lan":
-				ex.lan = v
-			case "dynamic-address":
-				iface, cidr, _ := strings.Cut(v, "=")
-				if p, err := netip.ParsePrefix(cidr); err == nil {
-					ex.dynamic = append(ex.dynamic, sim.DynamicAddress{Iface: iface, Prefix: p})
-				}
-			}
-		}
+	// A malformed wiring line leaves the example unwired (fuzz inputs).
+	if w, err := sim.ParseWiring(config); err == nil {
+		ex.wan, ex.lan, ex.dynamic = w.WAN, w.LAN, w.Dynamic
 	}
 	return ex
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"flag"
@@ -40,25 +39,11 @@ func loadExample(t testing.TB, path string) example {
 		t.Fatal(err)
 	}
 	ex := example{name: strings.TrimSuffix(filepath.Base(path), ".rsc"), config: string(b)}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), "# wgboot-example:")
-		if !ok {
-			continue
-		}
-		for _, f := range strings.Fields(line) {
-			k, v, _ := strings.Cut(f, "=")
-			switch k {
-			case "wan":
-				ex.wan = strings.Split(v, ",")
-			case "lan":
-				ex.lan = v
-			case "dynamic-address":
-				iface, cidr, _ := strings.Cut(v, "=")
-				ex.dynamic = append(ex.dynamic, sim.DynamicAddress{Iface: iface, Prefix: netip.MustParsePrefix(cidr)})
-			}
-		}
+	w, err := sim.ParseWiring(ex.config)
+	if err != nil {
+		t.Fatalf("%s: %v", ex.name, err)
 	}
+	ex.wan, ex.lan, ex.dynamic = w.WAN, w.LAN, w.Dynamic
 	return ex
 }
 
