@@ -16,7 +16,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/wgboot/wgboot/routeros"
-	"github.com/wgboot/wgboot/routeros/rsc"
 	"github.com/wgboot/wgboot/routeros/sim"
 	"github.com/wgboot/wgboot/vpn"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
@@ -64,31 +63,13 @@ func loadExample(t testing.TB, path string) example {
 	return ex
 }
 
-// lanSource is an address inside the LAN interface's subnet, so rules that
-// admit the LAN by source see a LAN client.
+// lanSource is a client address inside the LAN's subnet (sim.Wiring).
 func (ex example) lanSource(t testing.TB) netip.Addr {
-	f, err := rsc.ParseString(ex.config)
+	w, err := sim.ParseWiring(ex.config)
 	if err != nil {
 		t.Fatalf("%s: %v", ex.name, err)
 	}
-	for _, b := range f.Blocks {
-		if b.Menu != "/ip address" {
-			continue
-		}
-		for _, c := range b.Commands {
-			if i, _ := c.Get("interface"); i != ex.lan {
-				continue
-			}
-			a, _ := c.Get("address")
-			p := netip.MustParsePrefix(a)
-			src := p.Masked().Addr()
-			for range 100 {
-				src = src.Next()
-			}
-			return src
-		}
-	}
-	return netip.MustParseAddr("192.168.88.100")
+	return w.LANClient
 }
 
 // loopback returns a random 127.x.y.z address so parallel tests (and

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/wgboot/wgboot/routeros"
-	"github.com/wgboot/wgboot/routeros/rsc"
 	"github.com/wgboot/wgboot/routeros/sim"
 )
 
@@ -129,34 +128,8 @@ func exampleNamed(t testing.TB, name string) example {
 	return loadExample(t, filepath.Join("..", "examples", name+".rsc"))
 }
 
-// lanSource is an address inside the LAN interface's subnet (.100), so rules
-// that admit the LAN by source see a LAN client.
-func (ex example) lanSource() netip.Addr {
-	f, err := rsc.ParseString(ex.config)
-	if err == nil {
-		for _, b := range f.Blocks {
-			if b.Menu != "/ip address" {
-				continue
-			}
-			for _, c := range b.Commands {
-				if i, _ := c.Get("interface"); i != ex.lan {
-					continue
-				}
-				a, _ := c.Get("address")
-				p, err := netip.ParsePrefix(a)
-				if err != nil {
-					continue
-				}
-				src := p.Masked().Addr()
-				for range 100 {
-					src = src.Next()
-				}
-				return src
-			}
-		}
-	}
-	return netip.MustParseAddr("192.168.88.100")
-}
+// lanSource is a client address inside the LAN's subnet (sim.Wiring).
+func (ex example) lanSource() netip.Addr { return sim.LANClient(ex.config, ex.lan) }
 
 // loopback returns a random 127.x.y.z address so parallel tests and
 // packages do not collide on ports.

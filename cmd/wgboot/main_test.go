@@ -18,7 +18,6 @@ import (
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
 	"github.com/wgboot/wgboot/onboard"
-	"github.com/wgboot/wgboot/routeros/rsc"
 	"github.com/wgboot/wgboot/routeros/sim"
 )
 
@@ -47,29 +46,13 @@ func loadExample(t testing.TB, path string) example {
 	return ex
 }
 
-// lanSource is an address inside the LAN interface's subnet (.100).
+// lanSource is a client address inside the LAN's subnet (sim.Wiring).
 func lanSource(t testing.TB, ex example) netip.Addr {
-	f, err := rsc.ParseString(ex.config)
+	w, err := sim.ParseWiring(ex.config)
 	if err != nil {
 		t.Fatalf("%s: %v", ex.name, err)
 	}
-	for _, b := range f.Blocks {
-		if b.Menu != "/ip address" {
-			continue
-		}
-		for _, c := range b.Commands {
-			if i, _ := c.Get("interface"); i != ex.lan {
-				continue
-			}
-			a, _ := c.Get("address")
-			src := netip.MustParsePrefix(a).Masked().Addr()
-			for range 100 {
-				src = src.Next()
-			}
-			return src
-		}
-	}
-	return netip.MustParseAddr("192.168.88.100")
+	return w.LANClient
 }
 
 func loopback() netip.Addr {

@@ -18,10 +18,17 @@ func TestParseWiring(t *testing.T) {
 	}{
 		{name: "none", config: "/system identity\nset name=x\n"},
 		{
-			name:   "all keys",
-			config: "# wgboot-example: wan=ether1,pppoe-out1 lan=bridge dynamic-address=ether1=203.0.113.7/24 api-ssl=18729\n",
+			name: "all keys",
+			config: "# wgboot-example: wan=ether1,pppoe-out1 lan=bridge dynamic-address=ether1=203.0.113.7/24 api-ssl=18729\n" +
+				"/ip address\nadd address=10.10.0.1/24 interface=bridge\n",
 			want: Wiring{WAN: []string{"ether1", "pppoe-out1"}, LAN: "bridge",
-				Dynamic: []DynamicAddress{{Iface: "ether1", Prefix: netip.MustParsePrefix("203.0.113.7/24")}}},
+				Dynamic:   []DynamicAddress{{Iface: "ether1", Prefix: netip.MustParsePrefix("203.0.113.7/24")}},
+				LANClient: netip.MustParseAddr("10.10.0.100")},
+		},
+		{
+			name:   "LAN without an address: the defconf client",
+			config: "# wgboot-example: wan=ether1 lan=bridge\n",
+			want:   Wiring{WAN: []string{"ether1"}, LAN: "bridge", LANClient: netip.MustParseAddr("192.168.88.100")},
 		},
 		{name: "bad dynamic address", config: "# wgboot-example: dynamic-address=ether1=nope\n", wantErr: true},
 	}
@@ -31,7 +38,7 @@ func TestParseWiring(t *testing.T) {
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
 			}
-			if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }), cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
 				t.Errorf("ParseWiring (-want +got):\n%s", diff)
 			}
 		})
