@@ -147,11 +147,13 @@ func (f *fleetRun) emit(ev Event) {
 
 // prompter answers the engine without a human: trust a first-seen
 // certificate only when the inventory says tofu, harden and apply always.
+// Nothing dangerous, and never a certificate made over the plain API: that
+// sends the password in clear on the word of an unauthenticated TLS alert.
 type prompter struct{ tofu bool }
 
 func (p prompter) Confirm(_ context.Context, q onboard.Question) (bool, error) {
 	switch {
-	case q.Danger:
+	case q.Danger, q.ID == "create-certificate":
 		return false, nil
 	case q.ID == "trust-fingerprint":
 		return p.tofu, nil

@@ -1,6 +1,7 @@
 package onboard
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -74,6 +75,8 @@ type Engine struct {
 	now  func() time.Time
 
 	fingerprint string
+	pinFile     string // the known hosts file fingerprint came from ("" for --fingerprint)
+	offered     bool   // the plain-API certificate creation was offered once
 	cl          session
 	orig        session // the session on the original path, once cl goes through the tunnel
 	viaTunnel   bool    // cl goes through the tunnel
@@ -185,8 +188,13 @@ func connectHint(err error) string {
 		return "enable the API service under /ip service, or use --plain for port 8728"
 	case errors.Is(err, routeros.ErrFiltered):
 		return "the router did not answer: check the address, and that the firewall and /ip service address allow this computer"
+	case errors.As(err, new(*pinnedTLSError)):
+		return "a TLS alert is not authenticated: someone on the network path may have forged it, " +
+			"or api-ssl lost its certificate: check /ip service and /certificate on the router from its console or LAN; " +
+			"wgboot never falls back to the plain API for a pinned router"
 	case errors.Is(err, routeros.ErrNoCertificate):
-		return "give the api-ssl service a certificate, or let wgboot create one when asked"
+		return "give the api-ssl service a certificate on the router (/certificate add name=api common-name=router; " +
+			"/certificate sign api; /ip service set api-ssl certificate=api); the plain API sends the password unencrypted"
 	}
 	var dns *net.DNSError
 	if errors.As(err, &dns) {
@@ -203,6 +211,9 @@ func (e *Engine) connect(ctx context.Context) error {
 	}
 	cl, err := e.dial(ctx, e.addr, e.o.Dial)
 	if err != nil {
+		if perr := e.pinned(err); perr != nil {
+			return perr
+		}
 		if errors.Is(err, routeros.ErrFiltered) || errors.Is(err, routeros.ErrRefused) {
 			if terr := e.connectViaTunnel(ctx); terr == nil {
 				return nil
@@ -217,6 +228,42 @@ func (e *Engine) connect(ctx context.Context) error {
 }
 
 var errNoTunnel = errors.New("onboard: no tunnel recorded for this router")
+
+// pinnedTLSError is a TLS handshake that did not complete with a router
+// whose certificate is pinned. It is an error and never a reason to reach
+// the router another way: the alert that reads "no certificate" is seven
+// unauthenticated bytes anyone on the path can send.
+type pinnedTLSError struct {
+	addr, fp, from string
+	err            error
+}
+
+func (p *pinnedTLSError) Error() string {
+	return fmt.Sprintf("onboard: api-ssl on %s did not complete TLS; it was pinned to %s (%s); nothing was sent: %v", p.addr, p.fp, p.from, p.err)
+}
+
+func (p *pinnedTLSError) Unwrap() error { return p.err }
+
+// pinned turns a dial error of a pinned router into what the technician
+// acts on: a failed handshake is a *pinnedTLSError, a certificate that
+// differs from the known hosts line says so (Changed). Other errors give nil.
+func (e *Engine) pinned(err error) error {
+	if e.o.Plain || e.fingerprint == "" {
+		return nil
+	}
+	from := "--fingerprint"
+	if e.pinFile != "" {
+		from = "recorded in " + e.pinFile
+	}
+	if fe, ok := errors.AsType[*routeros.FingerprintError](err); ok && e.pinFile != "" && !fe.Changed {
+		fe.Changed, fe.File = true, e.pinFile
+		return fmt.Errorf("onboard: %w", fe)
+	}
+	if errors.Is(err, routeros.ErrHandshake) {
+		return &pinnedTLSError{addr: e.addr, fp: e.fingerprint, from: from, err: err}
+	}
+	return nil
+}
 
 // connectViaTunnel reaches a router whose original path gives no answer
 // (the WAN was closed by an earlier run) through the tunnel that run
@@ -303,19 +350,22 @@ func (e *Engine) trust(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("onboard: known hosts: %w", err)
 	}
+	if ok {
+		// A recorded router is pinned: the dial checks its certificate
+		// (see pinned for a changed one). No probe first: a failed
+		// handshake with a pinned router is an error, never a question,
+		// and once the WAN is closed the pin also serves the dial through
+		// the tunnel (the same router's certificate) without waiting on
+		// the closed address twice.
+		e.fingerprint, e.pinFile = fp, kh.Path()
+		return nil
+	}
 	got, err := routeros.Fingerprint(ctx, e.addr, e.o.Dial)
 	if err != nil {
 		if errors.Is(err, routeros.ErrNoCertificate) {
 			return e.offerCertificate(ctx, err)
 		}
 		return fmt.Errorf("onboard: read the certificate of %s: %w", e.addr, err)
-	}
-	if ok {
-		if err := kh.Check(e.addr, got); err != nil {
-			return fmt.Errorf("onboard: %w", err)
-		}
-		e.fingerprint = fp
-		return nil
 	}
 	if !e.o.TOFU {
 		yes, err := e.confirm(ctx, Question{ID: "trust-fingerprint", Title: "Trust the router's certificate?",
@@ -335,18 +385,44 @@ func (e *Engine) trust(ctx context.Context) error {
 	return nil
 }
 
-// offerCertificate explains a certificate-less api-ssl and, with consent,
-// creates and signs a self-signed certificate over the plain API.
+// offerCertificate explains a certificate-less api-ssl and, only on an
+// explicit yes to a Danger question, creates and signs a self-signed
+// certificate over the plain API. The alert that brought us here proves
+// nothing (anyone on the path can send it), so the password then crosses
+// the network in clear: never for a pinned router, never twice, and never
+// on a front end's automatic yes (they refuse Danger questions).
 func (e *Engine) offerCertificate(ctx context.Context, cause error) error {
-	yes, err := e.confirm(ctx, Question{ID: "create-certificate", Title: "Create a certificate for api-ssl?",
-		Detail: "The router's api-ssl service has no certificate, so no encrypted API session is possible. wgboot can log in over the plain API (port 8728) once, create a self-signed certificate named wgboot-api and set it on api-ssl."})
+	if e.o.Fingerprint != "" || e.fingerprint != "" {
+		return &pinnedTLSError{addr: e.addr, fp: cmp.Or(e.fingerprint, e.o.Fingerprint), from: "--fingerprint", err: cause}
+	}
+	kh := routeros.NewKnownHosts(e.o.StateDir)
+	if fp, ok, err := kh.Lookup(e.addr); err != nil || ok {
+		if err != nil {
+			return fmt.Errorf("onboard: known hosts: %w", err)
+		}
+		return &pinnedTLSError{addr: e.addr, fp: fp, from: "recorded in " + kh.Path(), err: cause}
+	}
+	if e.offered {
+		return fmt.Errorf("onboard: api-ssl on %s still refuses TLS after wgboot set a certificate on it over the plain API; "+
+			"someone on the path may be forging the alert: check /ip service on the router from its console: %w", e.addr, cause)
+	}
+	e.offered = true
+	plainAddr := net.JoinHostPort(e.host, "8728")
+	howto := "/certificate add name=api common-name=router; /certificate sign api; /ip service set api-ssl certificate=api"
+	yes, err := e.confirm(ctx, Question{ID: "create-certificate", Danger: true,
+		Title: "Send the password unencrypted to create a certificate?",
+		Detail: fmt.Sprintf("api-ssl on %s refused TLS with a handshake_failure alert. A router whose api-ssl has no certificate "+
+			"sends that alert, but anyone on the network path can forge it. wgboot can log in over the plain API (%s): "+
+			"your password then crosses the network UNENCRYPTED. It would create a self-signed certificate named wgboot-api "+
+			"and set it on api-ssl. Say yes only on a network you trust end to end (the router's LAN, a direct cable); "+
+			"otherwise create the certificate at the router's console: %s.", e.addr, plainAddr, howto)})
 	if err != nil {
 		return err
 	}
 	if !yes {
-		return fmt.Errorf("onboard: %w: create one (/certificate add name=api common-name=router; /certificate sign api; /ip service set api-ssl certificate=api) or use --plain", cause)
+		return fmt.Errorf("onboard: %w: create one on the router (%s), or use --plain on a network you trust", cause, howto)
 	}
-	plain, err := routeros.Dial(ctx, routeros.Config{Addr: net.JoinHostPort(e.host, "8728"), User: e.o.User, Password: e.o.Password, Dial: e.o.Dial, Timeout: e.timeout(), Logf: e.logf})
+	plain, err := routeros.Dial(ctx, routeros.Config{Addr: plainAddr, User: e.o.User, Password: e.o.Password, Dial: e.o.Dial, Timeout: e.timeout(), Logf: e.logf})
 	if err != nil {
 		return fmt.Errorf("onboard: create a certificate over the plain API: %w", err)
 	}

@@ -68,6 +68,19 @@ func clientTLSConfig(cfg Config, pin string) *tls.Config {
 	return tc
 }
 
+// ErrHandshake means the TLS handshake did not complete (the peer sent an
+// alert, or spoke something other than TLS): nothing was sent on the
+// connection. Such a failure proves nothing about the router, since the
+// alert is unauthenticated and anyone on the path can send it; a pinned
+// router must be refused, never reached another way.
+var ErrHandshake = errors.New("routeros: the TLS handshake did not complete")
+
+// handshakeError marks a failed handshake with ErrHandshake, keeping its text.
+type handshakeError struct{ err error }
+
+func (h handshakeError) Error() string   { return h.err.Error() }
+func (h handshakeError) Unwrap() []error { return []error{h.err, ErrHandshake} }
+
 // handshake runs the TLS handshake under the deadline and names the
 // failures a technician meets.
 func handshake(ctx context.Context, tc *tls.Conn, addr string, timeout time.Duration) error {
@@ -83,16 +96,17 @@ func handshake(ctx context.Context, tc *tls.Conn, addr string, timeout time.Dura
 	case errors.As(err, &fe):
 		return fe
 	case isHandshakeFailure(err):
-		return fmt.Errorf("%w (%s refused the TLS handshake): without a certificate RouterOS offers "+
+		return handshakeError{fmt.Errorf("%w (%s refused the TLS handshake with a handshake_failure alert, "+
+			"which anyone on the network path can also forge): without a certificate RouterOS offers "+
 			"only anonymous Diffie-Hellman ciphers, which Go's TLS cannot use; create and sign a "+
-			"certificate on the router and set it on api-ssl under /ip service (wgboot can do this "+
-			"over the plain API, port 8728, with your consent): %w", ErrNoCertificate, addr, err)
+			"certificate on the router and set it on api-ssl under /ip service (the plain API, port 8728, "+
+			"would carry the password unencrypted: use it only on a network you trust): %w", ErrNoCertificate, addr, err)}
 	case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return fmt.Errorf("routeros: tls to %s: %w", addr, ctx.Err())
 	case isTimeout(err):
 		return silentError(addr, "TLS handshake reply", timeout, err)
 	}
-	return fmt.Errorf("routeros: tls handshake with %s failed (is this the api-ssl port?): %w", addr, err)
+	return handshakeError{fmt.Errorf("routeros: tls handshake with %s failed (is this the api-ssl port?): %w", addr, err)}
 }
 
 // isHandshakeFailure reports whether the peer sent a handshake_failure

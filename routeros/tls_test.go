@@ -176,10 +176,10 @@ func noCertRouter(t *testing.T) string {
 func TestNoCertificate(t *testing.T) {
 	addr := noCertRouter(t)
 	_, err := Dial(context.Background(), Config{Addr: addr, TLS: true, User: "admin", Fingerprint: strings.Repeat("0", 64)})
-	if !errors.Is(err, ErrNoCertificate) {
-		t.Fatalf("Dial error = %v, want ErrNoCertificate", err)
+	if !errors.Is(err, ErrNoCertificate) || !errors.Is(err, ErrHandshake) {
+		t.Fatalf("Dial error = %v, want ErrNoCertificate and ErrHandshake", err)
 	}
-	for _, want := range []string{"anonymous Diffie-Hellman", "certificate", "8728"} {
+	for _, want := range []string{"anonymous Diffie-Hellman", "certificate", "8728", "forge", "unencrypted"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
@@ -207,8 +207,8 @@ func TestNotTLS(t *testing.T) {
 		wg.Wait()
 	}()
 	_, err := Dial(context.Background(), Config{Addr: ln.Addr().String(), TLS: true, Fingerprint: strings.Repeat("0", 64)})
-	if err == nil || errors.Is(err, ErrNoCertificate) {
-		t.Fatalf("Dial error = %v, want a TLS failure that is not ErrNoCertificate", err)
+	if err == nil || errors.Is(err, ErrNoCertificate) || !errors.Is(err, ErrHandshake) {
+		t.Fatalf("Dial error = %v, want a TLS failure (ErrHandshake) that is not ErrNoCertificate", err)
 	}
 }
 

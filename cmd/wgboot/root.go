@@ -245,8 +245,14 @@ func (a *app) lookup(k string) (string, bool) {
 	return os.LookupEnv(k)
 }
 
+// plainWarning is the wizard's warning for the plain API (tui's Connect
+// screen), printed by the CLI whenever --plain is used.
+const plainWarning = "Warning: plain API sends the password unencrypted."
+
 // prompter answers the engine's questions: yes to everything that is not
-// dangerous when --yes was given, else asks on stdin.
+// dangerous when --yes was given, else asks on stdin. Creating a
+// certificate over the plain API sends the password in clear: --yes never
+// answers that one, whatever its flags.
 type prompter struct {
 	a   *app
 	yes bool
@@ -256,14 +262,18 @@ type prompter struct {
 func (p *prompter) Confirm(ctx context.Context, q onboard.Question) (bool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.yes && !q.Danger && q.ID != "trust-fingerprint" {
+	if p.yes && !q.Danger && q.ID != "trust-fingerprint" && q.ID != "create-certificate" {
 		return true, nil
 	}
 	def := "y/N"
 	if q.Default {
 		def = "Y/n"
 	}
-	fmt.Fprintf(p.a.Stderr, "%s\n%s [%s] ", q.Title, q.Detail, def)
+	title := q.Title
+	if q.Danger {
+		title = "DANGER: " + title
+	}
+	fmt.Fprintf(p.a.Stderr, "%s\n%s [%s] ", title, q.Detail, def)
 	type res struct {
 		line string
 		err  error
@@ -371,6 +381,9 @@ func (a *app) engine(ctx context.Context, yes, jsonOut bool, out io.Writer) (*on
 func (a *app) engineSink(ctx context.Context, yes, jsonOut bool, out io.Writer) (*onboard.Engine, *sink, error) {
 	if err := a.check(); err != nil {
 		return nil, nil, err
+	}
+	if a.common.Plain {
+		fmt.Fprintln(a.Stderr, "wgboot: "+plainWarning+" Anyone on the network path can read it: use --plain only on a network you trust.")
 	}
 	pw, err := a.password()
 	if err != nil {
