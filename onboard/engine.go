@@ -211,7 +211,7 @@ func (e *Engine) connect(ctx context.Context) error {
 	}
 	cl, err := e.dial(ctx, e.addr, e.o.Dial)
 	if err != nil {
-		if perr := e.pinned(err); perr != nil {
+		if perr := e.pinned(e.addr, err); perr != nil {
 			return perr
 		}
 		if errors.Is(err, routeros.ErrFiltered) || errors.Is(err, routeros.ErrRefused) {
@@ -244,10 +244,11 @@ func (p *pinnedTLSError) Error() string {
 
 func (p *pinnedTLSError) Unwrap() error { return p.err }
 
-// pinned turns a dial error of a pinned router into what the technician
-// acts on: a failed handshake is a *pinnedTLSError, a certificate that
-// differs from the known hosts line says so (Changed). Other errors give nil.
-func (e *Engine) pinned(err error) error {
+// pinned turns an error dialling a pinned router at addr into what the
+// technician acts on: a failed handshake is a *pinnedTLSError, a
+// certificate that differs from the known hosts line says so (Changed).
+// Other errors give nil.
+func (e *Engine) pinned(addr string, err error) error {
 	if e.o.Plain || e.fingerprint == "" {
 		return nil
 	}
@@ -256,11 +257,13 @@ func (e *Engine) pinned(err error) error {
 		from = "recorded in " + e.pinFile
 	}
 	if fe, ok := errors.AsType[*routeros.FingerprintError](err); ok && e.pinFile != "" && !fe.Changed {
-		fe.Changed, fe.File = true, e.pinFile
+		// The line to check and remove is the router address's, also
+		// when the certificate came through the tunnel.
+		fe.Changed, fe.File, fe.Addr = true, e.pinFile, e.addr
 		return fmt.Errorf("onboard: %w", fe)
 	}
 	if errors.Is(err, routeros.ErrHandshake) {
-		return &pinnedTLSError{addr: e.addr, fp: e.fingerprint, from: from, err: err}
+		return &pinnedTLSError{addr: addr, fp: e.fingerprint, from: from, err: err}
 	}
 	return nil
 }
@@ -319,6 +322,9 @@ func (e *Engine) connectViaTunnel(ctx context.Context) error {
 	cl, err := e.dial(ctx, j.Tunnel.RouterAddr, lb.DialContext)
 	if err != nil {
 		lb.Close()
+		if perr := e.pinned(j.Tunnel.RouterAddr, err); perr != nil {
+			err = perr
+		}
 		return fmt.Errorf("onboard: API through the tunnel: %w", err)
 	}
 	e.local, e.cl, e.viaTunnel = lb, cl, true
