@@ -733,3 +733,45 @@ func TestEscWhileInspecting(t *testing.T) {
 		t.Errorf("the abandoned call's error reached the screen:\n%s", v)
 	}
 }
+
+// TestCreateCertificateNeedsExplicitYes: the question that sends the
+// password over the plain API is a danger question. No single key says
+// yes: y and a bare enter decline; only moving onto its button and
+// pressing enter accepts (the technician's explicit choice).
+func TestCreateCertificateNeedsExplicitYes(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		keys []string
+		want bool
+	}{
+		{"y does not accept", []string{"y", "enter"}, false},
+		{"enter declines", []string{"enter"}, false},
+		{"move to yes and enter", []string{"right", "enter"}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fe := &fakeEngine{}
+			fe.connect = func(ctx context.Context) error {
+				ok, err := fe.ask(ctx, onboard.Question{ID: "create-certificate", Danger: true,
+					Title: "Send the password unencrypted to create a certificate?", Detail: "The password crosses the network unencrypted."})
+				if err != nil || !ok {
+					return errNotTrusted
+				}
+				return nil
+			}
+			factory, _ := fakeFactory(fe)
+			h := start(t, demoOptions(factory, newFakeClock()))
+			h.waitFor("Router")
+			h.submitConnect()
+			h.waitFor("unencrypted", "[ No ]", "Yes, send it unencrypted")
+			for _, k := range tt.keys {
+				h.key(k)
+			}
+			if !eventually(func() bool { _, ok := fe.Answer("create-certificate"); return ok }) {
+				t.Fatalf("the question was never answered")
+			}
+			if a, _ := fe.Answer("create-certificate"); a != tt.want {
+				t.Errorf("answer = %v, want %v", a, tt.want)
+			}
+		})
+	}
+}

@@ -23,7 +23,9 @@ func newQuestionScreen(m *Model, q questionMsg, gate bool) *questionScreen {
 	// The Gate starts on Yes (the spec: enter confirms). First contact
 	// starts on Trust: the technician compares the fingerprint shown and
 	// presses enter, as with ssh's first connection; a changed certificate
-	// (Danger) never offers Yes. Other questions start on the engine's default.
+	// (Danger) never offers Yes; another danger question starts on No and
+	// says yes only by moving to its button. Other questions start on the
+	// engine's default.
 	yes := gate || (q.q.ID == "trust-fingerprint" || q.q.Default) && !q.q.Danger
 	return &questionScreen{m: m, q: q, gate: gate, yes: yes}
 }
@@ -47,7 +49,10 @@ func (s *questionScreen) update(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, keys.No), key.Matches(k, keys.Back):
 		s.answer(false)
 	case key.Matches(k, keys.Left, keys.Right, keys.Next, keys.Prev):
-		if !s.q.q.Danger {
+		// A danger question with a Yes (create-certificate) is answered
+		// yes only by moving onto its button and pressing enter: no single
+		// key says yes to it. A changed certificate has no Yes at all.
+		if yes, _ := s.labels(); yes != "" {
 			s.yes = !s.yes
 		}
 	}
@@ -62,6 +67,8 @@ func (s *questionScreen) labels() (string, string) {
 		return "", "Stop"
 	case s.q.q.ID == "trust-fingerprint":
 		return "Trust and continue", "Stop"
+	case s.q.q.Danger:
+		return "Yes, send it unencrypted", "No"
 	}
 	return "Yes", "No"
 }
