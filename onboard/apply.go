@@ -116,7 +116,7 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	// the same round trip.
 	start := e.now()
 	e.emit(Event{Step: StepApply, Kind: KindStarted, Message: "applying the router-side changes"})
-	pubq := []string{"/interface/wireguard/print", "?name=" + d.IfName}
+	pubq := []string{"/interface/wireguard/print", "?name=" + d.IfName, "=.proplist=public-key"}
 	reps, errs, err := e.runOps(ctx, a, StepApply, [][]string{pubq}, false)
 	if err != nil {
 		return nil, &stepError{step: StepApply, err: err, try: "read the router's message above; the router was restored"}
@@ -836,7 +836,7 @@ func (e *Engine) tunnelUp(ctx context.Context, a *applyRun) (string, error) {
 	pub := e.routerPub
 	if pub == (wgtypes.Key{}) {
 		// The read that rode with the changes came back empty.
-		rep, err := e.cl.Run(ctx, "/interface/wireguard/print", "?name="+d.IfName)
+		rep, err := e.cl.Run(ctx, "/interface/wireguard/print", "?name="+d.IfName, "=.proplist=public-key")
 		if err != nil || len(rep.Re) == 0 {
 			return "", fmt.Errorf("onboard: read the router's WireGuard public key: %w", err)
 		}
