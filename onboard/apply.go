@@ -280,16 +280,26 @@ func fireWords(fire time.Time) []string {
 	return []string{"=start-date=" + fire.Format("2006-01-02"), "=start-time=" + fire.Format("15:04:05")}
 }
 
-// arm puts the safety net on the router in one round trip: backup, export,
-// the one-shot timer carrying the whole undo, the undo script and the boot
+// arm puts the safety net on the router in one round trip: an export, the
+// one-shot timer carrying the whole undo, the undo script and the boot
 // scheduler, in that order, with a clock reading behind them. The timer's
 // start comes from the clock read at inspect plus the time since.
+//
+// No binary backup is saved: the undo script is the safety net, and a
+// backup could only be restored by hand (/system backup load, which
+// reboots and also reverts whatever else changed meanwhile). Unencrypted
+// it holds every secret of the router, on flash for anyone who can list
+// files; encrypted, its password would be a secret on the technician's
+// machine that the journal promises not to hold. The export holds no
+// secret (RouterOS 7 leaves them out without show-sensitive) and shows
+// the configuration before the run; it is removed at commit and at
+// rollback.
 func (e *Engine) arm(ctx context.Context, a *applyRun, p *Plan) error {
 	start := e.now()
 	e.emit(Event{Step: StepArm, Kind: KindStarted, Message: "arming the automatic rollback"})
 	name := "wgboot-undo-" + e.run
 	a.j.Net.Name = name
-	a.j.Net.Backup, a.j.Net.Export = "wgboot-"+e.run, "wgboot-"+e.run
+	a.j.Net.Export = exportFile(e.run)
 	src := undoScript(e.run, e.plan.Ops)
 	a.j.Net.UndoLines = strings.Count(src, "\n")
 	now, err := e.routerNow(ctx)
@@ -305,14 +315,13 @@ func (e *Engine) arm(ctx context.Context, a *applyRun, p *Plan) error {
 	// is left behind, and whatever follows it is undone by it. At boot the
 	// scheduler runs the script by name (most boards have no battery
 	// clock, so the timer alone could miss a reboot). A router that
-	// refuses the backup or the export (no disk space, missing policy) is
-	// told to the technician but does not stop the run: the undo script is
-	// the safety net.
+	// refuses the export (no disk space, missing policy) is told to the
+	// technician but does not stop the run: the undo script is the safety
+	// net.
 	timer := append([]string{"/system/scheduler/add", "=name=" + name}, fireWords(fire)...)
 	timer = append(timer, "=interval=0s", "=on-event="+src, "=comment="+tag(e.run, "undo-timer"))
 	reps, errs := e.cl.Batch(ctx,
-		[]string{"/system/backup/save", "=name=" + a.j.Net.Backup, "=dont-encrypt=yes"},
-		[]string{"/export", "=file=" + a.j.Net.Export},
+		[]string{"/export", "=file=" + strings.TrimSuffix(a.j.Net.Export, ".rsc")},
 		timer,
 		[]string{"/system/script/add", "=name=" + name, "=source=" + src, "=comment=" + tag(e.run, "undo")},
 		[]string{"/system/scheduler/add", "=name=" + name + "-boot", "=start-time=startup", "=interval=0s",
@@ -325,24 +334,22 @@ func (e *Engine) arm(ctx context.Context, a *applyRun, p *Plan) error {
 		}
 		return ""
 	}
-	a.j.Net.Timer, a.j.Net.Script, a.j.Net.Boot = ret(2), ret(3), ret(4)
+	a.j.Net.Timer, a.j.Net.Script, a.j.Net.Boot = ret(1), ret(2), ret(3)
 	e.save(a)
-	for i, what := range []string{"backup not saved: ", "export not saved: "} {
-		var de *routeros.DeviceError
-		if errs[i] != nil && errors.As(errs[i], &de) {
-			e.emit(Event{Step: StepArm, Kind: KindWarning, Message: what + errs[i].Error()})
-		}
+	var de *routeros.DeviceError
+	if errs[0] != nil && errors.As(errs[0], &de) {
+		e.emit(Event{Step: StepArm, Kind: KindWarning, Message: "export not saved: " + errs[0].Error()})
 	}
 	for _, x := range []struct {
 		i    int
 		what string
-	}{{2, "add the rollback scheduler"}, {3, "add the undo script"}, {4, "add the boot rollback scheduler"}} {
+	}{{1, "add the rollback scheduler"}, {2, "add the undo script"}, {3, "add the boot rollback scheduler"}} {
 		if errs[x.i] != nil {
 			return fmt.Errorf("onboard: arm: %s: %w", x.what, errs[x.i])
 		}
 	}
-	if errs[5] == nil && reps[5] != nil && len(reps[5].Re) > 0 {
-		if err := e.noteClock(Row(reps[5].Re[0])); err == nil {
+	if errs[4] == nil && reps[4] != nil && len(reps[4].Re) > 0 {
+		if err := e.noteClock(Row(reps[4].Re[0])); err == nil {
 			// The estimate was off (the clock was set meanwhile, NTP): a
 			// timer too close to now would fire before the technician
 			// could answer, one in the past never fires.
@@ -1100,6 +1107,11 @@ func (e *Engine) disarm(ctx context.Context, cl session, j *Journal, strict bool
 			return fmt.Errorf("onboard: disarm: remove %s %s: %w", items[i].menu, *items[i].id, err)
 		}
 	}
+	step := StepRollback
+	if strict {
+		step = StepCommit
+	}
+	e.removeRunFiles(ctx, cl, step, j.RunID)
 	j.Net.Disarmed = true
 	return nil
 }

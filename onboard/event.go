@@ -13,7 +13,7 @@ const (
 	StepConnect  Step = "connect"  // TCP/TLS connect, trust, login
 	StepInspect  Step = "inspect"  // read the router
 	StepPlan     Step = "plan"     // decide and check the plan with the evaluator
-	StepArm      Step = "arm"      // backup, export, rollback script and schedulers
+	StepArm      Step = "arm"      // export, rollback script and schedulers
 	StepApply    Step = "apply"    // router-side changes
 	StepTunnel   Step = "tunnel"   // local peer up, handshake
 	StepVerify   Step = "verify"   // API through the tunnel
@@ -118,6 +118,10 @@ type Plan struct {
 	Verdicts []VerdictRow `json:"verdicts"`
 	Warnings []string     `json:"warnings,omitempty"`
 	Noop     bool         `json:"noop,omitempty"` // router already onboarded: nothing to change
+	// Files are the files the run writes on the router (an export of its
+	// configuration before the run, without secrets); they are removed at
+	// commit and at rollback.
+	Files []string `json:"files,omitempty"`
 }
 
 // Change is one router change with its inverse, both in export syntax.
