@@ -152,7 +152,7 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	// 5. Harden.
 	hardened := false
 	yes, err := e.confirm(ctx, Question{ID: "harden", Title: "Close the API on the WAN?",
-		Detail: "The API answered through the tunnel. wgboot will now drop every API port arriving on the WAN.", Default: true})
+		Detail: e.hardenDetail(via), Default: true})
 	if err != nil {
 		return nil, &stepError{step: StepHarden, err: err}
 	}
@@ -184,7 +184,7 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 			return nil, &stepError{step: StepReverify, err: fmt.Errorf("onboard: the API through the tunnel after hardening: %w", errs[0])}
 		}
 		e.emit(Event{Step: StepReverify, Kind: KindDone, Message: "the API answered through the tunnel (" + first(rowsOf(reps[0]))["name"] + ")", Elapsed: e.now().Sub(start)})
-		if err := e.wanProbe(ctx); err != nil {
+		if err := e.wanProbe(ctx, via); err != nil {
 			return nil, &stepError{step: StepReverify, err: err, try: "a rule before wgboot's drop still accepts the API from the WAN; review /ip firewall filter"}
 		}
 	} else {
@@ -877,10 +877,7 @@ func (e *Engine) tunnelUp(ctx context.Context, a *applyRun) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("onboard: no WireGuard handshake with %s within %s: %w", ep, handshakeTimeout, err)
 	}
-	via := "lan"
-	if e.isWANHost(host) {
-		via = "wan"
-	}
+	via := e.provenVia(ctx, host)
 	e.emit(Event{Step: StepTunnel, Kind: KindDone, Message: "handshake with " + ep.String() + " (" + via + ")",
 		Handshake: &Handshake{Done: true, Age: st.Age(e.now()), Rx: st.Rx, Tx: st.Tx, Endpoint: ep.String()}, Elapsed: e.now().Sub(start)})
 	return via, nil
@@ -954,10 +951,11 @@ func (e *Engine) tunnelAddr() string {
 }
 
 // wanProbe confirms a new WAN connection gets no answer, when this run can
-// reach the router over the WAN.
-func (e *Engine) wanProbe(ctx context.Context) error {
+// reach the router over the WAN: its own address is a WAN address, or the
+// handshake sent to it came in on the WAN (via).
+func (e *Engine) wanProbe(ctx context.Context, via string) error {
 	target := e.o.WANProbe
-	if target == "" && e.isWANHost(e.host) {
+	if target == "" && (e.isWANHost(e.host) || via == "wan" && e.verifiedAtHost()) {
 		target = e.addr
 	}
 	if target == "" {
@@ -1021,7 +1019,7 @@ func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, h
 	a.j.State = StateCommitted
 	sum := &Summary{
 		Router: e.addr, Identity: e.router.Identity, RouterTunnel: d.RouterAddr.Addr().String(), LocalTunnel: d.LocalAddr.String(),
-		Endpoint: endpoint, ConfigPath: path, ProvenVia: via, Changes: len(e.plan.Ops),
+		Endpoint: endpoint, ConfigPath: path, ProvenVia: via, OutsideUnproven: e.outsideUnproven(via), Changes: len(e.plan.Ops),
 		Reconnect: "wg-quick up " + path, Undo: "wgboot rollback --router " + e.o.Router,
 	}
 	if !hardened {
@@ -1121,9 +1119,12 @@ func summaryText(s *Summary, hardened bool) string {
 	fmt.Fprintf(&b, "router %s (%s)\ntunnel: router %s, technician %s\nendpoint: %s\nconfig: %s\n", s.Router, s.Identity, s.RouterTunnel, s.LocalTunnel, s.Endpoint, s.ConfigPath)
 	switch s.ProvenVia {
 	case "wan":
-		b.WriteString("proven: the tunnel was proven over the WAN address\n")
+		b.WriteString("proven: the tunnel was proven over the WAN (the router saw the handshake arrive on its WAN side)\n")
 	default:
 		b.WriteString("proven: the tunnel was proven from the LAN only; that the WireGuard port is reachable from the WAN rests on the firewall evaluator\n")
+	}
+	if s.OutsideUnproven {
+		b.WriteString("warning: " + notReachedText + ", and the API answered on the WAN before this run: check the tunnel from outside before relying on it\n")
 	}
 	if !hardened {
 		b.WriteString("not hardened: the API is still open on the WAN as it was\n")

@@ -148,8 +148,13 @@ type Summary struct {
 	Endpoint     string `json:"endpoint"`      // published endpoint host:port
 	ConfigPath   string `json:"config_path"`   // wg-quick file
 	QR           string `json:"qr,omitempty"`  // QR code of the config, terminal text
-	ProvenVia    string `json:"proven_via"`    // "wan" or "lan" (see docs)
-	Reconnect    string `json:"reconnect"`     // exact command for next time
-	Undo         string `json:"undo"`          // exact command to undo
-	Changes      int    `json:"changes"`
+	ProvenVia    string `json:"proven_via"`    // "wan" or "lan": where the router saw the handshake come from (see docs)
+	// OutsideUnproven is set when the tunnel was proven from the LAN only
+	// while the API answered on the WAN before: nobody has reached the
+	// tunnel from outside (the internet) yet, so remote access now rests
+	// on the WireGuard port being reachable from there.
+	OutsideUnproven bool   `json:"outside_unproven"`
+	Reconnect       string `json:"reconnect"` // exact command for next time
+	Undo            string `json:"undo"`      // exact command to undo
+	Changes         int    `json:"changes"`
 }
