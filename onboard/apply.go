@@ -1357,6 +1357,9 @@ func (e *Engine) Rollback(ctx context.Context) error {
 		e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: "rollback failed", Undone: undone, Diagnostics: err.Error(), Try: "run wgboot rollback again, through the tunnel if the WAN is closed"}})
 		return err
 	}
+	// A committed run's files went at its commit, unless an older wgboot
+	// left them (its unencrypted backup among them).
+	e.removeRunFiles(ctx, e.cl, StepRollback, j.RunID)
 	j.State = StateRolledBack
 	j.Updated = e.now()
 	if err := writeJournal(e.o.StateDir, j); err != nil {

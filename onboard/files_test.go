@@ -151,3 +151,38 @@ func TestStatusLeftoverFiles(t *testing.T) {
 		t.Errorf("leftover files (-want +got):\n%s", diff)
 	}
 }
+
+// Rolling back a committed run removes the files an older wgboot left for
+// it (the unencrypted backup and the export stayed after its commit).
+func TestRollbackRemovesOldRunFiles(t *testing.T) {
+	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, e, p, o := connected(t, ctx, ex, nil, nil)
+	if _, err := e.Apply(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := routeros.Dial(ctx, routeros.Config{Addr: netip.AddrPortFrom(s.lan, s.port(s.lan, o.Plain)).String(), TLS: !o.Plain,
+		Fingerprint: o.Fingerprint, User: o.User, Password: o.Password, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for _, cmd := range [][]string{{"/system/backup/save", "=name=wgboot-e2e", "=dont-encrypt=yes"}, {"/export", "=file=wgboot-e2e"}} {
+		if _, err := cl.Run(ctx, cmd...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; len(wgbootFiles(routerFiles(t, ctx, s, o))) < 2; i++ {
+		if i > 100 {
+			t.Fatal("the old run's files were never written")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := e.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := wgbootFiles(routerFiles(t, ctx, s, o)); len(got) != 0 {
+		t.Errorf("files left on the router after rollback: %v", got)
+	}
+}
