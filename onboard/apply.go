@@ -116,7 +116,7 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	// the same round trip.
 	start := e.now()
 	e.emit(Event{Step: StepApply, Kind: KindStarted, Message: "applying the router-side changes"})
-	pubq := []string{"/interface/wireguard/print", "?name=" + d.IfName}
+	pubq := []string{"/interface/wireguard/print", "?name=" + d.IfName, "=.proplist=public-key"}
 	reps, errs, err := e.runOps(ctx, a, StepApply, [][]string{pubq}, false)
 	if err != nil {
 		return nil, &stepError{step: StepApply, err: err, try: "read the router's message above; the router was restored"}
@@ -152,7 +152,7 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	// 5. Harden.
 	hardened := false
 	yes, err := e.confirm(ctx, Question{ID: "harden", Title: "Close the API on the WAN?",
-		Detail: "The API answered through the tunnel. wgboot will now drop every API port arriving on the WAN.", Default: true})
+		Detail: e.hardenDetail(via), Default: true})
 	if err != nil {
 		return nil, &stepError{step: StepHarden, err: err}
 	}
@@ -184,7 +184,7 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 			return nil, &stepError{step: StepReverify, err: fmt.Errorf("onboard: the API through the tunnel after hardening: %w", errs[0])}
 		}
 		e.emit(Event{Step: StepReverify, Kind: KindDone, Message: "the API answered through the tunnel (" + first(rowsOf(reps[0]))["name"] + ")", Elapsed: e.now().Sub(start)})
-		if err := e.wanProbe(ctx); err != nil {
+		if err := e.wanProbe(ctx, via); err != nil {
 			return nil, &stepError{step: StepReverify, err: err, try: "a rule before wgboot's drop still accepts the API from the WAN; review /ip firewall filter"}
 		}
 	} else {
@@ -280,16 +280,26 @@ func fireWords(fire time.Time) []string {
 	return []string{"=start-date=" + fire.Format("2006-01-02"), "=start-time=" + fire.Format("15:04:05")}
 }
 
-// arm puts the safety net on the router in one round trip: backup, export,
-// the one-shot timer carrying the whole undo, the undo script and the boot
+// arm puts the safety net on the router in one round trip: an export, the
+// one-shot timer carrying the whole undo, the undo script and the boot
 // scheduler, in that order, with a clock reading behind them. The timer's
 // start comes from the clock read at inspect plus the time since.
+//
+// No binary backup is saved: the undo script is the safety net, and a
+// backup could only be restored by hand (/system backup load, which
+// reboots and also reverts whatever else changed meanwhile). Unencrypted
+// it holds every secret of the router, on flash for anyone who can list
+// files; encrypted, its password would be a secret on the technician's
+// machine that the journal promises not to hold. The export holds no
+// secret (RouterOS 7 leaves them out without show-sensitive) and shows
+// the configuration before the run; it is removed at commit and at
+// rollback.
 func (e *Engine) arm(ctx context.Context, a *applyRun, p *Plan) error {
 	start := e.now()
 	e.emit(Event{Step: StepArm, Kind: KindStarted, Message: "arming the automatic rollback"})
 	name := "wgboot-undo-" + e.run
 	a.j.Net.Name = name
-	a.j.Net.Backup, a.j.Net.Export = "wgboot-"+e.run, "wgboot-"+e.run
+	a.j.Net.Export = exportFile(e.run)
 	src := undoScript(e.run, e.plan.Ops)
 	a.j.Net.UndoLines = strings.Count(src, "\n")
 	now, err := e.routerNow(ctx)
@@ -305,14 +315,13 @@ func (e *Engine) arm(ctx context.Context, a *applyRun, p *Plan) error {
 	// is left behind, and whatever follows it is undone by it. At boot the
 	// scheduler runs the script by name (most boards have no battery
 	// clock, so the timer alone could miss a reboot). A router that
-	// refuses the backup or the export (no disk space, missing policy) is
-	// told to the technician but does not stop the run: the undo script is
-	// the safety net.
+	// refuses the export (no disk space, missing policy) is told to the
+	// technician but does not stop the run: the undo script is the safety
+	// net.
 	timer := append([]string{"/system/scheduler/add", "=name=" + name}, fireWords(fire)...)
 	timer = append(timer, "=interval=0s", "=on-event="+src, "=comment="+tag(e.run, "undo-timer"))
 	reps, errs := e.cl.Batch(ctx,
-		[]string{"/system/backup/save", "=name=" + a.j.Net.Backup, "=dont-encrypt=yes"},
-		[]string{"/export", "=file=" + a.j.Net.Export},
+		[]string{"/export", "=file=" + strings.TrimSuffix(a.j.Net.Export, ".rsc")},
 		timer,
 		[]string{"/system/script/add", "=name=" + name, "=source=" + src, "=comment=" + tag(e.run, "undo")},
 		[]string{"/system/scheduler/add", "=name=" + name + "-boot", "=start-time=startup", "=interval=0s",
@@ -325,24 +334,22 @@ func (e *Engine) arm(ctx context.Context, a *applyRun, p *Plan) error {
 		}
 		return ""
 	}
-	a.j.Net.Timer, a.j.Net.Script, a.j.Net.Boot = ret(2), ret(3), ret(4)
+	a.j.Net.Timer, a.j.Net.Script, a.j.Net.Boot = ret(1), ret(2), ret(3)
 	e.save(a)
-	for i, what := range []string{"backup not saved: ", "export not saved: "} {
-		var de *routeros.DeviceError
-		if errs[i] != nil && errors.As(errs[i], &de) {
-			e.emit(Event{Step: StepArm, Kind: KindWarning, Message: what + errs[i].Error()})
-		}
+	var de *routeros.DeviceError
+	if errs[0] != nil && errors.As(errs[0], &de) {
+		e.emit(Event{Step: StepArm, Kind: KindWarning, Message: "export not saved: " + errs[0].Error()})
 	}
 	for _, x := range []struct {
 		i    int
 		what string
-	}{{2, "add the rollback scheduler"}, {3, "add the undo script"}, {4, "add the boot rollback scheduler"}} {
+	}{{1, "add the rollback scheduler"}, {2, "add the undo script"}, {3, "add the boot rollback scheduler"}} {
 		if errs[x.i] != nil {
 			return fmt.Errorf("onboard: arm: %s: %w", x.what, errs[x.i])
 		}
 	}
-	if errs[5] == nil && reps[5] != nil && len(reps[5].Re) > 0 {
-		if err := e.noteClock(Row(reps[5].Re[0])); err == nil {
+	if errs[4] == nil && reps[4] != nil && len(reps[4].Re) > 0 {
+		if err := e.noteClock(Row(reps[4].Re[0])); err == nil {
 			// The estimate was off (the clock was set meanwhile, NTP): a
 			// timer too close to now would fire before the technician
 			// could answer, one in the past never fires.
@@ -836,7 +843,7 @@ func (e *Engine) tunnelUp(ctx context.Context, a *applyRun) (string, error) {
 	pub := e.routerPub
 	if pub == (wgtypes.Key{}) {
 		// The read that rode with the changes came back empty.
-		rep, err := e.cl.Run(ctx, "/interface/wireguard/print", "?name="+d.IfName)
+		rep, err := e.cl.Run(ctx, "/interface/wireguard/print", "?name="+d.IfName, "=.proplist=public-key")
 		if err != nil || len(rep.Re) == 0 {
 			return "", fmt.Errorf("onboard: read the router's WireGuard public key: %w", err)
 		}
@@ -870,10 +877,7 @@ func (e *Engine) tunnelUp(ctx context.Context, a *applyRun) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("onboard: no WireGuard handshake with %s within %s: %w", ep, handshakeTimeout, err)
 	}
-	via := "lan"
-	if e.isWANHost(host) {
-		via = "wan"
-	}
+	via := e.provenVia(ctx, host)
 	e.emit(Event{Step: StepTunnel, Kind: KindDone, Message: "handshake with " + ep.String() + " (" + via + ")",
 		Handshake: &Handshake{Done: true, Age: st.Age(e.now()), Rx: st.Rx, Tx: st.Tx, Endpoint: ep.String()}, Elapsed: e.now().Sub(start)})
 	return via, nil
@@ -947,10 +951,11 @@ func (e *Engine) tunnelAddr() string {
 }
 
 // wanProbe confirms a new WAN connection gets no answer, when this run can
-// reach the router over the WAN.
-func (e *Engine) wanProbe(ctx context.Context) error {
+// reach the router over the WAN: its own address is a WAN address, or the
+// handshake sent to it came in on the WAN (via).
+func (e *Engine) wanProbe(ctx context.Context, via string) error {
 	target := e.o.WANProbe
-	if target == "" && e.isWANHost(e.host) {
+	if target == "" && (e.isWANHost(e.host) || via == "wan" && e.verifiedAtHost()) {
 		target = e.addr
 	}
 	if target == "" {
@@ -1014,7 +1019,7 @@ func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, h
 	a.j.State = StateCommitted
 	sum := &Summary{
 		Router: e.addr, Identity: e.router.Identity, RouterTunnel: d.RouterAddr.Addr().String(), LocalTunnel: d.LocalAddr.String(),
-		Endpoint: endpoint, ConfigPath: path, ProvenVia: via, Changes: len(e.plan.Ops),
+		Endpoint: endpoint, ConfigPath: path, ProvenVia: via, OutsideUnproven: e.outsideUnproven(via), Changes: len(e.plan.Ops),
 		Reconnect: "wg-quick up " + path, Undo: "wgboot rollback --router " + e.o.Router,
 	}
 	if !hardened {
@@ -1100,6 +1105,11 @@ func (e *Engine) disarm(ctx context.Context, cl session, j *Journal, strict bool
 			return fmt.Errorf("onboard: disarm: remove %s %s: %w", items[i].menu, *items[i].id, err)
 		}
 	}
+	step := StepRollback
+	if strict {
+		step = StepCommit
+	}
+	e.removeRunFiles(ctx, cl, step, j.RunID)
 	j.Net.Disarmed = true
 	return nil
 }
@@ -1109,9 +1119,12 @@ func summaryText(s *Summary, hardened bool) string {
 	fmt.Fprintf(&b, "router %s (%s)\ntunnel: router %s, technician %s\nendpoint: %s\nconfig: %s\n", s.Router, s.Identity, s.RouterTunnel, s.LocalTunnel, s.Endpoint, s.ConfigPath)
 	switch s.ProvenVia {
 	case "wan":
-		b.WriteString("proven: the tunnel was proven over the WAN address\n")
+		b.WriteString("proven: the tunnel was proven over the WAN (the router saw the handshake arrive on its WAN side)\n")
 	default:
 		b.WriteString("proven: the tunnel was proven from the LAN only; that the WireGuard port is reachable from the WAN rests on the firewall evaluator\n")
+	}
+	if s.OutsideUnproven {
+		b.WriteString("warning: " + notReachedText + ", and the API answered on the WAN before this run: check the tunnel from outside before relying on it\n")
 	}
 	if !hardened {
 		b.WriteString("not hardened: the API is still open on the WAN as it was\n")
@@ -1344,6 +1357,9 @@ func (e *Engine) Rollback(ctx context.Context) error {
 		e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: "rollback failed", Undone: undone, Diagnostics: err.Error(), Try: "run wgboot rollback again, through the tunnel if the WAN is closed"}})
 		return err
 	}
+	// A committed run's files went at its commit, unless an older wgboot
+	// left them (its unencrypted backup among them).
+	e.removeRunFiles(ctx, e.cl, StepRollback, j.RunID)
 	j.State = StateRolledBack
 	j.Updated = e.now()
 	if err := writeJournal(e.o.StateDir, j); err != nil {

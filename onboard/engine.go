@@ -491,7 +491,7 @@ func (e *Engine) Router() *Router { return e.router }
 func inspect(ctx context.Context, cl session) (*Router, error) {
 	cmds := make([][]string, len(inspectQueries))
 	for i, q := range inspectQueries {
-		cmds[i] = []string{q.path}
+		cmds[i] = q.words()
 	}
 	replies, errs := cl.Batch(ctx, cmds...)
 	rows := make([][]Row, len(replies))

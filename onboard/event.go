@@ -13,7 +13,7 @@ const (
 	StepConnect  Step = "connect"  // TCP/TLS connect, trust, login
 	StepInspect  Step = "inspect"  // read the router
 	StepPlan     Step = "plan"     // decide and check the plan with the evaluator
-	StepArm      Step = "arm"      // backup, export, rollback script and schedulers
+	StepArm      Step = "arm"      // export, rollback script and schedulers
 	StepApply    Step = "apply"    // router-side changes
 	StepTunnel   Step = "tunnel"   // local peer up, handshake
 	StepVerify   Step = "verify"   // API through the tunnel
@@ -118,6 +118,10 @@ type Plan struct {
 	Verdicts []VerdictRow `json:"verdicts"`
 	Warnings []string     `json:"warnings,omitempty"`
 	Noop     bool         `json:"noop,omitempty"` // router already onboarded: nothing to change
+	// Files are the files the run writes on the router (an export of its
+	// configuration before the run, without secrets); they are removed at
+	// commit and at rollback.
+	Files []string `json:"files,omitempty"`
 }
 
 // Change is one router change with its inverse, both in export syntax.
@@ -144,8 +148,13 @@ type Summary struct {
 	Endpoint     string `json:"endpoint"`      // published endpoint host:port
 	ConfigPath   string `json:"config_path"`   // wg-quick file
 	QR           string `json:"qr,omitempty"`  // QR code of the config, terminal text
-	ProvenVia    string `json:"proven_via"`    // "wan" or "lan" (see docs)
-	Reconnect    string `json:"reconnect"`     // exact command for next time
-	Undo         string `json:"undo"`          // exact command to undo
-	Changes      int    `json:"changes"`
+	ProvenVia    string `json:"proven_via"`    // "wan" or "lan": where the router saw the handshake come from (see docs)
+	// OutsideUnproven is set when the tunnel was proven from the LAN only
+	// while the API answered on the WAN before: nobody has reached the
+	// tunnel from outside (the internet) yet, so remote access now rests
+	// on the WireGuard port being reachable from there.
+	OutsideUnproven bool   `json:"outside_unproven"`
+	Reconnect       string `json:"reconnect"` // exact command for next time
+	Undo            string `json:"undo"`      // exact command to undo
+	Changes         int    `json:"changes"`
 }

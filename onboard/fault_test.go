@@ -55,12 +55,13 @@ func changingPaths(t *testing.T, ex example) []string {
 }
 
 // A trap at any router-changing command leaves the router as it was, with
-// a message that names what failed; a trap on backup or export only warns.
+// a message that names what failed; a trap on the export, or on removing
+// it at commit, only warns.
 func TestFaultTrap(t *testing.T) {
 	for _, path := range []string{"../examples/soho-defconf.rsc", "testdata/configs/lan-api-rule.rsc", "../examples/apissl-restricted.rsc"} {
 		ex := loadExample(t, path)
 		paths := changingPaths(t, ex)
-		for _, trapOn := range append(paths, "/system/backup/save", "/export") {
+		for _, trapOn := range append(paths, "/export", "/file/remove") {
 			t.Run(ex.name+trapOn, func(t *testing.T) {
 				t.Parallel()
 				// The undo may need the trapped command too: then the router's
@@ -86,12 +87,12 @@ func TestFaultTrap(t *testing.T) {
 					t.Fatal(err)
 				}
 				_, err = e.Apply(ctx, p)
-				if trapOn == "/system/backup/save" || trapOn == "/export" {
+				if step, ok := map[string]Step{"/export": StepArm, "/file/remove": StepCommit}[trapOn]; ok {
 					if err != nil {
 						t.Fatalf("a refused %s must only warn, got %v", trapOn, err)
 					}
-					if !slices.ContainsFunc(events, func(ev Event) bool { return ev.Kind == KindWarning && ev.Step == StepArm }) {
-						t.Error("no warning about the refused backup/export")
+					if !slices.ContainsFunc(events, func(ev Event) bool { return ev.Kind == KindWarning && ev.Step == step }) {
+						t.Errorf("no warning at %s about the refused %s", step, trapOn)
 					}
 					return
 				}

@@ -667,6 +667,7 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 	for _, o := range ops {
 		plan.Changes = append(plan.Changes, Change{Step: o.Step, Description: o.Desc, Command: o.command(run), Inverse: o.inverse(run)})
 	}
+	plan.Files = []string{exportFile(run)}
 	if len(problems) > 0 {
 		return pl, plan, &CheckError{Problems: problems, moved: len(candidates) > 0}
 	}

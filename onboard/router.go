@@ -41,6 +41,7 @@ type Router struct {
 	Groups       []Row // /user group
 	Schedulers   []Row // /system scheduler
 	Scripts      []Row // /system script
+	Files        []Row // /file: name, type, size (never contents)
 
 	// Missing lists the menus this router does not have (for example /ipv6
 	// without the ipv6 package); the plan treats them as empty.
@@ -51,7 +52,21 @@ type Router struct {
 type query struct {
 	path     string // API command
 	optional bool   // a trap means "menu not present", not a failure
-	set      func(r *Router, rows []Row)
+	// props, when set, are the only properties the print asks for: the
+	// menus that hold secrets (private and preshared keys, PPPoE
+	// passwords, script sources, file contents) are read without them, so
+	// no secret of the router ever reaches wgboot's memory, logs or
+	// journal. They name every property the engine reads from those rows.
+	props string
+	set   func(r *Router, rows []Row)
+}
+
+// words is the print as sent.
+func (q query) words() []string {
+	if q.props == "" {
+		return []string{q.path}
+	}
+	return []string{q.path, "=.proplist=" + q.props}
 }
 
 // inspectQueries is the inspect batch. Every entry is one print; they are sent
@@ -64,9 +79,9 @@ var inspectQueries = []query{
 	}},
 	{path: "/system/clock/print", set: func(r *Router, rows []Row) { r.Clock = first(rows) }},
 	{path: "/interface/print", set: func(r *Router, rows []Row) { r.Interfaces = rows }},
-	{path: "/interface/wireguard/print", optional: true, set: func(r *Router, rows []Row) { r.WireGuard = rows }},
-	{path: "/interface/wireguard/peers/print", optional: true, set: func(r *Router, rows []Row) { r.Peers = rows }},
-	{path: "/interface/pppoe-client/print", optional: true, set: func(r *Router, rows []Row) { r.PPPoE = rows }},
+	{path: "/interface/wireguard/print", optional: true, props: ".id,name,listen-port,public-key,mtu,comment,disabled,running", set: func(r *Router, rows []Row) { r.WireGuard = rows }},
+	{path: "/interface/wireguard/peers/print", optional: true, props: ".id,name,interface,public-key,allowed-address,endpoint-address,endpoint-port,current-endpoint-address,current-endpoint-port,last-handshake,persistent-keepalive,comment,disabled", set: func(r *Router, rows []Row) { r.Peers = rows }},
+	{path: "/interface/pppoe-client/print", optional: true, props: ".id,name,interface,comment,disabled,running", set: func(r *Router, rows []Row) { r.PPPoE = rows }},
 	{path: "/interface/vlan/print", optional: true, set: func(r *Router, rows []Row) { r.VLANs = rows }},
 	{path: "/interface/bridge/port/print", optional: true, set: func(r *Router, rows []Row) { r.BridgePorts = rows }},
 	{path: "/interface/list/print", optional: true, set: func(r *Router, rows []Row) { r.Lists = rows }},
@@ -81,10 +96,11 @@ var inspectQueries = []query{
 	{path: "/ip/firewall/address-list/print", optional: true, set: func(r *Router, rows []Row) { r.AddressLists = rows }},
 	{path: "/ip/service/print", set: func(r *Router, rows []Row) { r.Services = rows }},
 	{path: "/ip/cloud/print", optional: true, set: func(r *Router, rows []Row) { r.Cloud = first(rows) }},
-	{path: "/user/print", set: func(r *Router, rows []Row) { r.Users = rows }},
+	{path: "/user/print", props: ".id,name,group,address,comment,disabled", set: func(r *Router, rows []Row) { r.Users = rows }},
 	{path: "/user/group/print", set: func(r *Router, rows []Row) { r.Groups = rows }},
-	{path: "/system/scheduler/print", optional: true, set: func(r *Router, rows []Row) { r.Schedulers = rows }},
-	{path: "/system/script/print", optional: true, set: func(r *Router, rows []Row) { r.Scripts = rows }},
+	{path: "/system/scheduler/print", optional: true, props: ".id,name,interval,next-run,comment,disabled", set: func(r *Router, rows []Row) { r.Schedulers = rows }},
+	{path: "/system/script/print", optional: true, props: ".id,name,comment", set: func(r *Router, rows []Row) { r.Scripts = rows }},
+	{path: "/file/print", optional: true, props: ".id,name,type,size", set: func(r *Router, rows []Row) { r.Files = rows }},
 }
 
 func first(rows []Row) Row {

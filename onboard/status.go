@@ -19,6 +19,10 @@ type Status struct {
 	Rules      []Row        `json:"rules,omitempty"`     // tagged firewall rules, in order
 	APIClosed  bool         `json:"api_closed_on_wan"`   // every WAN→API probe is dropped by the ruleset
 	WANVerdict []VerdictRow `json:"wan_verdicts,omitempty"`
+	// LeftoverFiles are wgboot's files still on the router from runs that
+	// are over (an export, or the unencrypted backup older versions saved,
+	// which holds every secret of the router): remove them.
+	LeftoverFiles []string `json:"leftover_files,omitempty"`
 }
 
 // Status inspects the router and reports what wgboot manages there.
@@ -35,7 +39,7 @@ func (e *Engine) Status(ctx context.Context) (*Status, error) {
 }
 
 func statusOf(r *Router, plain bool) *Status {
-	s := &Status{Identity: r.Identity, RunID: r.onboardedRun(), Armed: r.armedRun()}
+	s := &Status{Identity: r.Identity, RunID: r.onboardedRun(), Armed: r.armedRun(), LeftoverFiles: r.leftoverFiles()}
 	for _, w := range r.WireGuard {
 		if wgbootTagged(w) {
 			s.Interface = Row{"name": w["name"], "listen-port": w["listen-port"], "public-key": w["public-key"], "comment": w["comment"]}

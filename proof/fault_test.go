@@ -115,7 +115,7 @@ const unnamed = "(unnamed)"
 
 // usualWrites are the router-changing commands of an onboarding, trapped
 // when the recording could not name the commands.
-var usualWrites = []string{"/system/backup/save", "/export", "/system/script/add", "/system/scheduler/add", "/interface/wireguard/add",
+var usualWrites = []string{"/export", "/file/remove", "/system/script/add", "/system/scheduler/add", "/interface/wireguard/add",
 	"/ip/address/add", "/interface/wireguard/peers/add", "/ip/firewall/address-list/add", "/ip/firewall/filter/add",
 	"/ip/firewall/filter/set", "/ip/firewall/filter/move", "/ip/service/set", "/system/scheduler/remove", "/system/script/remove"}
 

@@ -376,6 +376,9 @@ func (a *accessible) printDone(s *onboard.Summary) {
 	} else {
 		a.println("Done: " + s.Router + " is reachable through WireGuard. The API on the WAN was left as it was.")
 	}
+	if note := s.OutsideNote(); note != "" {
+		a.println("Warning: " + note)
+	}
 	a.println("  tunnel: router " + s.RouterTunnel + ", you " + s.LocalTunnel + "; endpoint " + s.Endpoint)
 	if s.ConfigPath != "" {
 		a.println("  config: " + s.ConfigPath)

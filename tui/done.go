@@ -169,6 +169,9 @@ func (d *doneScreen) summaryText() string {
 		b.WriteString(st.OK.Render(st.IconOK+" "+who+" is reachable through WireGuard.") + "\n" +
 			st.Warn.Render(st.IconWarn+" The API on the WAN was left as it was (you declined to close it).") + "\n\n")
 	}
+	if note := s.OutsideNote(); note != "" {
+		b.WriteString(st.Warn.Render(st.IconWarn+" "+note) + "\n\n")
+	}
 	b.WriteString(kv("Router", s.Router))
 	b.WriteString(kv("Tunnel", s.RouterTunnel+" (router) · "+s.LocalTunnel+" (you)"))
 	b.WriteString(kv("Endpoint", s.Endpoint))

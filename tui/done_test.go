@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wgboot/wgboot/onboard"
 )
 
 func TestQRHint(t *testing.T) {
@@ -55,6 +57,45 @@ func TestFormValidators(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
+		})
+	}
+}
+
+// TestDoneProven: the Done screen says how the tunnel was proven, and says
+// plainly when it has not been reached from outside (the internet) yet:
+// proven from the LAN only on a router whose API answered on the WAN.
+func TestDoneProven(t *testing.T) {
+	lan := *fakeSummary
+	lan.ProvenVia, lan.OutsideUnproven = "lan", true
+	const notReached = "has not been reached from outside (the internet) yet"
+	tests := []struct {
+		name string
+		sum  *onboard.Summary
+		says bool
+	}{
+		{"wan", fakeSummary, false},
+		{"lan-not-reached", &lan, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fe := &fakeEngine{summary: tt.sum}
+			factory, _ := fakeFactory(fe)
+			h := start(t, demoOptions(factory, newFakeClock()))
+			h.waitFor("Router", "Password", "api-ssl")
+			h.submitConnect()
+			h.waitFor("Trust and continue")
+			h.key("enter")
+			h.waitFor("Press enter")
+			h.key("enter")
+			h.waitFor("Commands (7)")
+			h.key("enter")
+			h.waitFor("Yes, close it")
+			h.key("enter")
+			v := h.waitFor("Reconnect next time", "Proven via  "+tt.sum.ProvenVia)
+			if got := strings.Contains(strings.Join(strings.Fields(v), " "), notReached); got != tt.says {
+				t.Errorf("the Done screen says %q: %v, want %v:\n%s", notReached, got, tt.says, v)
+			}
+			h.golden(t, v)
 		})
 	}
 }

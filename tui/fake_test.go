@@ -43,6 +43,9 @@ type fakeEngine struct {
 	// atGate, when set, is closed just before the Gate question.
 	atGate chan struct{}
 	danger bool // the fingerprint changed
+	// summary, when set, is what the scripted Apply returns instead of
+	// fakeSummary.
+	summary *onboard.Summary
 
 	mu       sync.Mutex // guards following
 	calls    []string
@@ -244,8 +247,12 @@ func (f *fakeEngine) Apply(ctx context.Context, p *onboard.Plan) (*onboard.Summa
 	}
 	f.emit(onboard.StepHarden, onboard.KindDone, "API dropped on the WAN", nil)
 	f.emit(onboard.StepReverify, onboard.KindDone, "tunnel API ok, WAN probe refused", nil)
-	f.emit(onboard.StepCommit, onboard.KindDone, "safety net disarmed, config written", func(e *onboard.Event) { e.Summary = fakeSummary })
-	return fakeSummary, nil
+	sum := fakeSummary
+	if f.summary != nil {
+		sum = f.summary
+	}
+	f.emit(onboard.StepCommit, onboard.KindDone, "safety net disarmed, config written", func(e *onboard.Event) { e.Summary = sum })
+	return sum, nil
 }
 
 func (f *fakeEngine) Rollback(ctx context.Context) error {

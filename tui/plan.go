@@ -116,6 +116,10 @@ func (p *planScreen) commandsText() string {
 	if len(p.plan.Changes) == 0 {
 		b.WriteString("No changes: the router is already onboarded.\n")
 	}
+	if len(p.plan.Files) > 0 {
+		b.WriteString(st.Muted.Render("# files on the router while armed: "+strings.Join(p.plan.Files, ", ")+
+			" (the configuration before the run, without secrets; removed at commit and at rollback)") + "\n")
+	}
 	return b.String()
 }
 

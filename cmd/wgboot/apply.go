@@ -77,6 +77,9 @@ func (a *app) runApply(ctx context.Context, f applyFlags) error {
 		if sum.ProvenVia == "lan" {
 			fmt.Fprintln(a.Stdout, "note: the tunnel was proven from the LAN only; that the WireGuard port is reachable from the WAN rests on the firewall evaluator")
 		}
+		if note := sum.OutsideNote(); note != "" {
+			fmt.Fprintln(a.Stdout, "warning: "+note)
+		}
 	}
 	if hardened && sum.Changes < len(p.Changes) {
 		return errors.New("the tunnel works but the API was not closed on the WAN (hardening declined)")

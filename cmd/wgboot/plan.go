@@ -59,6 +59,9 @@ func renderPlan(w io.Writer, e *onboard.Engine, p *onboard.Plan) {
 	for _, warn := range p.Warnings {
 		fmt.Fprintf(w, "# warning: %s\n", warn)
 	}
+	if len(p.Files) > 0 {
+		fmt.Fprintf(w, "# files on the router while armed: %s (the configuration before the run, without secrets; removed at commit and at rollback)\n", strings.Join(p.Files, ", "))
+	}
 	section := func(title string, step onboard.Step) {
 		n := 0
 		for _, c := range p.Changes {

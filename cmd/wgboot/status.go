@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -61,6 +62,13 @@ func (a *app) runStatus(ctx context.Context, f statusFlags) error {
 	fmt.Fprintf(w, "API on the WAN (from the ruleset): %s\n", state)
 	for _, v := range s.WANVerdict {
 		fmt.Fprintf(w, "  %s: %s\n", v.Probe, v.After)
+	}
+	for _, f := range s.LeftoverFiles {
+		what := "an export"
+		if strings.HasSuffix(f, ".backup") {
+			what = "an unencrypted backup holding every secret of the router"
+		}
+		fmt.Fprintf(w, "leftover file %s from an earlier wgboot run (%s): remove it with /file remove %s\n", f, what, f)
 	}
 	return nil
 }

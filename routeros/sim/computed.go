@@ -41,7 +41,7 @@ func (r *Router) computed(t *table, it *item) map[string]string {
 		c["rx"], c["tx"] = "0", "0"
 		if s, ok := r.peerStats(it.props["interface"], it.props["public-key"]); ok {
 			if s.Endpoint.IsValid() {
-				c["current-endpoint-address"] = s.Endpoint.Addr().String()
+				c["current-endpoint-address"] = r.modelledSrc(s.Endpoint).String()
 				c["current-endpoint-port"] = strconv.Itoa(int(s.Endpoint.Port()))
 			}
 			if !s.LastHandshake.IsZero() {

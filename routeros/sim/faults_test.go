@@ -155,3 +155,62 @@ func TestJournalGolden(t *testing.T) {
 		t.Errorf("journal (-want +got):\n%s", diff)
 	}
 }
+
+// TestBackupEncryption: a backup saved with a password holds none of the
+// configuration in the clear; without one (or with dont-encrypt) it does,
+// secrets included, as on RouterOS 7. A file goes with /file remove by
+// its exact name.
+func TestBackupEncryption(t *testing.T) {
+	key := "GB9zAKxqmsJ31VInXUOSTmy71eiz92UlqKEzCf0TYVg="
+	r := startRouter(t, Options{Config: "/interface wireguard\nadd name=wg1 listen-port=13301 private-key=\"" + key + "\"\n"})
+	c := dial(t, apiAddr(r, 0), "admin", "")
+	tests := []struct {
+		name  string
+		args  []string
+		plain bool
+		trap  string
+	}{
+		{"no password", []string{"=name=b1"}, true, ""},
+		{"dont-encrypt", []string{"=name=b2", "=dont-encrypt=yes"}, true, ""},
+		{"password", []string{"=name=b3", "=password=Xy7-random"}, false, ""},
+		{"password and encryption", []string{"=name=b4", "=password=Xy7-random", "=encryption=aes-sha256"}, false, ""},
+		{"password but dont-encrypt", []string{"=name=b5", "=password=Xy7-random", "=dont-encrypt=yes"}, true, ""},
+		{"unknown parameter", []string{"=name=b6", "=passphrase=x"}, false, "unknown parameter"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.RunArgs(append([]string{"/system/backup/save"}, tt.args...))
+			if got := trapMsg(err); got != tt.trap {
+				t.Fatalf("save: trap %q, want %q", got, tt.trap)
+			}
+			if tt.trap != "" {
+				return
+			}
+			name := strings.TrimPrefix(tt.args[0], "=name=") + ".backup"
+			var contents string
+			waitFor(t, name, func() bool {
+				rep, err := c.Run("/file/print", "?name="+name)
+				if err == nil && len(rep.Re) == 1 {
+					contents = rep.Re[0].Map["contents"]
+					return true
+				}
+				return false
+			})
+			if got := strings.Contains(contents, key); got != tt.plain {
+				t.Errorf("the backup holds the private key in the clear: %v, want %v", got, tt.plain)
+			}
+			if strings.Contains(contents, "Xy7-random") {
+				t.Error("the backup holds its password")
+			}
+			if _, err := c.Run("/file/remove", "=numbers="+name); err != nil {
+				t.Fatalf("remove %s: %v", name, err)
+			}
+			if rep, err := c.Run("/file/print", "?name="+name); err != nil || len(rep.Re) != 0 {
+				t.Errorf("%s still listed after remove: %v", name, err)
+			}
+		})
+	}
+	if _, err := c.Run("/file/remove", "=numbers=nope.rsc"); trapMsg(err) != "no such item (4)" {
+		t.Errorf("remove of a missing file: %v, want no such item", err)
+	}
+}

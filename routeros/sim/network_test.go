@@ -200,7 +200,10 @@ add action=accept chain=input in-interface=bridge
 add action=drop chain=input
 `
 	wan := testAddr()
-	r := startRouter(t, Options{Config: cfg, Listen: []Listen{{Iface: "ether1", Addr: wan}, {Iface: "bridge", Addr: testAddr()}}})
+	// The technician's packets come from the internet address Src, as the
+	// router would see them.
+	src := netip.MustParseAddr("198.51.100.23")
+	r := startRouter(t, Options{Config: cfg, Listen: []Listen{{Iface: "ether1", Addr: wan, Src: src}, {Iface: "bridge", Addr: testAddr()}}})
 	cl := newWGClient(t, netip.MustParseAddr("10.77.0.2"))
 
 	// The LAN side configures the router's peer, as a technician on site would.
@@ -232,6 +235,9 @@ add action=drop chain=input
 	p := rep.Re[0].Map
 	if p["rx"] == "0" || p["last-handshake"] == "" || p["current-endpoint-address"] == "" {
 		t.Errorf("peer stats not filled: %v", p)
+	}
+	if got := p["current-endpoint-address"]; got != src.String() {
+		t.Errorf("current-endpoint-address %s, want the client's address as the router sees it, %s", got, src)
 	}
 	rep, err = c.Run("/ip/firewall/filter/print", "?comment=tunnel-api")
 	if err != nil || rep.Re[0].Map["packets"] != "1" {

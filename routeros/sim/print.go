@@ -229,8 +229,10 @@ func (r *Router) row(t *table, it *item) []arg {
 	}
 	comp := r.computed(t, it)
 	for _, f := range t.s.fields {
-		if f.name == "password" {
-			continue // never printed
+		if f.name == "password" && t.s.menu == "/user" {
+			// A user's password is never printed; a PPPoE client's is,
+			// to a user with the sensitive policy, as on RouterOS.
+			continue
 		}
 		if v, ok := comp[f.name]; ok {
 			out = append(out, arg{f.name, v})

@@ -190,7 +190,7 @@ func schemas(version string) map[string]*schema {
 	s.key, s.ifType, s.required = "name", "pppoe-out", []string{"interface"}
 	s = add(newSchema("/interface wireguard", kindList, "name listen-port:int(1-65535)=13231 mtu:int(0-65535)=1420 private-key ^public-key comment disabled:bool=false ^running:bool"))
 	s.key, s.ifType = "name", "wg"
-	s = add(newSchema("/interface wireguard peers", kindList, "name interface:wg public-key allowed-address endpoint-address= endpoint-port:int(0-65535)=0 persistent-keepalive:dur=0s preshared-key= responder:bool=false is-responder:bool comment disabled:bool=false ^current-endpoint-address ^current-endpoint-port ^last-handshake ^rx ^tx ^dynamic:bool=false"))
+	s = add(newSchema("/interface wireguard peers", kindList, "name interface:wg public-key allowed-address endpoint-address= endpoint-port:int(0-65535)=0 persistent-keepalive:dur=0s preshared-key= private-key= responder:bool=false is-responder:bool comment disabled:bool=false ^current-endpoint-address ^current-endpoint-port ^last-handshake ^rx ^tx ^dynamic:bool=false"))
 	s.required = []string{"interface", "public-key"}
 	s.unique = []uniq{{[]string{"interface", "public-key"}, "failure: peer with such public key already exists"}}
 	if versionAtLeast(version, "7.15") {

@@ -123,6 +123,12 @@ type Router struct {
 	journal   []string                          // API commands received, for golden tests
 	subs      map[string]map[chan struct{}]bool // followed prints, by menu
 
+	// udpSrc is the modelled source of each WireGuard flow (a Listen's Src)
+	// by its real loopback remote: what a peer's current-endpoint-address
+	// shows, as a router shows the address the packets came from.
+	udpSrcMu sync.Mutex
+	udpSrc   map[netip.AddrPort]netip.Addr
+
 	bg     sync.WaitGroup // background goroutines (scheduler, backups); Close waits
 	stop   chan struct{}
 	stopMu sync.Once

@@ -2,7 +2,9 @@ package sim
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -177,6 +179,19 @@ func (r *Router) writeFile(name, contents string) {
 }
 
 func (r *Router) backupSave(q *request) (*reply, error) {
+	for _, a := range q.args {
+		switch a.Key {
+		case "name", "password", "dont-encrypt", "encryption":
+		default:
+			return nil, errUnknownParam()
+		}
+	}
+	// As on RouterOS 7 (since 6.43): a backup is encrypted when it is
+	// given a password, unless dont-encrypt says otherwise; without one it
+	// holds the whole configuration, secrets included, in the clear.
+	password, _ := q.get("password")
+	dont, _ := q.get("dont-encrypt")
+	encrypted := password != "" && dont != "yes" && dont != "true"
 	name, _ := q.get("name")
 	if name == "" {
 		r.mu.Lock()
@@ -199,7 +214,14 @@ func (r *Router) backupSave(q *request) (*reply, error) {
 		}
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		r.writeFile(name, "# rossim backup\n"+r.exportLocked())
+		text := "# rossim backup\n" + r.exportLocked()
+		if encrypted {
+			// Not the real cipher: what matters is that nothing of the
+			// configuration or the password can be read from the file.
+			sum := sha256.Sum256([]byte(password + "\x00" + text))
+			text = "# rossim encrypted backup (aes-sha256)\n" + hex.EncodeToString(sum[:]) + "\n"
+		}
+		r.writeFile(name, text)
 	}()
 	return &reply{}, nil
 }

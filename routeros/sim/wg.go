@@ -265,6 +265,12 @@ func (r *Router) admitUDP(local, remote netip.AddrPort) bool {
 	if !src.IsValid() {
 		src = remote.Addr().Unmap()
 	}
+	r.udpSrcMu.Lock()
+	if r.udpSrc == nil {
+		r.udpSrc = map[netip.AddrPort]netip.Addr{}
+	}
+	r.udpSrc[netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())] = src
+	r.udpSrcMu.Unlock()
 	v := r.evaluate(firewall.Packet{InInterface: la.iface, Src: src, Dst: r.ifaceAddr(la.iface, la.addr), Protocol: "udp",
 		SrcPort: remote.Port(), DstPort: local.Port(), State: "new"}, true)
 	return v.Action == "accept"
@@ -318,4 +324,17 @@ func (r *Router) tunnelServices(inst *wgInst, ports map[string]uint16) {
 			}
 		}()
 	}
+}
+
+// modelledSrc is the address the router sees a WireGuard peer's packets
+// come from: the Src of the listen address the flow arrived on, else the
+// real remote address.
+func (r *Router) modelledSrc(remote netip.AddrPort) netip.Addr {
+	remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
+	r.udpSrcMu.Lock()
+	defer r.udpSrcMu.Unlock()
+	if a, ok := r.udpSrc[remote]; ok {
+		return a
+	}
+	return remote.Addr()
 }

@@ -1,0 +1,101 @@
+package onboard
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// notReached is what every front end must say when the tunnel was proven
+// from the LAN only while the API answered on the WAN before.
+const notReached = "the tunnel has not been reached from outside (the internet) yet"
+
+// What the run proved is said as it happened: a technician who came from
+// the WAN proved the tunnel over the WAN (the router saw the handshake
+// arrive there), and a proof from the LAN only, on a router whose API was
+// open on the WAN, says plainly that nobody reached the tunnel from
+// outside yet, in the harden question, the summary, its JSON and
+// summary.txt (finding 24).
+func TestProvenVia(t *testing.T) {
+	tests := []struct {
+		name    string
+		example string
+		fromWAN bool // the technician reaches the router on its WAN side
+		via     string
+		outside bool // OutsideUnproven
+	}{
+		{"lan, API closed on the WAN before", "../examples/soho-defconf.rsc", false, "lan", false},
+		{"lan, API open on the WAN before", "../examples/custom-ports.rsc", false, "lan", true},
+		{"technician on the WAN", "../examples/custom-ports.rsc", true, "wan", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ex := loadExample(t, tt.example)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			s := startExample(t, ex, nil)
+			at := s.lan
+			if tt.fromWAN {
+				// Reached by an address that is not one of the router's
+				// (a name, a forwarded public address): only the router
+				// knows where the packets came from.
+				at = s.wan
+			}
+			o := s.options(t, at, nil)
+			var detail string
+			o.Prompter = funcPrompter(func(ctx context.Context, q Question) (bool, error) {
+				if q.ID == "harden" {
+					detail = q.Detail
+				}
+				return true, nil
+			})
+			e, err := New(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			if err := e.Connect(ctx); err != nil {
+				t.Fatal(err)
+			}
+			p, err := e.Plan(ctx, o.Settings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := e.Apply(ctx, p)
+			if err != nil {
+				t.Fatalf("apply: %v", err)
+			}
+			if sum.ProvenVia != tt.via || sum.OutsideUnproven != tt.outside {
+				t.Errorf("proven via %q, outside unproven %v; want %q, %v", sum.ProvenVia, sum.OutsideUnproven, tt.via, tt.outside)
+			}
+			b, _ := json.Marshal(sum)
+			var js map[string]any
+			if err := json.Unmarshal(b, &js); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(map[string]any{"proven_via": tt.via, "outside_unproven": tt.outside},
+				map[string]any{"proven_via": js["proven_via"], "outside_unproven": js["outside_unproven"]}); diff != "" {
+				t.Errorf("summary JSON (-want +got):\n%s", diff)
+			}
+			txt, err := os.ReadFile(filepath.Join(filepath.Dir(journalPath(o.StateDir, e.addr)), "summary.txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for what, text := range map[string]string{"the harden question": detail, "summary.txt": string(txt)} {
+				if got := strings.Contains(text, notReached); got != tt.outside {
+					t.Errorf("%s says %q: %v, want %v:\n%s", what, notReached, got, tt.outside, text)
+				}
+			}
+			lanOnly := strings.Contains(string(txt), "from the LAN only")
+			if lanOnly != (tt.via == "lan") {
+				t.Errorf("summary.txt says \"from the LAN only\": %v, want %v:\n%s", lanOnly, tt.via == "lan", txt)
+			}
+		})
+	}
+}
