@@ -281,3 +281,22 @@ func TestLimitsFitRealReplies(t *testing.T) {
 		t.Errorf("got %d rows, want 50000", len(r.Re))
 	}
 }
+
+// TestDeviceErrorEscapes: a trap message is the router's text; as an
+// error it is one line, with its control characters shown, not obeyed.
+func TestDeviceErrorEscapes(t *testing.T) {
+	tests := []struct {
+		err  *DeviceError
+		want string
+	}{
+		{&DeviceError{Message: "no such item (4)", Command: "/ip/address/remove"}, "routeros: /ip/address/remove: router said: no such item (4)"},
+		{&DeviceError{Message: "bad\x1b]0;pwned\x07\nwgboot: done\u202e", Fatal: true},
+			`routeros: router closed the session: bad\x1b]0;pwned\x07\nwgboot: done\u202e`},
+		{&DeviceError{Message: "x", Command: "/a\x1b[2J"}, `routeros: /a\x1b[2J: router said: x`},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}
