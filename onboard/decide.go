@@ -71,6 +71,9 @@ type decideInput struct {
 	Plain    bool
 	Host     string // host used to reach the API (for the default endpoint)
 	Settings Settings
+	// LocalRoutes are the networks this computer already routes (its LAN,
+	// other VPNs): the VPN subnet must not overlap them either.
+	LocalRoutes []netip.Prefix
 }
 
 // resolveLists returns interface list -> members with include/exclude
@@ -455,10 +458,16 @@ func decide(r *Router, in decideInput) (*decision, error) {
 		if overlapsAny(p, used) {
 			return nil, fmt.Errorf("onboard: --subnet %s overlaps an address, route, address list or peer on the router: choose another or leave it out to pick a free one", p)
 		}
+		for _, l := range in.LocalRoutes {
+			if l.Addr().Is4() && l.Overlaps(p) {
+				return nil, fmt.Errorf("onboard: --subnet %s: this computer already routes %s (a LAN or another VPN here), "+
+					"so the tunnel would take its traffic or lose its own: choose another, or leave --subnet out to pick a free one", p, l)
+			}
+		}
 		d.Subnet = p
 	} else {
 		for _, c := range subnetCandidates() {
-			if !overlapsAny(c, used) {
+			if !overlapsAny(c, used) && !overlapsAny(c, in.LocalRoutes) {
 				d.Subnet = c
 				break
 			}

@@ -54,6 +54,9 @@ type Options struct {
 	NewKey func() (wgtypes.Key, error)
 	// Timeout bounds each API call; zero means 10s.
 	Timeout time.Duration
+	// LocalRoutes lists the networks this computer already routes, which
+	// the VPN subnet must avoid; nil: vpn.LocalRoutes (the routing table).
+	LocalRoutes func() ([]netip.Prefix, error)
 }
 
 // session is the part of routeros.Client the engine uses; tests may wrap it.
@@ -760,9 +763,13 @@ func (e *Engine) makePlan(s Settings) (*Plan, error) {
 		}
 		e.key = k
 	}
-	d, err := decide(r, decideInput{RunID: e.run, User: e.o.User, Plain: e.o.Plain, Host: e.host, Settings: s})
+	local, warn := e.localRoutes()
+	d, err := decide(r, decideInput{RunID: e.run, User: e.o.User, Plain: e.o.Plain, Host: e.host, Settings: s, LocalRoutes: local})
 	if err != nil {
 		return nil, err
+	}
+	if warn != "" {
+		d.Warnings = append(d.Warnings, warn)
 	}
 	pl, p, err := makePlan(r, d, s, e.key.PublicKey().String())
 	if p != nil {
@@ -773,6 +780,21 @@ func (e *Engine) makePlan(s Settings) (*Plan, error) {
 	}
 	e.plan = pl
 	return p, nil
+}
+
+// localRoutes reads the networks this computer routes. Failing to read
+// them is not fatal (the router's networks are still avoided), but the
+// plan says so.
+func (e *Engine) localRoutes() ([]netip.Prefix, string) {
+	f := e.o.LocalRoutes
+	if f == nil {
+		f = vpn.LocalRoutes
+	}
+	ps, err := f()
+	if err != nil {
+		return nil, fmt.Sprintf("could not read this computer's routes (%v): the VPN subnet avoids the router's networks only; check it is not a network this computer uses", err)
+	}
+	return ps, ""
 }
 
 // noopPlan describes an onboarded router: no changes, the verdicts as they are.

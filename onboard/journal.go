@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/wgboot/wgboot/internal/durable"
 )
 
 // Journal states, in order.
@@ -124,28 +126,11 @@ func writeJournal(stateDir string, j *Journal) error {
 	return writeFileAtomic(path, append(b, '\n'))
 }
 
+// writeFileAtomic replaces path with data (mode 0600) so that a crash
+// leaves the old or the new journal, never a torn or lost one.
 func writeFileAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("onboard: %w", err)
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("onboard: %w", err)
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("onboard: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
+	if err := durable.WriteFile(path, data); err != nil {
 		return fmt.Errorf("onboard: write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("onboard: write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("onboard: %w", err)
 	}
 	return nil
 }

@@ -256,6 +256,9 @@ func (c *Client) Close() error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
 		c.closeErr = c.conn.Close()
+		if errors.Is(c.closeErr, net.ErrClosed) {
+			c.closeErr = nil // hangUp closed it already
+		}
 	})
 	return c.closeErr
 }
@@ -361,6 +364,7 @@ func (c *Client) do(ctx context.Context, cmds [][]string) ([]*Reply, []error) {
 	}
 	c.stats.rtt.Add(1)
 
+	c.r.startReply()
 	for d.left > 0 {
 		s, err := c.r.ReadSentence()
 		if err != nil {
@@ -369,6 +373,9 @@ func (c *Client) do(ctx context.Context, cmds [][]string) ([]*Reply, []error) {
 			break
 		}
 		if err := d.feed(s); err != nil {
+			if errors.Is(err, ErrTooLarge) {
+				err = c.hangUp(err)
+			}
 			c.markBroken(err)
 			if !IsFatal(err) {
 				d.failPending(err)
@@ -416,8 +423,20 @@ func (c *Client) ioError(ctx context.Context, err error) error {
 		return fmt.Errorf("%w from %s within %s: %w", ErrTimeout, c.addr, c.timeout, err)
 	case errors.Is(err, errProtocol):
 		return err
+	case errors.Is(err, ErrTooLarge):
+		return c.hangUp(err)
 	}
 	return fmt.Errorf("routeros: connection to %s lost: %w", c.addr, err)
+}
+
+// hangUp closes the connection under a reply that passed a bound: the
+// router may still be sending, and reading on (or leaving it to fill the
+// socket buffers) would only cost more. The client stays open and broken,
+// so later calls say why.
+func (c *Client) hangUp(err error) error {
+	c.conn.Close()
+	return fmt.Errorf("%w; the session was closed so that a broken or hostile router cannot exhaust "+
+		"this computer's memory (no RouterOS sends this)", err)
 }
 
 func (c *Client) markBroken(err error) error {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/wgboot/wgboot/internal/safetext"
 )
 
 // Sentinel errors, checked with errors.Is. Each documents what a
@@ -66,11 +68,14 @@ type DeviceError struct {
 	Command string
 }
 
+// Error renders the router's message as one line with its control
+// characters escaped: it is shown to the technician, and a router is not
+// trusted to send only text.
 func (e *DeviceError) Error() string {
 	var b strings.Builder
 	b.WriteString("routeros: ")
 	if e.Command != "" {
-		b.WriteString(e.Command)
+		b.WriteString(safetext.Line(e.Command))
 		b.WriteString(": ")
 	}
 	if e.Fatal {
@@ -78,7 +83,7 @@ func (e *DeviceError) Error() string {
 	} else {
 		b.WriteString("router said: ")
 	}
-	b.WriteString(e.Message)
+	b.WriteString(safetext.Line(e.Message))
 	return b.String()
 }
 

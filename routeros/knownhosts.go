@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/wgboot/wgboot/internal/durable"
 )
 
 // KnownHostsFile is the file name KnownHosts uses inside a state dir.
@@ -150,35 +152,10 @@ func parseKnownHosts(r io.Reader, name string) ([]knownHost, error) {
 	return out, nil
 }
 
-// writeFileAtomic writes data to a temporary file beside path (mode 0600)
-// and renames it over path, so a crash never leaves a half-written file.
+// writeFileAtomic replaces path with data (mode 0600) durably, so that a
+// crash after a pin cannot lose it.
 func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("routeros: known hosts: %w", err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("routeros: known hosts: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("routeros: known hosts: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("routeros: known hosts: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("routeros: known hosts: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("routeros: known hosts: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := durable.WriteFile(path, data); err != nil {
 		return fmt.Errorf("routeros: known hosts: %w", err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wgboot/wgboot/internal/durable"
 )
 
 func TestKnownHosts(t *testing.T) {
@@ -146,4 +147,30 @@ func FuzzKnownHosts(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestKnownHostsIsDurable: a pinned fingerprint survives a crash right
+// after Add; the file is written 0600, data and directory fsynced.
+func TestKnownHostsIsDurable(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	k := NewKnownHosts(dir)
+	var syncs []string
+	defer durable.SetSyncHook(func(p string) {
+		if strings.HasPrefix(p, dir) {
+			syncs = append(syncs, p)
+		}
+	})()
+	if err := k.Add("192.0.2.1:8729", strings.Repeat("ab", 32)); err != nil {
+		t.Fatalf("Add: %v", err)
+	}
+	fi, err := os.Stat(k.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("known hosts mode = %v, want 0600", fi.Mode().Perm())
+	}
+	if len(syncs) != 2 || syncs[1] != filepath.Dir(k.Path()) {
+		t.Errorf("Add synced %q; want the temporary file and then %s", syncs, filepath.Dir(k.Path()))
+	}
 }

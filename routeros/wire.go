@@ -7,15 +7,48 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/go-routeros/routeros/v3/proto"
 )
 
-// maxWordLen bounds one reply word. The largest thing wgboot reads is a
-// /file "contents" of about 60 KB; a length far beyond that means the
-// stream is out of step (or not the API at all), and allocating it would
-// let a confused peer exhaust memory.
-const maxWordLen = 1 << 20
+// Bounds on one reply. A broken or hostile router (or something else on
+// the API port) may send without end; the client gives up at these bounds,
+// closes the connection and returns ErrTooLarge, so its memory stays near
+// maxReplyBytes whatever arrives. They are generous for RouterOS: the
+// largest things wgboot reads are a /file "contents" of about 60 KB (one
+// word) and an address list of 50 000 entries (about 8 MB on the wire, 51
+// MiB counted with the allowances below, 50 000 rows; see
+// TestLimitsFitRealReplies); a real row has well under 100 attributes.
+const (
+	maxWordLen       = 1 << 20  // bytes in one word
+	maxSentenceWords = 4096     // words in one sentence
+	maxSentenceBytes = 4 << 20  // bytes in one sentence
+	maxReplyBytes    = 64 << 20 // bytes read for one call (Run, or a whole Batch), with the allowances below
+	maxReplyRows     = 100000   // !re rows for one call
+	maxTraps         = 16       // !trap sentences for one command (RouterOS sends one or two)
+
+	// A word and a sentence cost more in memory (map entries, a map per
+	// row) than on the wire: each is charged this much extra against
+	// maxReplyBytes, so that a flood of tiny words or rows is bounded like
+	// one of large words. The client then holds at most about twice
+	// maxReplyBytes for one call (measured by TestReplyBounds).
+	wordAllowance     = 80
+	sentenceAllowance = 256
+)
+
+// ErrTooLarge means the router's reply passed one of the client's bounds
+// (a word, a sentence, the bytes or rows of one reply, or the errors for
+// one command). The client closed the connection and is broken: no RouterOS
+// sends such a reply, so the peer is broken, hostile or not the API.
+var ErrTooLarge = errors.New("routeros: the router's reply is too large")
+
+func tooLarge(format string, args ...any) error {
+	return fmt.Errorf("%w: the router sent "+format, append([]any{ErrTooLarge}, args...)...)
+}
+
+// mib renders a bound in the unit a technician reads.
+func mib(n int) string { return fmt.Sprintf("%d MiB", n>>20) }
 
 // errProtocol marks replies that do not follow the API protocol. The
 // stream is then out of step and the client is broken.
@@ -26,7 +59,14 @@ var errProtocol = errors.New("routeros: malformed reply from the router")
 // "not logged in") and starts a goroutine for every read.
 type sentenceReader struct {
 	br *bufio.Reader
+	// replyBytes counts what was read since startReply, against
+	// maxReplyBytes.
+	replyBytes int
 }
+
+// startReply resets the per-reply byte count; the client calls it before
+// reading the replies of each call.
+func (r *sentenceReader) startReply() { r.replyBytes = 0 }
 
 func newSentenceReader(r io.Reader) *sentenceReader {
 	return &sentenceReader{br: bufio.NewReader(r)}
@@ -62,8 +102,10 @@ func (r *sentenceReader) readLength() (int, error) {
 		}
 		n = n<<8 | uint32(c)
 	}
+	// Checked before anything is allocated: a length prefix is not
+	// evidence that the bytes will follow.
 	if n > maxWordLen {
-		return 0, fmt.Errorf("%w: word of %d bytes (limit %d)", errProtocol, n, maxWordLen)
+		return 0, tooLarge("a word of %d bytes (more than %s)", n, mib(maxWordLen))
 	}
 	return int(n), nil
 }
@@ -73,6 +115,13 @@ func (r *sentenceReader) readWord() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	cost := n + wordAllowance
+	if n == 0 {
+		cost = sentenceAllowance // the end of a sentence: a row's map
+	}
+	if r.replyBytes += cost; r.replyBytes > maxReplyBytes {
+		return "", tooLarge("more than %s in one reply", mib(maxReplyBytes))
+	}
 	if n == 0 {
 		return "", nil
 	}
@@ -80,7 +129,9 @@ func (r *sentenceReader) readWord() (string, error) {
 	if _, err := io.ReadFull(r.br, b); err != nil {
 		return "", noEOF(err)
 	}
-	return string(b), nil
+	// b is never written again: sharing it saves a copy of every reply
+	// byte, which halves what a large reply costs.
+	return unsafe.String(&b[0], n), nil
 }
 
 // noEOF turns an EOF inside a sentence into ErrUnexpectedEOF: only a
@@ -97,6 +148,7 @@ func noEOF(err error) error {
 // not send them.
 func (r *sentenceReader) readWords() ([]string, error) {
 	var words []string
+	size := 0
 	for {
 		w, err := r.readWord()
 		if err != nil {
@@ -110,6 +162,12 @@ func (r *sentenceReader) readWords() ([]string, error) {
 				continue
 			}
 			return words, nil
+		}
+		if len(words) == maxSentenceWords {
+			return nil, tooLarge("more than %d words in one sentence", maxSentenceWords)
+		}
+		if size += len(w); size > maxSentenceBytes {
+			return nil, tooLarge("more than %s in one sentence", mib(maxSentenceBytes))
 		}
 		words = append(words, w)
 	}
@@ -125,7 +183,7 @@ func (r *sentenceReader) ReadSentence() (*proto.Sentence, error) {
 }
 
 // parseReply turns a reply's words into a sentence. Attribute words
-// "=k=v" (and "=k", an empty value) go to List and Map, ".tag=" to Tag. A
+// "=k=v" (and "=k", an empty value) go to Map, ".tag=" to Tag. A
 // bare word after !fatal is its reason and is stored as "message"; any
 // other word shape is a protocol error.
 func parseReply(words []string) (*proto.Sentence, error) {
@@ -136,15 +194,16 @@ func parseReply(words []string) (*proto.Sentence, error) {
 		}
 		return nil, fmt.Errorf("%w: reply starts with %.40q, not a !word", errProtocol, w)
 	}
-	s := proto.NewSentence()
-	s.Word = words[0]
+	// Only Map is filled (the client reads nothing else), sized once: a
+	// row's words would otherwise be stored twice and the map regrown,
+	// tripling what a large reply costs in memory.
+	s := &proto.Sentence{Word: words[0], Map: make(map[string]string, len(words)-1)}
 	for _, w := range words[1:] {
 		switch {
 		case strings.HasPrefix(w, ".tag="):
 			s.Tag = w[len(".tag="):]
 		case strings.HasPrefix(w, "="):
 			k, v, _ := strings.Cut(w[1:], "=")
-			s.List = append(s.List, proto.Pair{Key: k, Value: v})
 			s.Map[k] = v
 		case s.Word == "!fatal":
 			if _, ok := s.Map["message"]; !ok {
@@ -168,6 +227,8 @@ type demux struct {
 	replies []*Reply
 	errs    []error
 	done    []bool
+	traps   []int
+	rows    int // !re rows of all commands, against maxReplyRows
 	left    int
 }
 
@@ -178,6 +239,7 @@ func newDemux(tags, cmds []string) *demux {
 		replies: make([]*Reply, len(tags)),
 		errs:    make([]error, len(tags)),
 		done:    make([]bool, len(tags)),
+		traps:   make([]int, len(tags)),
 	}
 	for i, t := range tags {
 		if t == "" {
@@ -221,10 +283,16 @@ func (d *demux) feed(s *proto.Sentence) error {
 	r := d.replies[i]
 	switch s.Word {
 	case "!re":
+		if d.rows++; d.rows > maxReplyRows {
+			return tooLarge("more than %d rows in one reply", maxReplyRows)
+		}
 		r.Re = append(r.Re, s.Map)
 	case "!empty":
 		r.Empty = true
 	case "!trap":
+		if d.traps[i]++; d.traps[i] > maxTraps {
+			return tooLarge("more than %d errors for %s", maxTraps, d.cmds[i])
+		}
 		de := &DeviceError{Message: s.Map["message"], Category: category(s.Map), Command: d.cmds[i]}
 		if prev, ok := d.errs[i].(*DeviceError); ok {
 			// A misspelled menu gives two traps ("no such command or

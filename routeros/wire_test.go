@@ -44,7 +44,7 @@ func TestReadSentence(t *testing.T) {
 			name: "re and done",
 			in:   encode(t, []string{"!re", "=.id=*1", "=comment=a=b", "=flag", ".tag=3"}, []string{"!done", ".tag=3"}),
 			want: []*proto.Sentence{
-				{Word: "!re", Tag: "3", List: []proto.Pair{{Key: ".id", Value: "*1"}, {Key: "comment", Value: "a=b"}, {Key: "flag", Value: ""}},
+				{Word: "!re", Tag: "3",
 					Map: map[string]string{".id": "*1", "comment": "a=b", "flag": ""}},
 				{Word: "!done", Tag: "3", Map: map[string]string{}},
 			},
@@ -52,7 +52,7 @@ func TestReadSentence(t *testing.T) {
 		{
 			name: "long word",
 			in:   encode(t, []string{"!re", "=contents=" + long}),
-			want: []*proto.Sentence{{Word: "!re", List: []proto.Pair{{Key: "contents", Value: long}}, Map: map[string]string{"contents": long}}},
+			want: []*proto.Sentence{{Word: "!re", Map: map[string]string{"contents": long}}},
 		},
 		{
 			name: "fatal with bare reason",
@@ -67,7 +67,7 @@ func TestReadSentence(t *testing.T) {
 		{name: "bare word in re", in: encode(t, []string{"!re", "oops"}), wantErr: errProtocol},
 		{name: "not a reply", in: encode(t, []string{"/ip/address/print"}), wantErr: errProtocol},
 		{name: "control byte", in: []byte{0xF8}, wantErr: errProtocol},
-		{name: "huge word", in: []byte{0xF0, 0x7F, 0xFF, 0xFF, 0xFF}, wantErr: errProtocol},
+		{name: "huge word", in: []byte{0xF0, 0x7F, 0xFF, 0xFF, 0xFF}, wantErr: ErrTooLarge},
 		{name: "cut in a word", in: encode(t, []string{"!done"})[:3], wantErr: io.ErrUnexpectedEOF},
 		{name: "cut between words", in: encode(t, []string{"!re", "=a=b"})[:4], wantErr: io.ErrUnexpectedEOF},
 		{name: "cut in a length", in: []byte{0x80}, wantErr: io.ErrUnexpectedEOF},

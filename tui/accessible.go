@@ -114,7 +114,9 @@ func (a *accessible) undoArmed(ctx context.Context, eng Engine) {
 	a.println("The armed changes were rolled back: the router is as it was.")
 }
 
-func (a *accessible) println(s string) { fmt.Fprintln(a.out, s) }
+// println writes one block of text; anything the router sent in it is
+// escaped (see safe.go), line breaks kept.
+func (a *accessible) println(s string) { fmt.Fprintln(a.out, text(s)) }
 
 // form runs huh fields accessibly and reports input that ended.
 func (a *accessible) form(ctx context.Context, fields ...huh.Field) error {
@@ -157,6 +159,7 @@ func (a *accessible) Confirm(ctx context.Context, q onboard.Question) (bool, err
 	if q.ID == "apply-plan" {
 		return true, nil // the technician just confirmed the plan
 	}
+	q = safeQuestion(q)
 	title := q.Title
 	// The same defaults as the full-screen wizard: the Gate and first
 	// contact default to yes; a changed certificate never does.
@@ -183,6 +186,7 @@ func (a *accessible) Confirm(ctx context.Context, q onboard.Question) (bool, err
 }
 
 func (a *accessible) sink(e onboard.Event) {
+	e = safeEvent(e)
 	if e.Deadline != nil {
 		a.armed = true
 		left := e.Deadline.Sub(a.o.Now()).Round(time.Second)
@@ -354,18 +358,18 @@ func (a *accessible) printPlan(p *onboard.Plan) {
 	a.println("")
 	a.println("Plan settings:")
 	a.println(fmt.Sprintf("  subnet %s, listen port %d, endpoint %s, local %s, LAN keeps API %v, log refused %v, confirm timeout %s",
-		s.Subnet, s.ListenPort, s.Endpoint, s.Local, s.LANKeepsAPI, s.LogRefused, fmtDuration(s.ConfirmTimeout)))
+		line(s.Subnet), s.ListenPort, line(s.Endpoint), line(s.Local), s.LANKeepsAPI, s.LogRefused, fmtDuration(s.ConfirmTimeout)))
 	a.println("RouterOS commands:")
 	for _, c := range p.Changes {
-		a.println("  # " + c.Description)
-		a.println("  " + c.Command)
+		a.println("  # " + line(c.Description))
+		a.println("  " + line(c.Command))
 	}
 	a.println("Before and after:")
 	for _, v := range p.Verdicts {
-		a.println(fmt.Sprintf("  %s: %s, then %s", v.Probe, v.Before, v.After))
+		a.println(fmt.Sprintf("  %s: %s, then %s", line(v.Probe), line(v.Before), line(v.After)))
 	}
 	for _, w := range p.Warnings {
-		a.println("Warning: " + w)
+		a.println("Warning: " + line(w))
 	}
 }
 

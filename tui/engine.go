@@ -88,7 +88,7 @@ func (b *bridge) sink(e onboard.Event) {
 		b.armed.Store(false)
 	}
 	select {
-	case b.ch <- eventMsg(e):
+	case b.ch <- eventMsg(safeEvent(e)):
 	case <-b.done:
 	}
 }
@@ -97,7 +97,7 @@ func (b *bridge) sink(e onboard.Event) {
 func (b *bridge) Confirm(ctx context.Context, q onboard.Question) (bool, error) {
 	reply := make(chan bool, 1)
 	select {
-	case b.ch <- questionMsg{q: q, reply: reply}:
+	case b.ch <- questionMsg{q: safeQuestion(q), reply: reply}:
 	case <-ctx.Done():
 		return false, ctx.Err()
 	case <-b.done:
@@ -128,7 +128,7 @@ type bridged struct {
 // post queues an engine call's result behind the events it emitted.
 func (b *bridge) post(msg tea.Msg, gen int) {
 	select {
-	case b.ch <- bridged{msg: msg, gen: gen}:
+	case b.ch <- bridged{msg: safeResult(msg), gen: gen}:
 	case <-b.done:
 	}
 }

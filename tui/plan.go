@@ -81,7 +81,11 @@ func (p *planScreen) layout() {
 	case tabVerdicts:
 		content = p.verdictsText()
 	default:
-		content = strings.Join(p.plan.Warnings, "\n\n")
+		ws := make([]string, len(p.plan.Warnings))
+		for i, w := range p.plan.Warnings {
+			ws[i] = line(w)
+		}
+		content = strings.Join(ws, "\n\n")
 	}
 	p.vp.SetContent(lipgloss.NewStyle().Width(p.w).Render(content))
 	p.vp.GotoTop()
@@ -111,7 +115,7 @@ func (p *planScreen) commandsText() string {
 			}
 			b.WriteString(st.Title.Render(what) + "\n")
 		}
-		b.WriteString(st.Muted.Render("# "+c.Description) + "\n" + c.Command + "\n")
+		b.WriteString(st.Muted.Render("# "+line(c.Description)) + "\n" + line(c.Command) + "\n")
 	}
 	if len(p.plan.Changes) == 0 {
 		b.WriteString("No changes: the router is already onboarded.\n")
@@ -126,12 +130,16 @@ func (p *planScreen) commandsText() string {
 func (p *planScreen) verdictsText() string {
 	st := p.m.st
 	wp, wb := len("Probe"), len("Before")
-	for _, v := range p.plan.Verdicts {
+	verdicts := make([]onboard.VerdictRow, len(p.plan.Verdicts))
+	for i, v := range p.plan.Verdicts {
+		verdicts[i] = onboard.VerdictRow{Probe: line(v.Probe), Before: line(v.Before), After: line(v.After)}
+	}
+	for _, v := range verdicts {
 		wp, wb = max(wp, lipgloss.Width(v.Probe)), max(wb, len(v.Before))
 	}
 	var b strings.Builder
 	b.WriteString(st.Title.Render(pad("Probe", wp)+"  "+pad("Before", wb)+"  After") + "\n")
-	for _, v := range p.plan.Verdicts {
+	for _, v := range verdicts {
 		after := v.After
 		switch {
 		case v.After == v.Before:
@@ -155,7 +163,7 @@ func (p *planScreen) settingsView() string {
 		}
 		return "no"
 	}
-	line1 := kv("Subnet", s.Subnet) + "   " + kv("Port", strconv.Itoa(s.ListenPort)) + "   " + kv("Endpoint", s.Endpoint)
+	line1 := kv("Subnet", line(s.Subnet)) + "   " + kv("Port", strconv.Itoa(s.ListenPort)) + "   " + kv("Endpoint", line(s.Endpoint))
 	line2 := kv("Local", s.Local) + "   " + kv("LAN keeps API", yn(s.LANKeepsAPI)) + "   " +
 		kv("Log refused", yn(s.LogRefused)) + "   " + kv("Confirm", fmtDuration(s.ConfirmTimeout))
 	return line1 + "\n" + line2

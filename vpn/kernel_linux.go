@@ -117,6 +117,16 @@ func (k *Kernel) Up(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	defer nl.Close()
+	// Checked before anything is created: a refused tunnel leaves the
+	// machine as it was.
+	local, err := nl.routes()
+	if err != nil {
+		return err
+	}
+	hosts, err := checkRoutes(cfg, local)
+	if err != nil {
+		return err
+	}
 	defer func() {
 		if err != nil {
 			k.teardownLocked(nl)
@@ -154,19 +164,18 @@ func (k *Kernel) Up(ctx context.Context, cfg Config) (err error) {
 		k.us = &userspace{events: k.events}
 		k.us.dev = device.NewDevice(tdev, conn.NewDefaultBind(), newUserspaceLogger(k.logf, k.events, &k.us.attempts))
 	}
-	if err := nl.addAddress(k.index, cfg.Address); err != nil {
-		return fmt.Errorf("vpn: add address %s to %s: %w", cfg.Address, name, err)
+	// The address goes on as a single address (/32, /128): with its
+	// prefix the kernel would add a route to the whole subnet.
+	self := hostPrefix(cfg.Address.Addr())
+	if err := nl.addAddress(k.index, self); err != nil {
+		return fmt.Errorf("vpn: add address %s to %s: %w", self, name, err)
 	}
 	if err := nl.setLinkUp(k.index, DefaultMTU); err != nil {
 		return fmt.Errorf("vpn: set %s up: %w", name, err)
 	}
-	for _, p := range cfg.Peer.AllowedIPs {
-		// The address's own subnet already has its connected route.
-		if p.Masked() == cfg.Address.Masked() {
-			continue
-		}
-		if err := nl.addRoute(k.index, p); err != nil && !errors.Is(err, unix.EEXIST) {
-			return fmt.Errorf("vpn: add route %s via %s: %w", p.Masked(), name, err)
+	for _, p := range hosts {
+		if err := nl.addRoute(k.index, p, self.Addr()); err != nil {
+			return fmt.Errorf("vpn: add route %s via %s: %w", p, name, err)
 		}
 	}
 	k.peerKey = cfg.Peer.PublicKey
@@ -181,6 +190,82 @@ func (k *Kernel) Up(ctx context.Context, cfg Config) (err error) {
 	k.up = true
 	k.logf("vpn: interface %s up with %s, peer %s at %s", name, cfg.Address, cfg.Peer.PublicKey, cfg.Peer.Endpoint)
 	return nil
+}
+
+func hostPrefix(a netip.Addr) netip.Prefix {
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen())
+}
+
+// checkRoutes returns the routes Up may add for cfg: one per allowed
+// address, each a single address (the router's tunnel address). A
+// default route, a wider prefix, or a route or tunnel address that
+// overlaps a route this machine already has would take traffic away from
+// where it goes now (the internet, the LAN, another VPN); Up refuses them.
+func checkRoutes(cfg Config, local []route) ([]netip.Prefix, error) {
+	overlap := func(p netip.Prefix) *route {
+		for i, r := range local {
+			if r.Dst.Overlaps(p) {
+				return &local[i]
+			}
+		}
+		return nil
+	}
+	if r := overlap(hostPrefix(cfg.Address.Addr())); r != nil {
+		return nil, fmt.Errorf("vpn: refusing the tunnel address %s: this computer already routes %s%s; "+
+			"choose a VPN subnet (--subnet) that no local network or VPN uses", cfg.Address.Addr(), r.Dst, via(r))
+	}
+	var out []netip.Prefix
+	for _, p := range cfg.Peer.AllowedIPs {
+		p = p.Masked()
+		switch {
+		case p.Bits() == 0:
+			return nil, fmt.Errorf("vpn: refusing to route %s (a default route) through the tunnel: wgboot sends only "+
+				"the router's tunnel address through it, never this computer's other traffic", p)
+		case p.Bits() != p.Addr().BitLen():
+			return nil, fmt.Errorf("vpn: refusing to route %s through the tunnel: the kernel backend routes only "+
+				"single addresses (the router's tunnel address, like 10.77.0.1/32), so this computer's other "+
+				"routes stay as they are", p)
+		}
+		if r := overlap(p); r != nil {
+			return nil, fmt.Errorf("vpn: refusing to route %s through the tunnel: this computer already routes %s%s; "+
+				"choose a VPN subnet (--subnet) that no local network or VPN uses", p, r.Dst, via(r))
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// via names a route's interface for an error message.
+func via(r *route) string {
+	if r.Index == 0 {
+		return ""
+	}
+	if ifc, err := net.InterfaceByIndex(r.Index); err == nil {
+		return " via " + ifc.Name
+	}
+	return fmt.Sprintf(" via interface %d", r.Index)
+}
+
+// LocalRoutes returns the prefixes this machine already routes: every
+// routing table but the local one, without default routes and IPv6
+// link-local prefixes. A VPN subnet that overlaps one of them would take
+// traffic from a LAN or another VPN.
+func LocalRoutes() ([]netip.Prefix, error) {
+	nl, err := dialRTNL()
+	if err != nil {
+		return nil, err
+	}
+	defer nl.Close()
+	rs, err := nl.routes()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]netip.Prefix, len(rs))
+	for i, r := range rs {
+		out[i] = r.Dst
+	}
+	return out, nil
 }
 
 // freeNames lists the names wgboot0..wgboot99 that no interface or UAPI

@@ -158,8 +158,9 @@ func kernelInNamespace(t *testing.T, autoName bool) {
 		Peer: Peer{
 			PublicKey: rk.PublicKey(),
 			Endpoint:  netip.MustParseAddrPort("10.250.0.2:13231"),
-			// The second prefix is outside the address's subnet: it needs its own route.
-			AllowedIPs: []netip.Prefix{netip.MustParsePrefix("10.77.0.0/24"), netip.MustParsePrefix("192.168.88.0/24")},
+			// Only the router's address: the kernel backend routes single
+			// addresses (TestKernelRoutesInNamespace).
+			AllowedIPs: []netip.Prefix{netip.MustParsePrefix("10.77.0.1/32")},
 			Keepalive:  25 * time.Second,
 		},
 	}
@@ -219,7 +220,7 @@ func kernelInNamespace(t *testing.T, autoName bool) {
 		got.AllowedIPs = append(got.AllowedIPs, n.String())
 	}
 	want := view{Type: wgtypes.Userspace, PublicKey: tk.PublicKey(), Peer: rk.PublicKey(), Endpoint: "10.250.0.2:13231",
-		AllowedIPs: []string{"10.77.0.0/24", "192.168.88.0/24"}, Keepalive: 25 * time.Second}
+		AllowedIPs: []string{"10.77.0.1/32"}, Keepalive: 25 * time.Second}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("wgctrl view (-want +got):\n%s", diff)
 	}
@@ -238,7 +239,7 @@ func kernelInNamespace(t *testing.T, autoName bool) {
 	if len(f) != 8 {
 		t.Fatalf("wg show peer line has %d fields, want 8", len(f))
 	}
-	wantShow := []string{rk.PublicKey().String(), "(none)", "10.250.0.2:13231", "10.77.0.0/24,192.168.88.0/24", "25"}
+	wantShow := []string{rk.PublicKey().String(), "(none)", "10.250.0.2:13231", "10.77.0.1/32", "25"}
 	if diff := cmp.Diff(wantShow, []string{f[0], f[1], f[2], f[3], f[7]}); diff != "" {
 		t.Errorf("wg show peer (-want +got):\n%s", diff)
 	}
@@ -256,14 +257,12 @@ func kernelInNamespace(t *testing.T, autoName bool) {
 
 	// Address and routes, as the OS sees them.
 	addrs := run(t, "ip", "-n", nsA, "-o", "addr", "show", "dev", name)
-	if !strings.Contains(addrs, "inet 10.77.0.2/24") {
-		t.Errorf("ip addr on %s = %q, want 10.77.0.2/24", name, addrs)
+	if !strings.Contains(addrs, "inet 10.77.0.2/32") {
+		t.Errorf("ip addr on %s = %q, want 10.77.0.2/32", name, addrs)
 	}
-	routes := run(t, "ip", "-n", nsA, "route", "show", "dev", name)
-	for _, r := range []string{"10.77.0.0/24", "192.168.88.0/24"} {
-		if !strings.Contains(routes, r) {
-			t.Errorf("routes via %s = %q, want %s", name, routes, r)
-		}
+	routes := run(t, "ip", "-n", nsA, "-4", "route", "show", "dev", name)
+	if strings.TrimSpace(routes) != "10.77.0.1 scope link src 10.77.0.2" {
+		t.Errorf("routes via %s = %q, want only 10.77.0.1", name, routes)
 	}
 
 	// The wg-quick file is accepted by wg-quick strip and wg setconf.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 )
 
 // KernelOptions configures the kernel backend.
@@ -38,3 +39,7 @@ func (k *Kernel) Close() error { return nil }
 
 // Name reports "": no interface is ever created on this OS.
 func (k *Kernel) Name() string { return "" }
+
+// LocalRoutes returns nothing on this OS: the routing table is only read
+// on Linux.
+func LocalRoutes() ([]netip.Prefix, error) { return nil, nil }

@@ -18,7 +18,7 @@ import (
 // `ip netns exec`, with helperEnv naming the role; the role runs instead of
 // the tests. This keeps setns and its thread pinning out of the test process.
 const (
-	helperEnv    = "WGBOOT_VPN_HELPER"        // "router", "tech", "probe" or "dellink"
+	helperEnv    = "WGBOOT_VPN_HELPER"        // "router", "tech", "up", "probe" or "dellink"
 	helperConfig = "WGBOOT_VPN_HELPER_CONFIG" // path of a helperSpec JSON file (mode 0600); dellink: interface name
 )
 
@@ -96,6 +96,17 @@ func runHelper(role string) error {
 			}
 		}()
 		fmt.Println("READY")
+	case "up":
+		// Up only: the parent inspects addresses and routes, then closes.
+		k := NewKernel(KernelOptions{Name: spec.Name, Logf: logf})
+		b = k
+		rep := helperReport{Kind: k.Kind()}
+		if err := k.Up(ctx, spec.Config); err != nil {
+			rep.Err = err.Error()
+		}
+		rep.Name = k.Name()
+		line, _ := json.Marshal(rep)
+		fmt.Printf("READY %s\n", line)
 	case "tech":
 		k := NewKernel(KernelOptions{Name: spec.Name, Logf: logf})
 		b = k
@@ -117,7 +128,7 @@ func runHelper(role string) error {
 	if err := b.Close(); err != nil {
 		return err
 	}
-	if role == "tech" {
+	if role == "tech" || role == "up" {
 		if _, err := net.InterfaceByName(spec.Name); err == nil {
 			return fmt.Errorf("interface %s still exists after Close", spec.Name)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wgboot/wgboot/internal/safetext"
 	"github.com/wgboot/wgboot/onboard"
 )
 
@@ -73,7 +74,8 @@ func (a *app) runApply(ctx context.Context, f applyFlags) error {
 		}
 	}
 	if !f.json {
-		fmt.Fprintf(a.Stdout, "\nconfig:    %s\nendpoint:  %s\nreconnect: %s\nundo:      %s\n", sum.ConfigPath, sum.Endpoint, sum.Reconnect, sum.Undo)
+		fmt.Fprintf(safetext.NewWriter(a.Stdout), "\nconfig:    %s\nendpoint:  %s\nreconnect: %s\nundo:      %s\n",
+			safetext.Line(sum.ConfigPath), safetext.Line(sum.Endpoint), safetext.Line(sum.Reconnect), safetext.Line(sum.Undo))
 		if sum.ProvenVia == "lan" {
 			fmt.Fprintln(a.Stdout, "note: the tunnel was proven from the LAN only; that the WireGuard port is reachable from the WAN rests on the firewall evaluator")
 		}

@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/wgboot/wgboot/internal/safetext"
 )
 
 type auditFlags struct{ json bool }
@@ -36,21 +38,24 @@ func (a *app) runAudit(ctx context.Context, f auditFlags) error {
 	if f.json {
 		return writeJSON(a.Stdout, facts)
 	}
-	fmt.Fprintf(a.Stdout, "audit of %s\n", e.Addr())
+	w := safetext.NewWriter(a.Stdout)
+	fmt.Fprintf(w, "audit of %s\n", e.Addr())
 	findings := 0
 	for _, fa := range facts {
-		fmt.Fprintf(a.Stdout, "  %s: %s\n", fa.Name, fa.Value)
+		fmt.Fprintf(w, "  %s: %s\n", safetext.Line(fa.Name), safetext.Line(fa.Value))
 		if fa.Warning != "" {
 			findings++
-			fmt.Fprintf(a.Stdout, "    ! %s\n", fa.Warning)
+			fmt.Fprintf(w, "    ! %s\n", safetext.Line(fa.Warning))
 		}
 	}
-	fmt.Fprintf(a.Stdout, "%d findings\n", findings)
+	fmt.Fprintf(w, "%d findings\n", findings)
 	return nil
 }
 
+// writeJSON prints v as indented JSON; the bidi and C1 runes
+// encoding/json leaves raw are escaped too (the JSON means the same).
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(safetext.NewWriter(w))
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wgboot/wgboot/fleet"
+	"github.com/wgboot/wgboot/internal/safetext"
 	"github.com/wgboot/wgboot/onboard"
 )
 
@@ -102,6 +103,11 @@ type fleetView struct {
 type fleetRow struct{ router, identity, subnet, step, state, msg string }
 
 func newFleetView(w io.Writer, inv *fleet.Inventory, jsonOut, live bool) *fleetView {
+	if !live {
+		// The live table writes its own escape sequences; its cells are
+		// escaped one by one instead (event).
+		w = safetext.NewWriter(w)
+	}
 	v := &fleetView{w: w, json: jsonOut, live: live}
 	for _, r := range inv.Routers {
 		name := r.Address
@@ -123,13 +129,15 @@ func (v *fleetView) event(ev fleet.Event) {
 		return
 	}
 	row := &v.rows[ev.Index]
-	row.identity, row.subnet, row.step, row.msg = ev.Identity, ev.Subnet, string(ev.Step), ev.Message
+	// Identity and message come from the router: one line each, escaped,
+	// so that no cell can move the cursor or break the table.
+	row.identity, row.subnet, row.step, row.msg = safetext.Line(ev.Identity), safetext.Line(ev.Subnet), string(ev.Step), safetext.Line(ev.Message)
 	row.state = string(ev.Kind)
 	if !ev.Final && ev.Kind == onboard.KindDone {
 		row.state = "running"
 	}
 	if !v.live {
-		fmt.Fprintf(v.w, "%-24s %-9s %-8s %s\n", row.router, ev.Step, ev.Kind, ev.Message)
+		fmt.Fprintf(v.w, "%-24s %-9s %-8s %s\n", row.router, ev.Step, ev.Kind, row.msg)
 		return
 	}
 	// Redraw at most 20 times a second, and always for a router's end.
@@ -175,11 +183,11 @@ func (v *fleetView) summary(res []fleet.Result, wall time.Duration) {
 		switch {
 		case r.Err != nil:
 			failed++
-			lines = append(lines, fmt.Sprintf("FAILED  %s: %v", r.Router, r.Err))
+			lines = append(lines, fmt.Sprintf("FAILED  %s: %s", r.Router, safetext.Line(r.Err.Error())))
 		case r.Noop:
-			lines = append(lines, fmt.Sprintf("ok      %s (%s): already onboarded, nothing changed", r.Router, r.Identity))
+			lines = append(lines, fmt.Sprintf("ok      %s (%s): already onboarded, nothing changed", r.Router, safetext.Line(r.Identity)))
 		default:
-			lines = append(lines, fmt.Sprintf("ok      %s (%s) %s -> %s", r.Router, r.Identity, r.Subnet, r.Config))
+			lines = append(lines, fmt.Sprintf("ok      %s (%s) %s -> %s", r.Router, safetext.Line(r.Identity), r.Subnet, r.Config))
 		}
 	}
 	sort.SliceStable(lines, func(i, j int) bool { return strings.HasPrefix(lines[i], "ok") && !strings.HasPrefix(lines[j], "ok") })

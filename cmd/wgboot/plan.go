@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wgboot/wgboot/internal/safetext"
 	"github.com/wgboot/wgboot/onboard"
 )
 
@@ -47,9 +48,10 @@ func (a *app) runPlan(ctx context.Context, f planFlags) error {
 // renderPlan prints the plan: settings, warnings, the commands in export
 // syntax ready to paste, their inverses and the verdict table.
 func renderPlan(w io.Writer, e *onboard.Engine, p *onboard.Plan) {
+	w = safetext.NewWriter(w)
 	r := e.Router()
 	if r != nil {
-		fmt.Fprintf(w, "# router %s (%s), RouterOS %s\n", e.Addr(), r.Identity, r.Version)
+		fmt.Fprintf(w, "# router %s (%s), RouterOS %s\n", e.Addr(), safetext.Line(r.Identity), safetext.Line(r.Version))
 	}
 	if p.Noop {
 		fmt.Fprintln(w, "# already onboarded: nothing to change")
@@ -57,7 +59,7 @@ func renderPlan(w io.Writer, e *onboard.Engine, p *onboard.Plan) {
 	s := p.Settings
 	fmt.Fprintf(w, "# subnet %s, listen port %d, endpoint %s\n", s.Subnet, s.ListenPort, s.Endpoint)
 	for _, warn := range p.Warnings {
-		fmt.Fprintf(w, "# warning: %s\n", warn)
+		fmt.Fprintf(w, "# warning: %s\n", safetext.Line(warn))
 	}
 	if len(p.Files) > 0 {
 		fmt.Fprintf(w, "# files on the router while armed: %s (the configuration before the run, without secrets; removed at commit and at rollback)\n", strings.Join(p.Files, ", "))
@@ -72,7 +74,7 @@ func renderPlan(w io.Writer, e *onboard.Engine, p *onboard.Plan) {
 				fmt.Fprintf(w, "\n# %s\n", title)
 			}
 			n++
-			fmt.Fprintf(w, "# %s\n%s\n", c.Description, c.Command)
+			fmt.Fprintf(w, "# %s\n%s\n", safetext.Line(c.Description), c.Command)
 		}
 	}
 	section("apply (armed: undone automatically unless wgboot confirms)", onboard.StepApply)

@@ -18,6 +18,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
+	"github.com/wgboot/wgboot/internal/safetext"
 	"github.com/wgboot/wgboot/onboard"
 )
 
@@ -119,7 +120,8 @@ func (a *app) main(ctx context.Context, args []string) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(a.Stderr, "wgboot: "+err.Error())
+	// Errors quote the router (trap messages, names): shown, not obeyed.
+	fmt.Fprintln(a.Stderr, "wgboot: "+safetext.Text(err.Error()))
 	var u usageError
 	switch {
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
@@ -273,7 +275,7 @@ func (p *prompter) Confirm(ctx context.Context, q onboard.Question) (bool, error
 	if q.Danger {
 		title = "DANGER: " + title
 	}
-	fmt.Fprintf(p.a.Stderr, "%s\n%s [%s] ", title, q.Detail, def)
+	fmt.Fprintf(safetext.NewWriter(p.a.Stderr), "%s\n%s [%s] ", title, q.Detail, def)
 	type res struct {
 		line string
 		err  error
@@ -334,14 +336,16 @@ func (s *sink) event(ev onboard.Event) {
 	}
 	mark := map[onboard.Kind]string{onboard.KindDone: "ok", onboard.KindFailed: "FAILED", onboard.KindWarning: "warning",
 		onboard.KindInfo: "info", onboard.KindProgress: "  .."}[ev.Kind]
+	// Facts and messages quote the router (identity, names, comments):
+	// each is one line, whatever control characters it holds.
 	facts := make([]string, len(ev.Facts))
 	for i, f := range ev.Facts {
-		facts[i] = f.Name + ": " + f.Value
+		facts[i] = safetext.Line(f.Name) + ": " + safetext.Line(f.Value)
 		if f.Warning != "" {
-			facts[i] += "  (warning: " + f.Warning + ")"
+			facts[i] += "  (warning: " + safetext.Line(f.Warning) + ")"
 		}
 	}
-	msg := ev.Message
+	msg := safetext.Line(ev.Message)
 	if len(facts) > 0 && strings.HasPrefix(facts[0], msg) {
 		// An inspect group's message is its first fact's name: printing
 		// both would say everything twice, so the fact takes the line.
@@ -353,10 +357,10 @@ func (s *sink) event(ev onboard.Event) {
 	}
 	if ev.Err != nil {
 		if len(ev.Err.Undone) > 0 {
-			fmt.Fprintf(s.w, "          undone: %s\n", strings.Join(ev.Err.Undone, "; "))
+			fmt.Fprintf(s.w, "          undone: %s\n", safetext.Line(strings.Join(ev.Err.Undone, "; ")))
 		}
 		if ev.Err.Try != "" {
-			fmt.Fprintf(s.w, "          try: %s\n", ev.Err.Try)
+			fmt.Fprintf(s.w, "          try: %s\n", safetext.Line(ev.Err.Try))
 		}
 		if ev.Err.Diagnostics != "" {
 			fmt.Fprintf(s.w, "          diagnostics: %s\n", ev.Err.Diagnostics)
@@ -389,7 +393,10 @@ func (a *app) engineSink(ctx context.Context, yes, jsonOut bool, out io.Writer) 
 	if err != nil {
 		return nil, nil, err
 	}
-	s := &sink{w: out, json: jsonOut}
+	// The writer is the last guard: nothing the router sent reaches the
+	// terminal raw, in text or in JSON (whose bidi runes it escapes as
+	// JSON does).
+	s := &sink{w: safetext.NewWriter(out), json: jsonOut}
 	o := onboard.Options{
 		Router: a.common.Router, Plain: a.common.Plain, User: a.common.User, Password: pw,
 		Fingerprint: a.common.Fingerprint, TOFU: a.common.TOFU, StateDir: a.common.StateDir,

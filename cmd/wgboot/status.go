@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/wgboot/wgboot/internal/safetext"
 )
 
 type statusFlags struct{ json bool }
@@ -35,25 +37,26 @@ func (a *app) runStatus(ctx context.Context, f statusFlags) error {
 	if f.json {
 		return writeJSON(a.Stdout, s)
 	}
-	w := a.Stdout
-	fmt.Fprintf(w, "router %s (%s)\n", e.Addr(), s.Identity)
+	// Every value below comes from the router: one line each, escaped.
+	w, l := safetext.NewWriter(a.Stdout), safetext.Line
+	fmt.Fprintf(w, "router %s (%s)\n", e.Addr(), l(s.Identity))
 	if s.Armed != "" {
 		fmt.Fprintf(w, "armed: run %s is not confirmed; the router will roll it back by itself\n", s.Armed)
 	}
 	if s.RunID == "" {
 		fmt.Fprintln(w, "wgboot manages nothing here")
 	} else {
-		fmt.Fprintf(w, "run %s: interface %s, UDP %s, public key %s\n", s.RunID, s.Interface["name"], s.Interface["listen-port"], s.Interface["public-key"])
+		fmt.Fprintf(w, "run %s: interface %s, UDP %s, public key %s\n", l(s.RunID), l(s.Interface["name"]), l(s.Interface["listen-port"]), l(s.Interface["public-key"]))
 		for _, p := range s.Peers {
 			hs := p["last-handshake"]
 			if hs == "" {
 				hs = "never"
 			}
-			fmt.Fprintf(w, "  peer %s %s, last handshake %s\n", p["allowed-address"], p["public-key"], hs)
+			fmt.Fprintf(w, "  peer %s %s, last handshake %s\n", l(p["allowed-address"]), l(p["public-key"]), l(hs))
 		}
 	}
 	for _, r := range s.Rules {
-		fmt.Fprintf(w, "  rule %s chain=%s action=%s %s\n", r[".id"], r["chain"], r["action"], r["comment"])
+		fmt.Fprintf(w, "  rule %s chain=%s action=%s %s\n", l(r[".id"]), l(r["chain"]), l(r["action"]), l(r["comment"]))
 	}
 	state := "OPEN"
 	if s.APIClosed {
@@ -61,7 +64,7 @@ func (a *app) runStatus(ctx context.Context, f statusFlags) error {
 	}
 	fmt.Fprintf(w, "API on the WAN (from the ruleset): %s\n", state)
 	for _, v := range s.WANVerdict {
-		fmt.Fprintf(w, "  %s: %s\n", v.Probe, v.After)
+		fmt.Fprintf(w, "  %s: %s\n", l(v.Probe), l(string(v.After)))
 	}
 	for _, f := range s.LeftoverFiles {
 		what := "an export"
