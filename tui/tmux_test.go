@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wgboot/wgboot/internal/needtool"
 )
 
 // tmuxSession drives a real terminal: a private tmux server (its own
@@ -24,9 +26,7 @@ type tmuxSession struct {
 
 func newTmux(t *testing.T, command string) *tmuxSession {
 	t.Helper()
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (the CI script .ci/run installs it): skipping the real-terminal test")
-	}
+	needtool.Tool(t, "the real-terminal test drives it", "tmux")
 	s := &tmuxSession{t: t, sock: filepath.Join(t.TempDir(), "tmux.sock")}
 	s.run("new-session", "-d", "-x", "80", "-y", "24", "-s", "wgboot", command)
 	t.Cleanup(func() { _ = exec.Command("tmux", "-S", s.sock, "kill-server").Run() })
@@ -90,9 +90,7 @@ func buildWgboot(t *testing.T) string {
 // With WGBOOT_SCREENS set to a directory, each screen is saved there as
 // text (that is how docs/screens is made).
 func TestTmuxDemo(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (the CI script .ci/run installs it): skipping the real-terminal test")
-	}
+	needtool.Tool(t, "the real-terminal test drives it", "tmux")
 	bin := buildWgboot(t)
 	home := t.TempDir()
 	command := fmt.Sprintf("env -u NO_COLOR HOME=%s XDG_CONFIG_HOME=%s TERM=xterm-256color %s demo; echo wgboot-exit=$?; sleep 600",
@@ -160,9 +158,7 @@ func TestTmuxNotATerminal(t *testing.T) {
 // TestTmuxColour: the wizard draws in colour on a colour terminal, and in
 // none at all with NO_COLOR set (no-color.org), huh's form included.
 func TestTmuxColour(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (the CI script .ci/run installs it): skipping the real-terminal test")
-	}
+	needtool.Tool(t, "the real-terminal test drives it", "tmux")
 	bin := buildWgboot(t)
 	sgrColour := regexp.MustCompile(`\x1b\[[0-9;]*(3[0-9]|4[0-9]|9[0-7]|38;|48;)[0-9;]*m`)
 	for _, tt := range []struct {
@@ -193,9 +189,7 @@ func TestTmuxColour(t *testing.T) {
 // TestTmuxAccessible: `wgboot demo --accessible` is plain prompts; enter
 // at each one reaches Done.
 func TestTmuxAccessible(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (the CI script .ci/run installs it): skipping the real-terminal test")
-	}
+	needtool.Tool(t, "the real-terminal test drives it", "tmux")
 	bin := buildWgboot(t)
 	s := newTmux(t, fmt.Sprintf("env HOME=%s TERM=xterm-256color %s demo --accessible; echo wgboot-exit=$?; sleep 600", t.TempDir(), bin))
 	prompts := []string{"Router address [", "Port", "User [admin]:", "Enter a number", "Password", "certificate? [Y/n]", "Edit the settings first?", "Apply this plan now", "Close it on the WAN now?"}

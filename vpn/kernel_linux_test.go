@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wgboot/wgboot/internal/needtool"
 	"golang.zx2c4.com/wireguard/wgctrl"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 )
@@ -24,17 +25,10 @@ import (
 // needRoot skips tests that create namespaces and TUN devices.
 func needRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create network namespaces and TUN devices (run the tests as root, as .ci/run does)")
-	}
-	if _, err := os.Stat("/dev/net/tun"); err != nil {
-		t.Skipf("needs /dev/net/tun: %v", err)
-	}
-	for _, tool := range []string{"ip", "wg"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s (iproute2, wireguard-tools; .ci/run installs them)", tool)
-		}
-	}
+	needtool.Root(t, "create network namespaces and TUN devices")
+	needtool.File(t, "/dev/net/tun")
+	needtool.Tool(t, "iproute2", "ip")
+	needtool.Tool(t, "wireguard-tools", "wg")
 }
 
 func run(t *testing.T, name string, args ...string) string {
@@ -266,7 +260,7 @@ func kernelInNamespace(t *testing.T, autoName bool) {
 	}
 
 	// The wg-quick file is accepted by wg-quick strip and wg setconf.
-	if _, err := exec.LookPath("wg-quick"); err == nil {
+	if needtool.Has(t, "wg-quick") {
 		conf := filepath.Join(t.TempDir(), name+".conf")
 		if err := WriteQuick(conf, QuickFromConfig(techCfg, "10.250.0.2:13231")); err != nil {
 			t.Fatal(err)
@@ -301,9 +295,10 @@ func kernelInNamespace(t *testing.T, autoName bool) {
 // what is missing, "auto" must fall back to netstack.
 func TestUnprivilegedFallsBack(t *testing.T) {
 	needRoot(t) // to drop privileges we need them
+	needtool.Tool(t, "util-linux, to drop privileges", "setpriv")
 	setpriv, err := exec.LookPath("setpriv")
 	if err != nil {
-		t.Skip("needs setpriv (util-linux) to drop privileges")
+		t.Fatal(err)
 	}
 	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
 		os.Args[0], "-test.run=^$")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	qrcode "github.com/skip2/go-qrcode"
+	"github.com/wgboot/wgboot/internal/needtool"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 )
 
@@ -189,12 +190,12 @@ func TestWriteQuick(t *testing.T) {
 // TestWgQuickStripParses feeds the generated file to Debian's wg-quick,
 // which parses every line and rejects unknown or empty keys.
 func TestWgQuickStripParses(t *testing.T) {
+	needtool.Tool(t, "wireguard-tools", "wg-quick")
+	// wg-quick re-runs itself through sudo unless root, even for strip.
+	needtool.Root(t, "run wg-quick strip")
 	wgQuick, err := exec.LookPath("wg-quick")
 	if err != nil {
-		t.Skip("wg-quick not installed (apt-get install wireguard-tools); .ci/run installs it")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("wg-quick re-runs itself through sudo unless root, even for strip; run the tests as root, as .ci/run does")
+		t.Fatal(err)
 	}
 	q := sampleQuick()
 	q.Interface.DNS = []netip.Addr{netip.MustParseAddr("10.77.0.1")}

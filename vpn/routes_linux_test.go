@@ -5,26 +5,21 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/wgboot/wgboot/internal/needtool"
 )
 
 // needRootIP skips tests that need a namespace and a TUN device but not
 // wireguard-tools.
 func needRootIP(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create network namespaces and TUN devices")
-	}
-	if _, err := os.Stat("/dev/net/tun"); err != nil {
-		t.Skipf("needs /dev/net/tun: %v", err)
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("needs ip (iproute2)")
-	}
+	needtool.Root(t, "create network namespaces and TUN devices")
+	needtool.File(t, "/dev/net/tun")
+	needtool.Tool(t, "iproute2", "ip")
 }
 
 // routesIn lists a namespace's routes (every table but local), one per line.
