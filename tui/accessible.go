@@ -186,7 +186,7 @@ func (a *accessible) Confirm(ctx context.Context, q onboard.Question) (bool, err
 }
 
 func (a *accessible) sink(e onboard.Event) {
-	e = safeEvent(e)
+	e = wizardEvent(safeEvent(e))
 	if e.Deadline != nil {
 		a.armed = true
 		left := e.Deadline.Sub(a.o.Now()).Round(time.Second)

@@ -108,7 +108,7 @@ func (c *connectScreen) buildForm() *huh.Form {
 			}
 			return nil
 		}),
-		huh.NewInput().Title("Password").EchoMode(huh.EchoModePassword).Value(&v.Password),
+		huh.NewInput().Key(passwordKey).Title("Password").EchoMode(huh.EchoModePassword).Value(&v.Password),
 		huh.NewSelect[string]().Title("API").Options(
 			huh.NewOption("api-ssl (8729, certificate pinned)", modeSSL),
 			huh.NewOption("plain api (8728)", modePlain),
@@ -152,6 +152,18 @@ func (c *connectScreen) restart() tea.Cmd {
 	c.v = &v
 	c.form = c.buildForm()
 	return tea.Batch(c.form.Init(), c.setSize(c.w, c.h))
+}
+
+// passwordKey names the password field of the Connect form.
+const passwordKey = "password"
+
+// onPassword reports whether the password field has the keys.
+func (c *connectScreen) onPassword() bool {
+	if !c.typing() {
+		return false
+	}
+	f := c.form.GetFocusedField()
+	return f != nil && f.GetKey() == passwordKey
 }
 
 func (c *connectScreen) typing() bool { return !c.picking && c.m.status == "" }

@@ -110,7 +110,7 @@ func (d *doneScreen) layout() {
 	} else {
 		// Wrapped, not clipped: the reconnect and undo commands must be
 		// whole on screen (they are printed again when the wizard ends).
-		d.vp.SetContent(lipgloss.NewStyle().Width(d.w).Render(d.summaryText()))
+		d.vp.SetContent(wrapWords(d.summaryText(), d.w))
 	}
 	d.vp.GotoTop()
 }
@@ -156,7 +156,11 @@ func (d *doneScreen) summaryText() string {
 		if v == "" {
 			return ""
 		}
-		return st.Label.Render(pad(k, 12)) + v + "\n"
+		if 12+lipgloss.Width(v) > d.w {
+			// A long path on a line of its own, whole, to copy.
+			return st.Label.Render(k) + "\n" + wrapWords(v, d.w) + "\n"
+		}
+		return st.Label.Render(pad(k, 12)) + wrapWords(v, d.w-12) + "\n"
 	}
 	var b strings.Builder
 	who := s.Identity
@@ -164,13 +168,13 @@ func (d *doneScreen) summaryText() string {
 		who = "The router"
 	}
 	if d.hardened {
-		b.WriteString(st.OK.Render(st.IconOK+" "+who+" is reachable through WireGuard; its API is closed on the WAN.") + "\n\n")
+		b.WriteString(st.OK.Render(wrapWords(st.IconOK+" "+who+" is reachable through WireGuard; its API is closed on the WAN.", d.w)) + "\n\n")
 	} else {
-		b.WriteString(st.OK.Render(st.IconOK+" "+who+" is reachable through WireGuard.") + "\n" +
-			st.Warn.Render(st.IconWarn+" The API on the WAN was left as it was (you declined to close it).") + "\n\n")
+		b.WriteString(st.OK.Render(wrapWords(st.IconOK+" "+who+" is reachable through WireGuard.", d.w)) + "\n" +
+			st.Warn.Render(wrapWords(st.IconWarn+" The API on the WAN was left as it was (you declined to close it).", d.w)) + "\n\n")
 	}
 	if note := s.OutsideNote(); note != "" {
-		b.WriteString(st.Warn.Render(st.IconWarn+" "+note) + "\n\n")
+		b.WriteString(st.Warn.Render(wrapWords(st.IconWarn+" "+note, d.w)) + "\n\n")
 	}
 	b.WriteString(kv("Router", s.Router))
 	b.WriteString(kv("Tunnel", s.RouterTunnel+" (router) · "+s.LocalTunnel+" (you)"))
@@ -178,8 +182,11 @@ func (d *doneScreen) summaryText() string {
 	b.WriteString(kv("Proven via", s.ProvenVia))
 	b.WriteString(kv("Changes", strconv.Itoa(s.Changes)))
 	b.WriteString(kv("Config", s.ConfigPath))
-	b.WriteString("\n" + st.Title.Render("Reconnect next time:") + "\n  " + s.Reconnect + "\n")
-	b.WriteString(st.Title.Render("Undo everything:") + "\n  " + s.Undo + "\n")
+	// Commands wrap the way a shell continues a line (a trailing
+	// backslash), so what is on screen pastes as one command.
+	cmd := func(c string) string { return "  " + strings.ReplaceAll(wrapCommand(c, d.w-2), "\n", "\n  ") }
+	b.WriteString("\n" + st.Title.Render("Reconnect next time:") + "\n" + cmd(s.Reconnect) + "\n")
+	b.WriteString(st.Title.Render("Undo everything:") + "\n" + cmd(s.Undo) + "\n")
 	return b.String()
 }
 

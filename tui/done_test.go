@@ -40,13 +40,13 @@ func TestFormValidators(t *testing.T) {
 		want string // "" valid
 	}{
 		{"subnet ok", validateSubnet, "10.77.0.0/24", ""},
-		{"subnet public", validateSubnet, "8.8.8.0/24", "--subnet 8.8.8.0/24 is not a private range (10/8, 172.16/12, 192.168/16): give one like 10.77.0.0/24"},
-		{"subnet empty", validateSubnet, " ", "a subnet looks like 10.77.0.0/24"},
+		{"subnet public", validateSubnet, "8.8.8.0/24", "VPN subnet 8.8.8.0/24 is not a private range (10/8, 172.16/12, 192.168/16): give one like 10.77.0.0/24"},
+		{"subnet empty: the engine picks a free one", validateSubnet, " ", ""},
 		{"endpoint empty", validateEndpoint, "", ""},
 		{"endpoint ok", validateEndpoint, "wg.example.com:13231", ""},
-		{"endpoint space", validateEndpoint, "wg example", `--endpoint "wg example": a host name has no spaces; give the router's public host name or address, optionally with :PORT (like wg.example.com or 203.0.113.7:13231)`},
+		{"endpoint space", validateEndpoint, "wg example", `Published endpoint "wg example": a host name has no spaces; give the router's public host name or address, optionally with :PORT (like wg.example.com or 203.0.113.7:13231)`},
 		{"host ok", validateHost, "192.168.88.1", ""},
-		{"host non-ASCII", validateHost, "routér", `--router "routér": a host name with non-ASCII letters must be given in its xn-- (punycode) form; give the router's address or host name, optionally with :PORT (like 192.168.88.1 or router.example.com:8729)`},
+		{"host non-ASCII", validateHost, "routér", `Router "routér": a host name with non-ASCII letters must be given in its xn-- (punycode) form; give the router's address or host name, optionally with :PORT (like 192.168.88.1 or router.example.com:8729)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

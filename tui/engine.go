@@ -88,7 +88,7 @@ func (b *bridge) sink(e onboard.Event) {
 		b.armed.Store(false)
 	}
 	select {
-	case b.ch <- eventMsg(safeEvent(e)):
+	case b.ch <- eventMsg(wizardEvent(safeEvent(e))):
 	case <-b.done:
 	}
 }

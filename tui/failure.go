@@ -6,7 +6,6 @@ import (
 
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 
 	"github.com/wgboot/wgboot/onboard"
 	"github.com/wgboot/wgboot/routeros"
@@ -37,6 +36,15 @@ func (f *failureScreen) set(err error, info *onboard.FailureInfo, back, fired bo
 		if errors.Is(err, errClosed) {
 			f.info.What = "the wizard closed while the engine waited for an answer"
 		}
+	}
+	f.info.What, f.info.Try, f.info.Diagnostics = wizardText(f.info.What), wizardText(f.info.Try), wizardText(f.info.Diagnostics)
+	if errors.Is(err, routeros.ErrAuth) {
+		// The engine's hint names WGBOOT_PASSWORD; here the password is a field.
+		if f.info.Diagnostics == "" {
+			f.info.Diagnostics = wizardText(err.Error())
+		}
+		f.info.What = "The router refused the user name or the password."
+		f.info.Try = "Check the User and Password fields on the Connect screen: press esc to go back to them (what you typed is kept)."
 	}
 	if f.info.Try == "" && back {
 		f.info.Try = "Check the address, port, user and password, then press esc to try again."
@@ -79,28 +87,29 @@ func (f *failureScreen) layout() {
 
 func (f *failureScreen) text() string {
 	st := f.m.st
-	wrap := lipgloss.NewStyle().Width(max(f.w-3, 20))
+	wrap := func(s string) string { return wrapWords(s, f.w-3) }
 	var b strings.Builder
 	if f.danger {
-		b.WriteString(st.Danger.Render(wrap.Render(st.IconFail+" "+f.info.What)) + "\n\n")
+		b.WriteString(st.Danger.Render(wrap(st.IconFail+" "+f.info.What)) + "\n\n")
 	} else {
-		b.WriteString(st.Err.Render(st.IconFail+" ") + st.Title.Render(wrap.Render(f.info.What)) + "\n\n")
+		b.WriteString(st.Err.Render(st.IconFail+" ") + st.Title.Render(wrap(f.info.What)) + "\n\n")
 	}
 	if len(f.info.Undone) > 0 {
 		b.WriteString(st.Title.Render("What was undone") + "\n")
 		for _, u := range f.info.Undone {
-			b.WriteString(" " + st.OK.Render(st.IconOK) + " " + u + "\n")
+			b.WriteString(" " + st.OK.Render(st.IconOK) + " " + wrap(u) + "\n")
 		}
 		b.WriteString("\n")
 	} else if f.canGoBack {
 		b.WriteString(st.Muted.Render("Nothing was changed on the router.") + "\n\n")
 	}
 	if f.info.Try != "" {
-		b.WriteString(st.Title.Render("What to try") + "\n" + wrap.Render(f.info.Try) + "\n\n")
+		b.WriteString(st.Title.Render("What to try") + "\n" + wrap(f.info.Try) + "\n\n")
 	}
 	if f.info.Diagnostics != "" {
-		// Wrapped, not clipped: every character must be there to copy.
-		b.WriteString(st.Title.Render("Diagnostics (copy into a ticket)") + "\n" + lipgloss.NewStyle().Width(f.w).Render(f.info.Diagnostics) + "\n")
+		// Wrapped at spaces, not clipped or split: every token must be
+		// there whole to copy.
+		b.WriteString(st.Title.Render("Diagnostics (copy into a ticket)") + "\n" + wrapWords(f.info.Diagnostics, f.w) + "\n")
 	}
 	return b.String()
 }

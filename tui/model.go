@@ -310,6 +310,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.quitting {
 			return m, nil
 		}
+		if msg.err != nil && !m.armed && m.plan.refusal(msg.err) {
+			// Refused settings: back in the editor with the message and
+			// everything typed; nothing was changed on the router.
+			m.scr = scrPlan
+			return m, m.plan.reopen(msg.err)
+		}
 		if msg.err != nil {
 			return m, m.fail(msg.err, !m.armed)
 		}
@@ -361,7 +367,14 @@ func (m *Model) bodySize() (int, int) {
 	return max(m.w, 20), max(m.h-3, 6)
 }
 
-// typing reports whether a text field has the keys, so q and ? are text.
+// helpKey reports whether ? opens the help: everywhere but in the
+// password field, where ? can be part of the password (no other field
+// of the wizard takes a ?).
+func (m *Model) helpKey() bool {
+	return m.scr != scrConnect || !m.connect.onPassword()
+}
+
+// typing reports whether a text field has the keys, so q is text.
 func (m *Model) typing() bool {
 	switch m.scr {
 	case scrConnect:
@@ -403,7 +416,7 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 		m.askQuit = true
 		return nil
 	}
-	if !m.typing() && key.Matches(k, m.keys.Help) {
+	if key.Matches(k, m.keys.Help) && m.helpKey() {
 		m.showHelp = true
 		return nil
 	}
@@ -500,14 +513,20 @@ func (m *Model) backToConnect() tea.Cmd {
 
 func (m *Model) toPlan() tea.Cmd {
 	m.scr = scrPlan
-	if m.plan.plan != nil || m.plan.loading {
+	if m.plan.plan != nil || m.plan.loading || m.plan.editing() {
 		return nil
+	}
+	if m.plan.edited {
+		// The technician's own settings survive going back to Connect.
+		return m.replan(m.plan.want)
 	}
 	return m.replan(m.o.Settings)
 }
 
 func (m *Model) replan(s onboard.Settings) tea.Cmd {
 	m.plan.loading = true
+	m.plan.refused = false
+	m.plan.asked = s
 	eng := m.eng
 	return m.op(func(ctx context.Context) tea.Msg {
 		p, err := eng.Plan(ctx, s)
@@ -583,7 +602,10 @@ func (m *Model) onEvent(e onboard.Event) tea.Cmd {
 	case e.Step == onboard.StepInspect:
 		m.inspect.add(e)
 	case e.Step == onboard.StepPlan:
-		if e.Plan != nil && m.plan.loading {
+		if e.Kind == onboard.KindFailed {
+			m.plan.refused = true // the engine refused the settings (not the network)
+		}
+		if e.Plan != nil && m.plan.loading && e.Kind != onboard.KindFailed {
 			m.plan.setPlan(e.Plan)
 		}
 	case e.Step == onboard.StepCommit && e.Kind == onboard.KindDone:
@@ -852,7 +874,10 @@ func (m *Model) shortHelp() []key.Binding {
 	switch m.scr {
 	case scrConnect:
 		if m.connect.typing() {
-			return []key.Binding{b("enter", "next"), b("shift+tab", "back"), quit}
+			if m.connect.onPassword() {
+				return []key.Binding{b("enter", "next"), b("shift+tab", "back"), quit}
+			}
+			return []key.Binding{b("enter", "next"), b("shift+tab", "back"), k.Help, quit}
 		}
 		return []key.Binding{b("enter", "choose"), quit}
 	case scrTrust, scrGate:
@@ -861,7 +886,7 @@ func (m *Model) shortHelp() []key.Binding {
 		return []key.Binding{b("enter", "plan"), b("esc", "back"), k.Help, k.Quit}
 	case scrPlan:
 		if m.plan.editing() {
-			return []key.Binding{b("enter", "next"), b("esc", "cancel"), quit}
+			return []key.Binding{b("enter", "next"), b("esc", "cancel"), k.Help, quit}
 		}
 		return []key.Binding{b("enter", "apply"), b("e", "edit"), b("tab", "view"), k.Up, b("esc", "back"), k.Help, k.Quit}
 	case scrApply:
@@ -914,4 +939,6 @@ func fit(s string, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-func truncate(s string, w int) string { return ansi.Truncate(s, w, "") }
+// truncate shortens a row that does not fit to w cells, ending it with an
+// ellipsis so a cut row never passes for a whole one.
+func truncate(s string, w int) string { return ansi.Truncate(s, w, "…") }

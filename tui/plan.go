@@ -35,7 +35,24 @@ type planScreen struct {
 	form    *huh.Form
 	sv      *settingsValues
 	w, h    int
+
+	// asked is the settings of the last plan asked for; want and edited
+	// are the technician's own from the editor (kept across going back to
+	// Connect). refused: the engine refused the settings (its Plan step
+	// failed), and errMsg says why inside the editor.
+	asked   onboard.Settings
+	want    onboard.Settings
+	edited  bool
+	refused bool
+	errMsg  string
+	// good is what the last plan the engine accepted was asked with.
+	good    onboard.Settings
+	hasGood bool
 }
+
+// defaultConfirmTimeout fills the editor when no timeout was asked for
+// (the command line's default).
+const defaultConfirmTimeout = 5 * time.Minute
 
 // settingsValues are the editable settings as the form's text.
 type settingsValues struct {
@@ -51,7 +68,25 @@ func newPlanScreen(m *Model) *planScreen {
 }
 
 func (p *planScreen) reset() {
-	p.plan, p.loading, p.form, p.tab = nil, false, nil, tabCommands
+	p.plan, p.loading, p.form, p.tab, p.errMsg = nil, false, nil, tabCommands, ""
+}
+
+// refusal reports whether a Plan error is about the settings (the engine's
+// checks or its plan step refused them), to be fixed in the editor, rather
+// than a lost router.
+func (p *planScreen) refusal(error) bool {
+	return p.refused || p.asked.Validate() != nil
+}
+
+// reopen shows the editor again after the engine refused the settings:
+// with what was typed (or the settings asked for) and the reason.
+func (p *planScreen) reopen(err error) tea.Cmd {
+	p.loading = false
+	p.errMsg = formError(err).Error()
+	if p.sv == nil {
+		p.sv = newSettingsValues(p.asked)
+	}
+	return p.buildForm()
 }
 
 func (p *planScreen) editing() bool { return p.form != nil }
@@ -59,6 +94,7 @@ func (p *planScreen) editing() bool { return p.form != nil }
 func (p *planScreen) setPlan(pl *onboard.Plan) {
 	p.plan = pl
 	p.loading = false
+	p.good, p.hasGood = p.asked, true
 	if p.tab == tabWarnings && len(pl.Warnings) == 0 {
 		p.tab = tabCommands
 	}
@@ -83,11 +119,11 @@ func (p *planScreen) layout() {
 	default:
 		ws := make([]string, len(p.plan.Warnings))
 		for i, w := range p.plan.Warnings {
-			ws[i] = line(w)
+			ws[i] = wrapWords(wizardText(line(w)), p.w)
 		}
 		content = strings.Join(ws, "\n\n")
 	}
-	p.vp.SetContent(lipgloss.NewStyle().Width(p.w).Render(content))
+	p.vp.SetContent(content)
 	p.vp.GotoTop()
 }
 
@@ -115,14 +151,14 @@ func (p *planScreen) commandsText() string {
 			}
 			b.WriteString(st.Title.Render(what) + "\n")
 		}
-		b.WriteString(st.Muted.Render("# "+line(c.Description)) + "\n" + line(c.Command) + "\n")
+		b.WriteString(st.Muted.Render(wrapWords("# "+line(c.Description), p.w)) + "\n" + wrapCommand(line(c.Command), p.w) + "\n")
 	}
 	if len(p.plan.Changes) == 0 {
 		b.WriteString("No changes: the router is already onboarded.\n")
 	}
 	if len(p.plan.Files) > 0 {
-		b.WriteString(st.Muted.Render("# files on the router while armed: "+strings.Join(p.plan.Files, ", ")+
-			" (the configuration before the run, without secrets; removed at commit and at rollback)") + "\n")
+		b.WriteString(st.Muted.Render(wrapWords("# files on the router while armed: "+line(strings.Join(p.plan.Files, ", "))+
+			" (the configuration before the run, without secrets; removed at commit and at rollback)", p.w)) + "\n")
 	}
 	return b.String()
 }
@@ -189,7 +225,12 @@ func (p *planScreen) tabsView() string {
 func (p *planScreen) view(w, h int) string {
 	st := p.m.st
 	if p.form != nil {
-		return st.Title.Render("Settings") + "\n" + p.form.View()
+		head := st.Title.Render("Settings") + "\n"
+		if p.errMsg != "" {
+			head += st.Err.Render(wrapWords(st.IconFail+" "+p.errMsg, w)) + "\n" +
+				st.Muted.Render("Nothing was changed on the router. Correct the value and press enter.") + "\n"
+		}
+		return head + p.form.View()
 	}
 	if p.plan == nil {
 		return p.m.busyLine("Preparing the plan…")
@@ -207,19 +248,26 @@ func (p *planScreen) update(msg tea.Msg) tea.Cmd {
 		form := p.form
 		p.form = nil
 		if !d.ok || form == nil {
-			return nil
+			return p.cancelEdit()
 		}
-		s, err := p.sv.settings(p.plan.Settings)
+		base := p.asked
+		if p.plan != nil {
+			base = p.plan.Settings
+		}
+		s, err := p.sv.settings(base)
+		if err == nil {
+			err = s.Validate() // the engine's own checks, before leaving the editor
+		}
 		if err != nil {
-			return nil // the form's validators make this unreachable
+			return p.reopen(err)
 		}
-		p.plan = nil
+		p.plan, p.want, p.edited, p.errMsg = nil, s, true, ""
 		return p.m.replan(s)
 	}
 	if p.form != nil {
 		if k, ok := msg.(tea.KeyMsg); ok && key.Matches(k, p.m.keys.Back) {
 			p.form = nil
-			return nil
+			return p.cancelEdit()
 		}
 		_, cmd := p.form.Update(msg)
 		return cmd
@@ -250,19 +298,53 @@ func (p *planScreen) update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// cancelEdit closes the editor without a new plan: back to the plan, or to
+// Inspect when the engine refused every plan so far.
+func (p *planScreen) cancelEdit() tea.Cmd {
+	p.errMsg = ""
+	if p.plan != nil {
+		return nil
+	}
+	if p.hasGood {
+		// Back to the last plan the engine accepted.
+		p.want = p.good
+		return p.m.replan(p.good)
+	}
+	p.loading = false
+	p.m.scr = scrInspect
+	return nil
+}
+
+func newSettingsValues(s onboard.Settings) *settingsValues {
+	v := &settingsValues{
+		Subnet: s.Subnet, Endpoint: s.Endpoint, Local: s.Local,
+		LANKeepsAPI: s.LANKeepsAPI, LogRefused: s.LogRefused,
+	}
+	if s.ListenPort != 0 {
+		v.Port = strconv.Itoa(s.ListenPort)
+	}
+	if s.ConfirmTimeout == 0 {
+		s.ConfirmTimeout = defaultConfirmTimeout
+	}
+	v.Timeout = fmtDuration(s.ConfirmTimeout)
+	if v.Local == "" {
+		v.Local = "auto"
+	}
+	return v
+}
+
 func (p *planScreen) openForm() tea.Cmd {
-	s := p.plan.Settings
-	p.sv = &settingsValues{
-		Subnet: s.Subnet, Port: strconv.Itoa(s.ListenPort), Endpoint: s.Endpoint, Local: s.Local,
-		Timeout: fmtDuration(s.ConfirmTimeout), LANKeepsAPI: s.LANKeepsAPI, LogRefused: s.LogRefused,
-	}
-	if p.sv.Local == "" {
-		p.sv.Local = "auto"
-	}
+	p.sv = newSettingsValues(p.plan.Settings)
+	p.errMsg = ""
+	return p.buildForm()
+}
+
+// buildForm shows the settings editor with the values in p.sv.
+func (p *planScreen) buildForm() tea.Cmd {
 	v := p.sv
 	p.form = huh.NewForm(
 		huh.NewGroup(
-			huh.NewInput().Title("VPN subnet").Description("The router takes the first address, you the second.").
+			huh.NewInput().Title("VPN subnet").Description("The router takes the first address, you the second. Empty: a free one.").
 				Value(&v.Subnet).Validate(validateSubnet),
 			huh.NewInput().Title("WireGuard listen port").Value(&v.Port).Validate(validatePort),
 			huh.NewInput().Title("Published endpoint").Description("Host written into your config (DDNS name or public address).").
@@ -289,11 +371,14 @@ func (p *planScreen) openForm() tea.Cmd {
 func (v *settingsValues) settings(base onboard.Settings) (onboard.Settings, error) {
 	s := base
 	s.Subnet = strings.TrimSpace(v.Subnet)
-	port, err := strconv.Atoi(strings.TrimSpace(v.Port))
-	if err != nil {
-		return s, fmt.Errorf("tui: listen port: %w", err)
+	s.ListenPort = 0 // empty: the engine picks 13231 or the next free port
+	if p := strings.TrimSpace(v.Port); p != "" {
+		port, err := strconv.Atoi(p)
+		if err != nil {
+			return s, fmt.Errorf("tui: listen port %q: %w", p, err)
+		}
+		s.ListenPort = port
 	}
-	s.ListenPort = port
 	s.Endpoint = strings.TrimSpace(v.Endpoint)
 	s.Local = v.Local
 	s.LANKeepsAPI, s.LogRefused = v.LANKeepsAPI, v.LogRefused
@@ -305,10 +390,9 @@ func (v *settingsValues) settings(base onboard.Settings) (onboard.Settings, erro
 	return s, nil
 }
 
+// validateSubnet applies the engine's own check (empty: the engine picks
+// a free one).
 func validateSubnet(s string) error {
-	if strings.TrimSpace(s) == "" {
-		return errors.New("a subnet looks like 10.77.0.0/24")
-	}
 	return formError(onboard.Settings{Subnet: strings.TrimSpace(s)}.Validate())
 }
 
@@ -323,7 +407,7 @@ func formError(err error) error {
 	if err == nil {
 		return nil
 	}
-	return errors.New(strings.TrimPrefix(err.Error(), "onboard: "))
+	return errors.New(wizardText(strings.TrimPrefix(err.Error(), "onboard: ")))
 }
 
 // Limits of the confirm timeout: below a minute the technician cannot read

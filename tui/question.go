@@ -88,7 +88,7 @@ func (s *questionScreen) view(w int) string {
 		b.WriteString(st.Title.Render(title) + "\n\n")
 	}
 	if q.Detail != "" {
-		detail := ansi.Wrap(q.Detail, min(w, 78), "")
+		detail := ansi.Wordwrap(q.Detail, min(w, 78), "")
 		if q.Danger {
 			detail = st.Err.Render(detail)
 		}

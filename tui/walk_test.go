@@ -26,7 +26,7 @@ type simWizard struct {
 	before   string
 }
 
-func startSimWizard(t *testing.T) *simWizard {
+func startSimWizard(t *testing.T, adjust ...func(*Options)) *simWizard {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -40,6 +40,9 @@ func startSimWizard(t *testing.T) *simWizard {
 	o := Options{
 		Router: r.LAN.Addr().String(), Port: int(r.LAN.Port()), User: "admin",
 		StateDir: stateDir, Settings: base.Settings, NewEngine: OnboardFactory(base), Logf: t.Logf,
+	}
+	for _, f := range adjust {
+		f(&o)
 	}
 	w := &simWizard{r: r, stateDir: stateDir, before: exportBody(r.Sim.Export())}
 	w.harness = start(t, o)
@@ -222,5 +225,38 @@ func TestWalkSimDecline(t *testing.T) {
 				t.Errorf("Err() = %v, want onboard.ErrDeclined", w.m.Err())
 			}
 		})
+	}
+}
+
+// TestWalkSimWizardWords: the real engine's refusals reach the wizard in
+// its own words: a wrong password points to the Password field (not
+// WGBOOT_PASSWORD), and a subnet on the router's LAN (only known after
+// Inspect) is refused inside the settings editor, naming the field.
+func TestWalkSimWizardWords(t *testing.T) {
+	w := startSimWizard(t, func(o *Options) {
+		o.Password = "wrong"
+		o.Settings.Subnet = "192.168.88.0/24" // defconf's LAN
+	})
+	w.waitFor("Router", "Password")
+	w.submitConnect()
+	w.waitFor("Trust and continue")
+	w.key("enter")
+	v := w.waitFor("refused the user name", "Password field", "esc back to Connect")
+	noCLIWords(t, v)
+	w.key("esc")
+	w.waitFor("┃ Router")
+	for range 3 { // router, port, user
+		w.key("enter")
+	}
+	w.waitFor("┃ Password")
+	w.typeInto(len("wrong"), "")
+	w.key("enter")
+	w.key("enter")
+	w.waitFor("Press enter to see the plan")
+	w.key("enter")
+	v = w.waitFor("VPN subnet 192.168.88.0/24 overlaps", "> 192.168.88.0/24")
+	noCLIWords(t, v)
+	if strings.Contains(v, "Failure") {
+		t.Errorf("the refused subnet ended on the Failure screen:\n%s", v)
 	}
 }
