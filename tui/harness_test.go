@@ -16,7 +16,11 @@ import (
 func TestMain(m *testing.M) {
 	// Goldens hold plain text: the ASCII profile drops every colour.
 	lipgloss.SetColorProfile(termenv.Ascii)
-	os.Exit(m.Run())
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 // snapMsg asks the running program for its current view.

@@ -10,6 +10,9 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"strconv"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -67,21 +70,38 @@ func (s *tmuxSession) waitFor(want ...string) string {
 	return v
 }
 
-// buildWgboot builds the real binary into a temp dir.
+// built is the real binary, built once for the tests that run it (the
+// machine is small); TestMain removes its directory.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// buildWgboot builds the real binary (once per test process).
 func buildWgboot(t *testing.T) string {
 	t.Helper()
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	built.once.Do(func() {
+		gobin, err := exec.LookPath("go")
+		if err != nil {
+			gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		if built.dir, built.err = os.MkdirTemp("", "wgboot-test-bin-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "wgboot")
+		cmd := exec.Command(gobin, "build", "-o", built.bin, "github.com/wgboot/wgboot/cmd/wgboot")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			built.err = fmt.Errorf("go build: %w\n%s", err, stderr.String())
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	bin := filepath.Join(t.TempDir(), "wgboot")
-	cmd := exec.Command(gobin, "build", "-o", bin, "github.com/wgboot/wgboot/cmd/wgboot")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, stderr.String())
-	}
-	return bin
+	return built.bin
 }
 
 // TestTmuxDemo runs `wgboot demo` in a real terminal (tmux, 80x24) and
@@ -203,5 +223,79 @@ func TestTmuxAccessible(t *testing.T) {
 		if !strings.Contains(s.run("capture-pane", "-p", "-J", "-S", "-", "-t", "wgboot"), want) {
 			t.Errorf("no %q in the accessible run:\n%s", want, end)
 		}
+	}
+}
+
+// demoDirs lists the demo's temporary state dirs (they hold its private
+// key) under tmp.
+func demoDirs(t *testing.T, tmp string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(tmp, "wgboot-demo-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// paneChild is the pid of the command the pane's shell runs (wgboot).
+func (s *tmuxSession) paneChild() int {
+	s.t.Helper()
+	shell := strings.TrimSpace(s.run("display-message", "-p", "-t", "wgboot", "#{pane_pid}"))
+	var pid int
+	if !eventually(func() bool {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%s/task/%s/children", shell, shell))
+		f := strings.Fields(string(b))
+		if err != nil || len(f) == 0 {
+			return false
+		}
+		pid, err = strconv.Atoi(f[0])
+		return err == nil
+	}) {
+		s.t.Fatalf("the pane's shell %s runs no command", shell)
+	}
+	return pid
+}
+
+// TestTmuxDemoCleansUp: `wgboot demo` removes its temporary state dir
+// (it holds a private key) however it ends: quit (exit 0, so make demo
+// does not report an error), the terminal closed (SIGHUP), or terminated
+// (SIGTERM).
+func TestTmuxDemoCleansUp(t *testing.T) {
+	needtool.Tool(t, "the real-terminal test drives it", "tmux")
+	bin := buildWgboot(t)
+	for _, how := range []string{"quit", "SIGHUP", "SIGTERM"} {
+		t.Run(how, func(t *testing.T) {
+			tmp, home := t.TempDir(), t.TempDir()
+			s := newTmux(t, fmt.Sprintf("env TMPDIR=%s HOME=%s TERM=xterm-256color %s demo; echo wgboot-exit=$?; sleep 600", tmp, home, bin))
+			s.waitFor("Router", "Password", "Demo:")
+			if d := demoDirs(t, tmp); len(d) != 1 {
+				t.Fatalf("demo state dirs while it runs: %q, want one", d)
+			}
+			switch how {
+			case "quit":
+				s.keys("C-c")
+				s.waitFor("Quit?")
+				s.keys("y")
+				if end := s.waitFor("wgboot-exit="); !strings.Contains(end, "wgboot-exit=0") {
+					t.Errorf("quitting the demo did not exit 0:\n%s", end)
+				}
+			case "SIGHUP":
+				pid := s.paneChild()
+				// Closing the terminal: tmux hangs up the pane.
+				s.run("kill-server")
+				if !eventually(func() bool { return syscall.Kill(pid, 0) != nil }) {
+					t.Fatalf("wgboot (pid %d) still runs after its terminal closed", pid)
+				}
+			case "SIGTERM":
+				pid := s.paneChild()
+				if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+					t.Fatal(err)
+				}
+				s.waitFor("wgboot-exit=")
+			}
+			if !eventually(func() bool { return len(demoDirs(t, tmp)) == 0 }) {
+				t.Errorf("after %s the demo left %q behind", how, demoDirs(t, tmp))
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wgboot/wgboot/tui"
 	"github.com/wgboot/wgboot/tui/demo"
 )
 
@@ -58,6 +59,13 @@ func (a *app) runDemo(ctx context.Context, accessible, keepStateDir bool) error 
 		base:     r.Engine(nil),
 	}
 	err = a.runWizard(ctx, w)
+	// Exactly a quit (==): an ErrAborted joined with a failed clean-up is
+	// still a failure.
+	if err == tui.ErrAborted && ctx.Err() == nil {
+		// Quitting the demo is how it ends: not a failure (make demo
+		// would say "Error 1").
+		err = nil
+	}
 	if !keepStateDir {
 		fmt.Fprintln(a.Stdout, "demo: the simulated router stopped; its state dir (and the config above) is removed.")
 	}
