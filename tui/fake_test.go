@@ -197,7 +197,7 @@ var fakeSummary = &onboard.Summary{
 	Endpoint: "203.0.113.50:13231", ConfigPath: "/home/tech/.local/state/wgboot/MikroTik.conf",
 	QR:        "█▀▀▀▀▀█ ▄▀▄ █▀▀▀▀▀█\n█ ███ █ ▀█▀ █ ███ █\n█ ▀▀▀ █ ▄ ▄ █ ▀▀▀ █\n▀▀▀▀▀▀▀ ▀ ▀ ▀▀▀▀▀▀▀\n",
 	ProvenVia: "wan", Reconnect: "sudo wg-quick up /home/tech/.local/state/wgboot/MikroTik.conf",
-	Undo: "wgboot undo --router 192.168.88.1", Changes: 7,
+	Undo: "wgboot rollback --router 192.168.88.1", Changes: 7,
 }
 
 func (f *fakeEngine) Apply(ctx context.Context, p *onboard.Plan) (*onboard.Summary, error) {
