@@ -135,6 +135,7 @@ func TestWrongPassword(t *testing.T) {
 	<-made
 	h.key("esc")
 	h.waitFor("┃ Router", "> 8730", "> tech")
+	h.goldenSizes(t, "connect-kept", "┃ Router", "> 8730", "> tech")
 	fe.connect = nil // the password is right this time
 	h.submitConnect()
 	h.waitFor("Trust and continue")
@@ -277,4 +278,32 @@ func TestWrapCommand(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDoneLongPath: a config path too long for its row is shown whole on
+// a line of its own, and the reconnect command wraps with a backslash
+// between its arguments, never inside the path.
+func TestDoneLongPath(t *testing.T) {
+	const path = "/tmp/wgboot-demo-3044697888/routers/127.57.195.52_8729/wgboot-e6cdbc.conf"
+	sum := *fakeSummary
+	sum.ConfigPath, sum.Reconnect = path, "wg-quick up "+path
+	fe := &fakeEngine{summary: &sum}
+	h := startFake(t, fe, newFakeClock(), "apply")
+	h.key("enter")
+	v := h.waitFor("Reconnect next time")
+	for _, want := range []string{"Config\n" + path, "  wg-quick up \\", "      " + path} {
+		if !strings.Contains(trimRows(v), want) {
+			t.Errorf("the Done screen lacks %q:\n%s", want, v)
+		}
+	}
+	h.goldenSizes(t, "done", "Reconnect next time")
+}
+
+// trimRows drops the blanks that pad each row of a screen.
+func trimRows(v string) string {
+	lines := strings.Split(v, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
 }
