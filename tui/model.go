@@ -304,7 +304,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			return m, m.fail(msg.err, true)
 		}
-		m.inspect.finish(msg.facts)
+		m.inspect.finish(wizardFacts(msg.facts))
 		return m, nil
 	case plannedMsg:
 		if m.quitting {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -204,6 +205,22 @@ func TestPlanRefusedInEditor(t *testing.T) {
 	h.waitFor("┃ Confirm timeout", "> 10m") // kept through the refusal
 	h.key("enter")
 	h.waitFor("Subnet 10.99.0.0/24", "Confirm 10m", "Commands (7)")
+
+	// Refused again, esc leaves the editor for the last plan accepted.
+	h.key("e")
+	h.waitFor("┃ VPN subnet", "> 10.99.0.0/24")
+	h.typeInto(len("10.99.0.0/24"), "192.168.88.0/24")
+	h.waitFor("> 192.168.88.0/24")
+	for range 4 {
+		h.key("enter")
+	}
+	h.waitFor("LAN keeps API access?")
+	for range 3 {
+		h.key("enter")
+	}
+	h.waitFor("VPN subnet 192.168.88.0/24 overlaps")
+	h.key("esc")
+	h.waitFor("Subnet 10.99.0.0/24", "Confirm 10m", "Commands (7)")
 }
 
 // TestPlanRefusedFirst: settings given on the command line that the
@@ -214,7 +231,7 @@ func TestPlanRefusedFirst(t *testing.T) {
 	fe.plan = refusingPlan(fe, "192.168.88.0/24")
 	factory, _ := fakeFactory(fe)
 	o := demoOptions(factory, newFakeClock())
-	o.Settings = onboard.Settings{Subnet: "192.168.88.0/24", ConfirmTimeout: 7 * 60e9}
+	o.Settings = onboard.Settings{Subnet: "192.168.88.0/24", ConfirmTimeout: 7 * time.Minute}
 	h := start(t, o)
 	h.waitFor("Router")
 	h.submitConnect()
@@ -306,4 +323,19 @@ func trimRows(v string) string {
 		lines[i] = strings.TrimRight(l, " ")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestInspectWizardWords: the engine's warnings about the router name the
+// wizard's fields, whether they come as events or with Inspect's result.
+func TestInspectWizardWords(t *testing.T) {
+	fe := &fakeEngine{}
+	fe.inspect = func(ctx context.Context) ([]onboard.Fact, error) {
+		f := onboard.Fact{Name: "Public endpoint", Value: "192.168.1.20",
+			Warning: "the WAN address is private: another router in front must forward UDP to this one; give the public name with --endpoint"}
+		fe.emit(onboard.StepInspect, onboard.KindProgress, "", func(e *onboard.Event) { e.Facts = []onboard.Fact{f} })
+		return []onboard.Fact{f}, nil
+	}
+	h := startFake(t, fe, newFakeClock(), "inspect")
+	v := h.waitFor("Published endpoint field")
+	noCLIWords(t, v)
 }
