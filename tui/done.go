@@ -110,7 +110,7 @@ func (d *doneScreen) layout() {
 	} else {
 		// Wrapped, not clipped: the reconnect and undo commands must be
 		// whole on screen (they are printed again when the wizard ends).
-		d.vp.SetContent(wrapWords(d.summaryText(), d.w))
+		d.vp.SetContent(clipRows(wrapWords(d.summaryText(), d.w), d.w))
 	}
 	d.vp.GotoTop()
 }

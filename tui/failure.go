@@ -82,7 +82,7 @@ func (f *failureScreen) setSize(w, h int) tea.Cmd {
 
 func (f *failureScreen) layout() {
 	f.vp.Width, f.vp.Height = f.w, max(3, f.h)
-	f.vp.SetContent(f.text())
+	f.vp.SetContent(clipRows(f.text(), f.w))
 }
 
 func (f *failureScreen) text() string {

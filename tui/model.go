@@ -929,9 +929,7 @@ func fit(s string, w, h int) string {
 		lines = lines[:h]
 	}
 	for i, l := range lines {
-		if lipgloss.Width(l) > w {
-			lines[i] = truncate(l, w)
-		}
+		lines[i] = clipRow(l, w)
 	}
 	for len(lines) < h {
 		lines = append(lines, "")

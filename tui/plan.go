@@ -123,7 +123,7 @@ func (p *planScreen) layout() {
 		}
 		content = strings.Join(ws, "\n\n")
 	}
-	p.vp.SetContent(content)
+	p.vp.SetContent(clipRows(content, p.w))
 	p.vp.GotoTop()
 }
 

@@ -339,3 +339,21 @@ func TestInspectWizardWords(t *testing.T) {
 	v := h.waitFor("Published endpoint field")
 	noCLIWords(t, v)
 }
+
+// TestLongTokenEllipsis: a token wider than the terminal (here a
+// fingerprint in the diagnostics at 60 columns) ends its row with an
+// ellipsis instead of running on, split, into the next row.
+func TestLongTokenEllipsis(t *testing.T) {
+	const fp = "sha256:3f9a610c2bd47e88115ac0de42976b13a80ef1229c357d64b019e35f8ac7204d"
+	m := New(Options{Now: newFakeClock().Now})
+	m.Update(tea.WindowSizeMsg{Width: 60, Height: 20})
+	m.fail(fmt.Errorf("pinned %s", fp), true)
+	v := m.View()
+	checkFits(t, v, 60, 20)
+	if !strings.Contains(v, fp[:59]+"…") {
+		t.Errorf("the long fingerprint's row does not end with an ellipsis:\n%s", v)
+	}
+	if strings.Contains(v, "\n"+fp[59:]) || strings.Contains(v, "\n"+fp[58:]) {
+		t.Errorf("the fingerprint was split over two rows:\n%s", v)
+	}
+}

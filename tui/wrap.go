@@ -84,3 +84,26 @@ func commandTokens(cmd string) []string {
 	}
 	return toks
 }
+
+// clipRows ends every row of s wider than w cells with an ellipsis. A
+// viewport would otherwise break such a row inside its last token (a path,
+// a fingerprint), and the pieces would pass for two whole values.
+func clipRows(s string, w int) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = clipRow(l, w)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// clipRow fits one row into w cells: only padding past w is dropped
+// silently; cut text gets an ellipsis.
+func clipRow(l string, w int) string {
+	if ansi.StringWidth(l) <= w {
+		return l
+	}
+	if ansi.StringWidth(strings.TrimRight(ansi.Strip(l), " ")) <= w {
+		return ansi.Truncate(l, w, "")
+	}
+	return truncate(l, w)
+}
