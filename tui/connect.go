@@ -177,7 +177,7 @@ func (c *connectScreen) recentEntry() Recent {
 func (c *connectScreen) wrapBanner() {
 	c.banner = ""
 	if c.m.o.Banner != "" {
-		c.banner = c.m.st.Muted.Width(c.w).Render(c.m.o.Banner)
+		c.banner = c.m.st.Muted.Render(wrapWords(c.m.o.Banner, c.w))
 	}
 }
 
