@@ -357,3 +357,39 @@ func TestLongTokenEllipsis(t *testing.T) {
 		t.Errorf("the fingerprint was split over two rows:\n%s", v)
 	}
 }
+
+// TestHelpEverywhere: ? opens the help on every screen of a walk, the
+// settings editor included, and esc closes it where it was.
+func TestHelpEverywhere(t *testing.T) {
+	fe := &fakeEngine{}
+	factory, _ := fakeFactory(fe)
+	h := start(t, demoOptions(factory, newFakeClock()))
+	help := func(screen string, back ...string) {
+		t.Helper()
+		h.key("?")
+		h.waitFor("Press ? or esc to close this help.")
+		h.key("esc")
+		h.waitFor(back...)
+	}
+	help("connect", "┃ Router")
+	h.submitConnect()
+	h.waitFor("Trust and continue")
+	help("trust", "Trust and continue")
+	h.key("enter")
+	h.waitFor("Press enter to see the plan")
+	help("inspect", "Press enter to see the plan")
+	h.key("enter")
+	h.waitFor("Commands (7)")
+	help("plan", "Commands (7)")
+	h.key("e")
+	h.waitFor("┃ VPN subnet")
+	help("settings", "┃ VPN subnet")
+	h.key("esc")
+	h.waitFor("Commands (7)")
+	h.key("enter")
+	h.waitFor("Close it on the WAN now?")
+	help("gate", "Close it on the WAN now?")
+	h.key("enter")
+	h.waitFor("Reconnect next time")
+	help("done", "Reconnect next time")
+}
