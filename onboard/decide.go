@@ -208,11 +208,14 @@ func (r *Router) globalAddrs6(name string) []netip.Prefix {
 	return out
 }
 
-// defaultRouteIfaces returns the interfaces of the active IPv4 default routes.
+// defaultRouteIfaces returns the interfaces of every enabled IPv4 default
+// route, active or not, at any distance: a backup uplink whose route is
+// inactive today carries the traffic (and the API) as soon as the primary
+// fails, so it is a WAN too.
 func (r *Router) defaultRouteIfaces() []string {
 	set := map[string]bool{}
 	for _, rt := range r.Routes {
-		if rt["dst-address"] != "0.0.0.0/0" || !enabled(rt) || rt["active"] == "false" {
+		if rt["dst-address"] != "0.0.0.0/0" || !enabled(rt) {
 			continue
 		}
 		for _, gw := range []string{rt["immediate-gw"], rt["gateway"]} {
@@ -228,6 +231,36 @@ func (r *Router) defaultRouteIfaces() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// strayPublic warns of each interface with a public address that is
+// neither WAN nor LAN: if it faces the internet, the API stays open there.
+func (r *Router) strayPublic(wans map[string]bool, lans []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range append(append([]Row{}, r.Addresses...), r.Addresses6...) {
+		n := a["interface"]
+		if !enabled(a) || wans[n] || slices.Contains(lans, n) || seen[n] || wgbootTagged(a) {
+			continue
+		}
+		p, ok := ifacePrefix(a["address"])
+		if !ok || !publicAddr(p.Addr()) {
+			continue
+		}
+		seen[n] = true
+		out = append(out, fmt.Sprintf("%s has the public address %s but is neither in the WAN list, nor carries a default route, nor is LAN: wgboot leaves the API there as it is; add %s to the WAN interface list if it faces the internet", n, p.Addr(), n))
+	}
+	return out
+}
+
+// publicAddr: a global unicast address outside the private, CGNAT and
+// unique-local ranges.
+func publicAddr(a netip.Addr) bool {
+	a = a.Unmap()
+	if !a.IsGlobalUnicast() || cgnat.Contains(a) || netip.MustParsePrefix("fc00::/7").Contains(a) {
+		return false
+	}
+	return !slices.ContainsFunc(private, func(p netip.Prefix) bool { return p.Contains(a) })
 }
 
 // gatewayIface maps a route gateway ("10.0.0.1", "10.0.0.1%ether1",
@@ -437,6 +470,7 @@ func decide(r *Router, in decideInput) (*decision, error) {
 		sort.Strings(d.LANs)
 	}
 	d.LANs = slices.DeleteFunc(d.LANs, func(n string) bool { return names[n] })
+	d.Warnings = append(d.Warnings, r.strayPublic(names, d.LANs)...)
 
 	// Interface name.
 	d.IfName = defaultIfName

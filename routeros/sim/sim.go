@@ -190,6 +190,7 @@ func (r *Router) boot(ctx context.Context, config string) error {
 	if err != nil {
 		return err
 	}
+	r.fitDynamicRoutes()
 	r.saved = config
 	r.dirty = nil
 	return nil

@@ -265,7 +265,7 @@ func (r *Router) admitUDP(local, remote netip.AddrPort) bool {
 	if !src.IsValid() {
 		src = remote.Addr().Unmap()
 	}
-	v := r.evaluate(firewall.Packet{InInterface: la.iface, Src: src, Dst: r.ifaceAddr(la.iface, la.addr), Protocol: "udp",
+	v := r.evaluate(firewall.Packet{InInterface: la.iface, Src: src, Dst: r.ifaceAddr(la.iface, src, la.addr), Protocol: "udp",
 		SrcPort: remote.Port(), DstPort: local.Port(), State: "new"}, true)
 	return v.Action == "accept"
 }
