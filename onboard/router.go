@@ -3,6 +3,7 @@ package onboard
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -79,7 +80,11 @@ var inspectQueries = []query{
 	{path: "/ip/firewall/raw/print", optional: true, set: func(r *Router, rows []Row) { r.Raw = rows }},
 	{path: "/ipv6/firewall/filter/print", optional: true, set: func(r *Router, rows []Row) { r.Filter6 = rows }},
 	{path: "/ip/firewall/address-list/print", optional: true, set: func(r *Router, rows []Row) { r.AddressLists = rows }},
-	{path: "/ip/service/print", set: func(r *Router, rows []Row) { r.Services = rows }},
+	{path: "/ip/service/print", set: func(r *Router, rows []Row) {
+		// From 7.19 every open session is listed too, as a dynamic entry
+		// named after its service (reference §7): those are not services.
+		r.Services = slices.DeleteFunc(rows, func(s Row) bool { return isTrue(s["dynamic"]) || isTrue(s["connection"]) })
+	}},
 	{path: "/ip/cloud/print", optional: true, set: func(r *Router, rows []Row) { r.Cloud = first(rows) }},
 	{path: "/user/print", set: func(r *Router, rows []Row) { r.Users = rows }},
 	{path: "/user/group/print", set: func(r *Router, rows []Row) { r.Groups = rows }},

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -392,6 +393,35 @@ func (r *Router) severAll() {
 	r.mu.Lock()
 	r.stats.Severed += int64(k)
 	r.mu.Unlock()
+}
+
+// serviceConnections are the dynamic /ip service entries of 7.19 and
+// later: one per open connection to a service, named after it. The caller
+// holds r.mu (n.mu is a leaf).
+func (r *Router) serviceConnections() []*item {
+	if r.net == nil {
+		return nil
+	}
+	n := r.net
+	n.mu.Lock()
+	var trs []*tracked
+	for tr := range n.conns {
+		if tr.api != nil { // a held (dropped) connection was never made
+			trs = append(trs, tr)
+		}
+	}
+	n.mu.Unlock()
+	sort.Slice(trs, func(i, j int) bool { return trs[i].pkt.SrcPort < trs[j].pkt.SrcPort })
+	var out []*item
+	for i, tr := range trs {
+		it := &item{id: 0xF000 + uint32(i), dynamic: true, props: map[string]string{
+			"name": tr.service, "port": strconv.Itoa(int(tr.pkt.DstPort)), "proto": "tcp",
+			"local": tr.pkt.Dst.String(), "remote": netip.AddrPortFrom(tr.pkt.Src, tr.pkt.SrcPort).String(),
+			"connection": "true",
+		}}
+		out = append(out, it)
+	}
+	return out
 }
 
 // ifaceAddr is the router's address on iface (what the packet is sent to),
