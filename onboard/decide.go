@@ -263,6 +263,25 @@ func publicAddr(a netip.Addr) bool {
 	return !slices.ContainsFunc(private, func(p netip.Prefix) bool { return p.Contains(a) })
 }
 
+// backupOnly reports that every enabled default route through iface is
+// inactive: a backup uplink.
+func (r *Router) backupOnly(iface string) bool {
+	seen := false
+	for _, rt := range r.Routes {
+		if rt["dst-address"] != "0.0.0.0/0" || !enabled(rt) {
+			continue
+		}
+		if r.gatewayIface(rt["immediate-gw"]) != iface && r.gatewayIface(rt["gateway"]) != iface {
+			continue
+		}
+		if rt["active"] != "false" {
+			return false
+		}
+		seen = true
+	}
+	return seen
+}
+
 // gatewayIface maps a route gateway ("10.0.0.1", "10.0.0.1%ether1",
 // "pppoe-out1") to an interface name.
 func (r *Router) gatewayIface(gw string) string {
@@ -430,7 +449,11 @@ func decide(r *Router, in decideInput) (*decision, error) {
 	}
 	for _, n := range fromRoutes {
 		if len(fromList) > 0 && !slices.Contains(fromList, n) {
-			d.Warnings = append(d.Warnings, fmt.Sprintf("default route leaves through %s, which is not in the WAN interface list: it is treated as a WAN too", n))
+			what := "default route"
+			if r.backupOnly(n) {
+				what = "backup default route (inactive now)"
+			}
+			d.Warnings = append(d.Warnings, fmt.Sprintf("%s leaves through %s, which is not in the WAN interface list: it is treated as a WAN too", what, n))
 		}
 	}
 	for _, n := range fromList {

@@ -23,7 +23,7 @@ func TestWANIsEveryUplink(t *testing.T) {
 		{name: "inactive backup route outside the WAN list", mod: func(r *Router) {
 			r.Addresses = append(r.Addresses, Row{"address": "192.0.2.20/24", "interface": "ether2"})
 			r.Routes = append(r.Routes, Row{"dst-address": "0.0.0.0/0", "gateway": "192.0.2.1", "distance": "10", "active": "false"})
-		}, wantWANs: []string{"ether1", "ether2"}},
+		}, wantWANs: []string{"ether1", "ether2"}, warn: "backup default route (inactive now) leaves through ether2"},
 		{name: "disabled route is no uplink", mod: func(r *Router) {
 			r.Addresses = append(r.Addresses, Row{"address": "10.9.9.2/24", "interface": "ether2"})
 			r.Routes = append(r.Routes, Row{"dst-address": "0.0.0.0/0", "gateway": "10.9.9.1", "disabled": "true", "active": "false"})
@@ -64,7 +64,7 @@ func TestWANIsEveryUplink(t *testing.T) {
 			if tt.warn == "" && hasPublic {
 				t.Errorf("unexpected warning: %q", d.Warnings)
 			}
-			if tt.warn != "" && !slices.ContainsFunc(d.Warnings, func(w string) bool { return strings.Contains(w, tt.warn) && strings.Contains(w, "neither") }) {
+			if tt.warn != "" && !slices.ContainsFunc(d.Warnings, func(w string) bool { return strings.Contains(w, tt.warn) }) {
 				t.Errorf("no warning with %q in %q", tt.warn, d.Warnings)
 			}
 		})
