@@ -214,8 +214,8 @@ func (r *Router) globalAddrs6(name string) []netip.Prefix {
 // fails, so it is a WAN too.
 func (r *Router) defaultRouteIfaces() []string {
 	set := map[string]bool{}
-	for _, rt := range r.Routes {
-		if rt["dst-address"] != "0.0.0.0/0" || !enabled(rt) {
+	for _, rt := range append(append([]Row{}, r.Routes...), r.Routes6...) {
+		if !isDefaultRoute(rt) || !enabled(rt) {
 			continue
 		}
 		for _, gw := range []string{rt["immediate-gw"], rt["gateway"]} {
@@ -263,12 +263,17 @@ func publicAddr(a netip.Addr) bool {
 	return !slices.ContainsFunc(private, func(p netip.Prefix) bool { return p.Contains(a) })
 }
 
+// isDefaultRoute: an IPv4 (0.0.0.0/0) or IPv6 (::/0) default route.
+func isDefaultRoute(rt Row) bool {
+	return rt["dst-address"] == "0.0.0.0/0" || rt["dst-address"] == "::/0"
+}
+
 // backupOnly reports that every enabled default route through iface is
 // inactive: a backup uplink.
 func (r *Router) backupOnly(iface string) bool {
 	seen := false
-	for _, rt := range r.Routes {
-		if rt["dst-address"] != "0.0.0.0/0" || !enabled(rt) {
+	for _, rt := range append(append([]Row{}, r.Routes...), r.Routes6...) {
+		if !isDefaultRoute(rt) || !enabled(rt) {
 			continue
 		}
 		if r.gatewayIface(rt["immediate-gw"]) != iface && r.gatewayIface(rt["gateway"]) != iface {
@@ -293,7 +298,7 @@ func (r *Router) gatewayIface(gw string) string {
 		return iface
 	}
 	if a, err := netip.ParseAddr(gw); err == nil {
-		for _, ad := range r.Addresses {
+		for _, ad := range append(append([]Row{}, r.Addresses...), r.Addresses6...) {
 			if !enabled(ad) {
 				continue
 			}

@@ -31,6 +31,7 @@ type Router struct {
 	Addresses    []Row // /ip address
 	Addresses6   []Row // /ipv6 address
 	Routes       []Row // /ip route
+	Routes6      []Row // /ipv6 route
 	Filter       []Row // /ip firewall filter, in order
 	NAT          []Row // /ip firewall nat, in order
 	Raw          []Row // /ip firewall raw, in order
@@ -75,6 +76,7 @@ var inspectQueries = []query{
 	{path: "/ip/address/print", set: func(r *Router, rows []Row) { r.Addresses = rows }},
 	{path: "/ipv6/address/print", optional: true, set: func(r *Router, rows []Row) { r.Addresses6 = rows }},
 	{path: "/ip/route/print", optional: true, set: func(r *Router, rows []Row) { r.Routes = rows }},
+	{path: "/ipv6/route/print", optional: true, set: func(r *Router, rows []Row) { r.Routes6 = rows }},
 	{path: "/ip/firewall/filter/print", set: func(r *Router, rows []Row) { r.Filter = rows }},
 	{path: "/ip/firewall/nat/print", optional: true, set: func(r *Router, rows []Row) { r.NAT = rows }},
 	{path: "/ip/firewall/raw/print", optional: true, set: func(r *Router, rows []Row) { r.Raw = rows }},

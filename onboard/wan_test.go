@@ -36,6 +36,14 @@ func TestWANIsEveryUplink(t *testing.T) {
 			r.Interfaces = append(r.Interfaces, Row{"name": "pppoe-out1", "type": "pppoe-out"})
 			r.Routes = append(r.Routes, Row{"dst-address": "0.0.0.0/0", "gateway": "pppoe-out1", "distance": "2", "dynamic": "true", "active": "false"})
 		}, wantWANs: []string{"ether1", "pppoe-out1"}},
+		{name: "IPv6 default route outside the WAN list", mod: func(r *Router) {
+			r.Addresses6 = append(r.Addresses6, Row{"address": "2001:db8:9::2/64", "interface": "ether2"})
+			r.Routes6 = append(r.Routes6, Row{"dst-address": "::/0", "gateway": "fe80::1%ether2", "distance": "1"})
+		}, wantWANs: []string{"ether1", "ether2"}},
+		{name: "IPv6 default route by global gateway", mod: func(r *Router) {
+			r.Addresses6 = append(r.Addresses6, Row{"address": "2001:db8:9::2/64", "interface": "ether2"})
+			r.Routes6 = append(r.Routes6, Row{"dst-address": "::/0", "gateway": "2001:db8:9::1"})
+		}, wantWANs: []string{"ether1", "ether2"}},
 		{name: "public address neither WAN nor LAN", mod: func(r *Router) {
 			r.Addresses = append(r.Addresses, Row{"address": "192.0.2.20/24", "interface": "ether2"})
 		}, wantWANs: []string{"ether1"}, warn: "ether2 has the public address 192.0.2.20"},
