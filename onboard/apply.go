@@ -272,12 +272,20 @@ func (e *Engine) noteClock(row Row) error {
 		return err
 	}
 	e.clockRouter, e.clockLocal = t, e.now()
+	// RouterOS before 7.10 prints dec/06/2026 and may refuse an ISO date:
+	// the timer's date is written back in the form the clock printed.
+	e.clockOld = strings.Contains(row["date"], "/")
 	return nil
 }
 
-// fireWords are the scheduler's start-date and start-time for fire.
-func fireWords(fire time.Time) []string {
-	return []string{"=start-date=" + fire.Format("2006-01-02"), "=start-time=" + fire.Format("15:04:05")}
+// fireWords are the scheduler's start-date and start-time for fire, the
+// date in the router's own form: old (mmm/dd/yyyy, before 7.10) or ISO.
+func fireWords(fire time.Time, old bool) []string {
+	date := fire.Format("2006-01-02")
+	if old {
+		date = strings.ToLower(fire.Format("Jan")) + fire.Format("/02/2006")
+	}
+	return []string{"=start-date=" + date, "=start-time=" + fire.Format("15:04:05")}
 }
 
 // arm puts the safety net on the router in one round trip: an export, the
@@ -318,7 +326,7 @@ func (e *Engine) arm(ctx context.Context, a *applyRun, p *Plan) error {
 	// refuses the export (no disk space, missing policy) is told to the
 	// technician but does not stop the run: the undo script is the safety
 	// net.
-	timer := append([]string{"/system/scheduler/add", "=name=" + name}, fireWords(fire)...)
+	timer := append([]string{"/system/scheduler/add", "=name=" + name}, fireWords(fire, e.clockOld)...)
 	timer = append(timer, "=interval=0s", "=on-event="+src, "=comment="+tag(e.run, "undo-timer"))
 	reps, errs := e.cl.Batch(ctx,
 		[]string{"/export", "=file=" + strings.TrimSuffix(a.j.Net.Export, ".rsc")},
@@ -375,7 +383,7 @@ func (e *Engine) extendWords(ctx context.Context, a *applyRun) ([][]string, time
 		return nil, time.Time{}, err
 	}
 	fire := now.Add(e.plan.settings.ConfirmTimeout)
-	set := append([]string{"/system/scheduler/set", "=numbers=" + a.j.Net.Timer}, fireWords(fire)...)
+	set := append([]string{"/system/scheduler/set", "=numbers=" + a.j.Net.Timer}, fireWords(fire, e.clockOld)...)
 	return [][]string{set, {"/system/clock/print"}}, fire, nil
 }
 

@@ -211,11 +211,14 @@ func (r *Router) globalAddrs6(name string) []netip.Prefix {
 	return out
 }
 
-// defaultRouteIfaces returns the interfaces of the active IPv4 default routes.
+// defaultRouteIfaces returns the interfaces of every enabled IPv4 default
+// route, active or not, at any distance: a backup uplink whose route is
+// inactive today carries the traffic (and the API) as soon as the primary
+// fails, so it is a WAN too.
 func (r *Router) defaultRouteIfaces() []string {
 	set := map[string]bool{}
-	for _, rt := range r.Routes {
-		if rt["dst-address"] != "0.0.0.0/0" || !enabled(rt) || rt["active"] == "false" {
+	for _, rt := range append(append([]Row{}, r.Routes...), r.Routes6...) {
+		if !isDefaultRoute(rt) || !enabled(rt) {
 			continue
 		}
 		for _, gw := range []string{rt["immediate-gw"], rt["gateway"]} {
@@ -233,6 +236,60 @@ func (r *Router) defaultRouteIfaces() []string {
 	return out
 }
 
+// strayPublic warns of each interface with a public address that is
+// neither WAN nor LAN: if it faces the internet, the API stays open there.
+func (r *Router) strayPublic(wans map[string]bool, lans []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range append(append([]Row{}, r.Addresses...), r.Addresses6...) {
+		n := a["interface"]
+		if !enabled(a) || wans[n] || slices.Contains(lans, n) || seen[n] || wgbootTagged(a) {
+			continue
+		}
+		p, ok := ifacePrefix(a["address"])
+		if !ok || !publicAddr(p.Addr()) {
+			continue
+		}
+		seen[n] = true
+		out = append(out, fmt.Sprintf("%s has the public address %s but is neither in the WAN list, nor carries a default route, nor is LAN: wgboot leaves the API there as it is; add %s to the WAN interface list if it faces the internet", n, p.Addr(), n))
+	}
+	return out
+}
+
+// publicAddr: a global unicast address outside the private, CGNAT and
+// unique-local ranges.
+func publicAddr(a netip.Addr) bool {
+	a = a.Unmap()
+	if !a.IsGlobalUnicast() || cgnat.Contains(a) || netip.MustParsePrefix("fc00::/7").Contains(a) {
+		return false
+	}
+	return !slices.ContainsFunc(private, func(p netip.Prefix) bool { return p.Contains(a) })
+}
+
+// isDefaultRoute: an IPv4 (0.0.0.0/0) or IPv6 (::/0) default route.
+func isDefaultRoute(rt Row) bool {
+	return rt["dst-address"] == "0.0.0.0/0" || rt["dst-address"] == "::/0"
+}
+
+// backupOnly reports that every enabled default route through iface is
+// inactive: a backup uplink.
+func (r *Router) backupOnly(iface string) bool {
+	seen := false
+	for _, rt := range append(append([]Row{}, r.Routes...), r.Routes6...) {
+		if !isDefaultRoute(rt) || !enabled(rt) {
+			continue
+		}
+		if r.gatewayIface(rt["immediate-gw"]) != iface && r.gatewayIface(rt["gateway"]) != iface {
+			continue
+		}
+		if rt["active"] != "false" {
+			return false
+		}
+		seen = true
+	}
+	return seen
+}
+
 // gatewayIface maps a route gateway ("10.0.0.1", "10.0.0.1%ether1",
 // "pppoe-out1") to an interface name.
 func (r *Router) gatewayIface(gw string) string {
@@ -244,7 +301,7 @@ func (r *Router) gatewayIface(gw string) string {
 		return iface
 	}
 	if a, err := netip.ParseAddr(gw); err == nil {
-		for _, ad := range r.Addresses {
+		for _, ad := range append(append([]Row{}, r.Addresses...), r.Addresses6...) {
 			if !enabled(ad) {
 				continue
 			}
@@ -400,7 +457,11 @@ func decide(r *Router, in decideInput) (*decision, error) {
 	}
 	for _, n := range fromRoutes {
 		if len(fromList) > 0 && !slices.Contains(fromList, n) {
-			d.Warnings = append(d.Warnings, fmt.Sprintf("default route leaves through %s, which is not in the WAN interface list: it is treated as a WAN too", n))
+			what := "default route"
+			if r.backupOnly(n) {
+				what = "backup default route (inactive now)"
+			}
+			d.Warnings = append(d.Warnings, fmt.Sprintf("%s leaves through %s, which is not in the WAN interface list: it is treated as a WAN too", what, n))
 		}
 	}
 	for _, n := range fromList {
@@ -440,6 +501,7 @@ func decide(r *Router, in decideInput) (*decision, error) {
 		sort.Strings(d.LANs)
 	}
 	d.LANs = slices.DeleteFunc(d.LANs, func(n string) bool { return names[n] })
+	d.Warnings = append(d.Warnings, r.strayPublic(names, d.LANs)...)
 
 	// Interface name.
 	d.IfName = defaultIfName

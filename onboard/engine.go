@@ -94,6 +94,7 @@ type Engine struct {
 	// The router's clock as last read (clockRouter) and the local time of
 	// that reading: the scheduler's times are estimated from them.
 	clockRouter, clockLocal time.Time
+	clockOld                bool // the clock printed mmm/dd/yyyy (before 7.10)
 
 	mu     sync.Mutex // guards following
 	closed bool

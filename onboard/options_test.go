@@ -197,3 +197,25 @@ func FuzzRulePorts(f *testing.F) {
 		}
 	})
 }
+
+// TestFireWords: the timer's start-date is in the form the clock printed.
+func TestFireWords(t *testing.T) {
+	fire := time.Date(2026, 12, 6, 9, 5, 3, 0, time.UTC)
+	tests := []struct {
+		clock string
+		want  []string
+	}{
+		{"2026-12-06", []string{"=start-date=2026-12-06", "=start-time=09:05:03"}},
+		{"dec/06/2026", []string{"=start-date=dec/06/2026", "=start-time=09:05:03"}},
+		{"Dec/06/2026", []string{"=start-date=dec/06/2026", "=start-time=09:05:03"}},
+	}
+	for _, tt := range tests {
+		e := &Engine{now: time.Now}
+		if err := e.noteClock(Row{"date": tt.clock, "time": "09:00:00"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := fireWords(fire, e.clockOld); !slices.Equal(got, tt.want) {
+			t.Errorf("clock %q: %q, want %q", tt.clock, got, tt.want)
+		}
+	}
+}

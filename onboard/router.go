@@ -3,6 +3,7 @@ package onboard
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -30,6 +31,7 @@ type Router struct {
 	Addresses    []Row // /ip address
 	Addresses6   []Row // /ipv6 address
 	Routes       []Row // /ip route
+	Routes6      []Row // /ipv6 route
 	Filter       []Row // /ip firewall filter, in order
 	NAT          []Row // /ip firewall nat, in order
 	Raw          []Row // /ip firewall raw, in order
@@ -89,12 +91,17 @@ var inspectQueries = []query{
 	{path: "/ip/address/print", set: func(r *Router, rows []Row) { r.Addresses = rows }},
 	{path: "/ipv6/address/print", optional: true, set: func(r *Router, rows []Row) { r.Addresses6 = rows }},
 	{path: "/ip/route/print", optional: true, set: func(r *Router, rows []Row) { r.Routes = rows }},
+	{path: "/ipv6/route/print", optional: true, set: func(r *Router, rows []Row) { r.Routes6 = rows }},
 	{path: "/ip/firewall/filter/print", set: func(r *Router, rows []Row) { r.Filter = rows }},
 	{path: "/ip/firewall/nat/print", optional: true, set: func(r *Router, rows []Row) { r.NAT = rows }},
 	{path: "/ip/firewall/raw/print", optional: true, set: func(r *Router, rows []Row) { r.Raw = rows }},
 	{path: "/ipv6/firewall/filter/print", optional: true, set: func(r *Router, rows []Row) { r.Filter6 = rows }},
 	{path: "/ip/firewall/address-list/print", optional: true, set: func(r *Router, rows []Row) { r.AddressLists = rows }},
-	{path: "/ip/service/print", set: func(r *Router, rows []Row) { r.Services = rows }},
+	{path: "/ip/service/print", set: func(r *Router, rows []Row) {
+		// From 7.19 every open session is listed too, as a dynamic entry
+		// named after its service (reference §7): those are not services.
+		r.Services = slices.DeleteFunc(rows, func(s Row) bool { return isTrue(s["dynamic"]) || isTrue(s["connection"]) })
+	}},
 	{path: "/ip/cloud/print", optional: true, set: func(r *Router, rows []Row) { r.Cloud = first(rows) }},
 	{path: "/user/print", props: ".id,name,group,address,comment,disabled", set: func(r *Router, rows []Row) { r.Users = rows }},
 	{path: "/user/group/print", set: func(r *Router, rows []Row) { r.Groups = rows }},

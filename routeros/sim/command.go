@@ -519,9 +519,12 @@ func (r *Router) check(t *table, it *item, self *item) error {
 			}
 		}
 		if v := it.props["start-date"]; v != "" {
-			if _, err := parseDate(v); err != nil {
+			d, err := r.parseDateInput(v)
+			if err != nil {
 				return trap(1, "invalid value for argument start-date")
 			}
+			// Kept as a date: print shows it in the version's own form.
+			it.set("start-date", r.formatDate(d))
 		}
 	case "/ip service":
 		if v := it.props["certificate"]; v != "" && v != "none" {
@@ -656,7 +659,7 @@ func (r *Router) setClock(it *item) error {
 	}
 	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
 	if d != "" {
-		nd, err := parseDate(d)
+		nd, err := r.parseDateInput(d)
 		if err != nil {
 			return trap(1, "invalid value for argument date")
 		}

@@ -54,9 +54,18 @@ func (r *Router) computed(t *table, it *item) map[string]string {
 		ref, ok := r.st.iface(it.props["interface"])
 		c["invalid"] = strconv.FormatBool(!ok || ref.t.disabled(ref.it))
 	case "/ip route":
-		c["active"] = strconv.FormatBool(!t.disabled(it))
+		c["active"] = strconv.FormatBool(r.routeActive(t, it))
 		c["static"] = strconv.FormatBool(!it.dynamic)
 		c["immediate-gw"] = it.props["gateway"]
+		for _, gw := range splitList(it.props["gateway"]) {
+			if iface := r.gatewayIface(gw); iface != "" {
+				if a, _, _ := strings.Cut(gw, "%"); a != iface {
+					gw = a + "%" + iface
+				}
+				c["immediate-gw"] = gw
+				break
+			}
+		}
 	case "/ip firewall filter", "/ip firewall nat", "/ip firewall raw", "/ip firewall mangle", "/ipv6 firewall filter":
 		c["bytes"] = strconv.FormatUint(it.bytes, 10)
 		c["packets"] = strconv.FormatUint(it.packets, 10)

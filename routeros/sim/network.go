@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -181,7 +182,7 @@ func (n *network) serveConn(nc net.Conn, la listenAddr, service string, port uin
 	if !src.IsValid() {
 		src = remote.Addr().Unmap()
 	}
-	pkt := firewall.Packet{InInterface: la.iface, Src: src, Dst: r.ifaceAddr(la.iface, la.addr), Protocol: "tcp", SrcPort: remote.Port(), DstPort: port, State: "new"}
+	pkt := firewall.Packet{InInterface: la.iface, Src: src, Dst: r.ifaceAddr(la.iface, src, la.addr), Protocol: "tcp", SrcPort: remote.Port(), DstPort: port, State: "new"}
 	v := r.evaluate(pkt, true)
 	r.logf("sim: %s %s:%d -> %s:%d on %s: %s (%s %d)", service, src, pkt.SrcPort, pkt.Dst, port, la.iface, v.Action, v.Stage, v.Index)
 	tr := &tracked{nc: nc, pkt: pkt, service: service}
@@ -394,16 +395,55 @@ func (r *Router) severAll() {
 	r.mu.Unlock()
 }
 
-// ifaceAddr is the router's address on iface (what the packet is sent to).
-func (r *Router) ifaceAddr(iface string, fallback netip.Addr) netip.Addr {
+// serviceConnections are the dynamic /ip service entries of 7.19 and
+// later: one per open connection to a service, named after it. The caller
+// holds r.mu (n.mu is a leaf).
+func (r *Router) serviceConnections() []*item {
+	if r.net == nil {
+		return nil
+	}
+	n := r.net
+	n.mu.Lock()
+	var trs []*tracked
+	for tr := range n.conns {
+		if tr.api != nil { // a held (dropped) connection was never made
+			trs = append(trs, tr)
+		}
+	}
+	n.mu.Unlock()
+	sort.Slice(trs, func(i, j int) bool { return trs[i].pkt.SrcPort < trs[j].pkt.SrcPort })
+	var out []*item
+	for i, tr := range trs {
+		it := &item{id: 0xF000 + uint32(i), dynamic: true, props: map[string]string{
+			"name": tr.service, "port": strconv.Itoa(int(tr.pkt.DstPort)), "proto": "tcp",
+			"local": tr.pkt.Dst.String(), "remote": netip.AddrPortFrom(tr.pkt.Src, tr.pkt.SrcPort).String(),
+			"connection": "true",
+		}}
+		out = append(out, it)
+	}
+	return out
+}
+
+// ifaceAddr is the router's address on iface (what the packet is sent to),
+// of the family of src: a listener whose Src is an IPv6 address stands for
+// the router's IPv6 side (its first global /ipv6 address on iface).
+func (r *Router) ifaceAddr(iface string, src, fallback netip.Addr) netip.Addr {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, it := range r.st.tables["/ip address"].items {
-		if it.props["interface"] == iface && !r.st.tables["/ip address"].disabled(it) {
-			if p, err := netip.ParsePrefix(it.props["address"]); err == nil {
+	menu := "/ip address"
+	if src.Is6() {
+		menu = "/ipv6 address"
+	}
+	t := r.st.tables[menu]
+	for _, it := range t.items {
+		if it.props["interface"] == iface && !t.disabled(it) {
+			if p, err := netip.ParsePrefix(it.props["address"]); err == nil && p.Addr().Is6() == src.Is6() && !p.Addr().IsLinkLocalUnicast() {
 				return p.Addr()
 			}
 		}
+	}
+	if src.Is6() {
+		return netip.IPv6Unspecified()
 	}
 	return fallback
 }
@@ -440,9 +480,15 @@ func (r *Router) evaluate(p firewall.Packet, count bool) firewall.Verdict {
 		}
 		return rules, t.items
 	}
-	tables.Filter, filter = conv("/ip firewall filter")
-	tables.NAT, nat = conv("/ip firewall nat")
-	tables.Raw, raw = conv("/ip firewall raw")
+	if p.Src.Is6() {
+		// IPv6 has its own filter (/ipv6 firewall nat and raw are kept as
+		// generic items with no effect).
+		tables.Filter, filter = conv("/ipv6 firewall filter")
+	} else {
+		tables.Filter, filter = conv("/ip firewall filter")
+		tables.NAT, nat = conv("/ip firewall nat")
+		tables.Raw, raw = conv("/ip firewall raw")
+	}
 	v := firewall.EvaluateInput(tables, r.env(), p)
 	if !count {
 		return v
@@ -533,14 +579,16 @@ func (r *Router) env() firewall.Env {
 			env.AddressLists[it.props["list"]] = append(env.AddressLists[it.props["list"]], it.props["address"])
 		}
 	}
-	addrT := st.tables["/ip address"]
-	for _, it := range addrT.items {
-		if addrT.disabled(it) {
-			continue
-		}
-		a, _, _ := strings.Cut(it.props["address"], "/")
-		if ip, err := netip.ParseAddr(a); err == nil {
-			env.LocalAddrs = append(env.LocalAddrs, ip)
+	for _, menu := range []string{"/ip address", "/ipv6 address"} {
+		addrT := st.tables[menu]
+		for _, it := range addrT.items {
+			if addrT.disabled(it) {
+				continue
+			}
+			a, _, _ := strings.Cut(it.props["address"], "/")
+			if ip, err := netip.ParseAddr(a); err == nil {
+				env.LocalAddrs = append(env.LocalAddrs, ip)
+			}
 		}
 	}
 	if r.net != nil {

@@ -161,6 +161,9 @@ func (r *Router) print(t *table, q *request) (*reply, error) {
 	}
 	var rows [][]arg
 	items := t.items
+	if t.s.menu == "/ip service" && versionAtLeast(r.o.Version, "7.19") {
+		items = append(items[:len(items):len(items)], r.serviceConnections()...)
+	}
 	if t.s.kind == kindSingle && len(items) == 0 {
 		items = []*item{{props: map[string]string{}}}
 	}

@@ -90,7 +90,10 @@ func TestProtocolSentences(t *testing.T) {
 		{"add returns id", "", true, [][]string{{"/ip/route/add", "=gateway=192.0.2.1", ".tag=x"}}, []string{"!done @x ret=*1"}},
 		{"single menu", "", true, [][]string{{"/system/identity/print", "=.proplist=name"}}, []string{"!re name=MikroTik", "!done"}},
 		{"quit", "", true, [][]string{{"/quit"}}, []string{"!fatal message=session terminated on request"}},
-		{"getall", "", true, [][]string{{"/ip/service/getall", "?name=api", "=.proplist=port"}}, []string{"!re port=8728", "!done"}},
+		{"getall", "", true, [][]string{{"/ip/service/getall", "?name=api", "?dynamic=false", "=.proplist=port"}}, []string{"!re port=8728", "!done"}},
+		// From 7.19 the session itself is listed as a dynamic api entry.
+		{"session listed in 7.19", "7.19", true, [][]string{{"/ip/service/print", "?name=api", "?dynamic=true", "=.proplist=port,connection"}}, []string{"!re connection=true port=8728", "!done"}},
+		{"no session entry in 7.18", "7.18", true, [][]string{{"/ip/service/print", "?name=api", "=.proplist=port"}}, []string{"!re port=8728", "!done"}},
 		// WireGuard arrived in 7.1: older versions answer as for any unknown menu.
 		{"no wireguard in 7.0.5", "7.0.5", true, [][]string{{"/interface/wireguard/print"}},
 			[]string{"!trap category=0 message=no such command or directory (wireguard)", "!trap message=no such command prefix", "!done"}},
@@ -136,7 +139,7 @@ func TestTagsAndCancel(t *testing.T) {
 	c.read(t)
 	c.send(t, "/log/print", "=follow-only=", ".tag=f")
 	c.send(t, "/system/identity/print", ".tag=a")
-	c.send(t, "/ip/service/print", "?name=api", "=.proplist=port", ".tag=b")
+	c.send(t, "/ip/service/print", "?name=api", "?dynamic=false", "=.proplist=port", ".tag=b")
 	got := map[string][]string{}
 	for len(got["a"]) < 2 || len(got["b"]) < 2 {
 		s := c.read(t)

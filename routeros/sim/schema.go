@@ -234,6 +234,14 @@ func schemas(version string) map[string]*schema {
 	svc := "^name port:int(1-65535) address= disabled:bool=false certificate=none tls-version=any vrf=main max-sessions:int(1-1000)=20 ^invalid:bool=false ^dynamic:bool=false"
 	s = add(newSchema("/ip service", kindFixed, svc))
 	s.key = "name"
+	if versionAtLeast(version, "7.19") {
+		// 7.19 lists each open connection to a service as a dynamic entry
+		// of the same name (reference §7; the shape is read from the CLI
+		// reference's flags and read-only properties, unverified on hardware).
+		svc += " ^builtin:bool=false ^connection:bool=false ^proto ^local ^remote"
+		s = add(newSchema("/ip service", kindFixed, svc))
+		s.key = "name"
+	}
 	if versionAtLeast(version, "7.24") {
 		// 7.24 renamed the allowed-sources property (reference §7); old scripts still say address.
 		s = add(newSchema("/ip service", kindFixed, strings.Replace(svc, "address=", "available-from=", 1)))

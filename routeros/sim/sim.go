@@ -196,6 +196,7 @@ func (r *Router) boot(ctx context.Context, config string) error {
 	if err != nil {
 		return err
 	}
+	r.fitDynamicRoutes()
 	r.saved = config
 	r.dirty = nil
 	return nil
@@ -486,6 +487,18 @@ func parseDate(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("sim: invalid date %q", s)
+}
+
+// parseDateInput reads a date a client gives. From 7.10 both forms are
+// taken; before 7.10 only the old "dec/06/2026" form: whether those versions
+// take ISO dates is not documented, so rossim refuses them there (the
+// conservative side: a client that writes what the clock prints works on
+// either).
+func (r *Router) parseDateInput(s string) (time.Time, error) {
+	if !versionAtLeast(r.o.Version, "7.10") && strings.Contains(s, "-") {
+		return time.Time{}, fmt.Errorf("sim: RouterOS %s takes dates as mmm/dd/yyyy, not %q", r.o.Version, s)
+	}
+	return parseDate(s)
 }
 
 // formatDate writes a date as the emulated version prints it.

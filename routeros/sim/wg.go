@@ -271,7 +271,7 @@ func (r *Router) admitUDP(local, remote netip.AddrPort) bool {
 	}
 	r.udpSrc[netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())] = src
 	r.udpSrcMu.Unlock()
-	v := r.evaluate(firewall.Packet{InInterface: la.iface, Src: src, Dst: r.ifaceAddr(la.iface, la.addr), Protocol: "udp",
+	v := r.evaluate(firewall.Packet{InInterface: la.iface, Src: src, Dst: r.ifaceAddr(la.iface, src, la.addr), Protocol: "udp",
 		SrcPort: remote.Port(), DstPort: local.Port(), State: "new"}, true)
 	return v.Action == "accept"
 }
