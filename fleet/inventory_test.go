@@ -132,7 +132,7 @@ func FuzzParse(f *testing.F) {
 			if !r.Plain && (r.Fingerprint == "") == !r.TOFU {
 				t.Fatalf("accepted router without exactly one trust: %+v", r)
 			}
-			if n := ConfigName("MikroTik", r.apiAddr()); len(n) > maxNameLen+5 || strings.ContainsAny(n, "/\\ ") {
+			if n := ConfigName("MikroTik", r.apiAddr()); !ValidConfigName(n) {
 				t.Fatalf("config name %q", n)
 			}
 		}

@@ -20,7 +20,8 @@ type Options struct {
 	Parallel int
 	// StateDir holds the engine's journals and known hosts.
 	StateDir string
-	// OutDir receives one wg-quick file per router (default StateDir/fleet).
+	// OutDir receives one wg-quick file per router and their index
+	// (default StateDir/fleet).
 	OutDir string
 	// Getenv reads the passwords; nil: os.Getenv.
 	Getenv func(string) string
@@ -95,6 +96,11 @@ func Run(ctx context.Context, inv *Inventory, o Options) ([]Result, error) {
 	}
 	pool, err := NewPool(inv.Pool, inv.SubnetBits, reserved)
 	if err != nil {
+		return nil, err
+	}
+	// A rollback looks for a router's files in the state directory's
+	// fleet folder and in every other output directory noted there.
+	if err := rememberDir(o.StateDir, o.OutDir); err != nil {
 		return nil, err
 	}
 	f := &fleetRun{o: o, pool: pool, names: newNames(o.OutDir)}
@@ -212,11 +218,15 @@ func (f *fleetRun) one(ctx context.Context, i int, r Router) Result {
 		if err != nil {
 			return fail(fmt.Errorf("fleet: onboarded, but its config cannot be read: %w", err))
 		}
-		path, err := f.names.write(ConfigName(sum.Identity, sum.Router), r.Address, b)
+		name := ConfigName(sum.Identity, r.apiAddr())
+		path, err := f.names.write(name, r.Address, b)
 		if err != nil {
 			return fail(fmt.Errorf("%w (the router is onboarded; its config stays in %s)", err, sum.ConfigPath))
 		}
 		res.Config = path
+		if err := f.names.record(name, sum.Identity, r.apiAddr(), res.Subnet); err != nil {
+			return fail(fmt.Errorf("%w (the router is onboarded; its config is %s)", err, path))
+		}
 	}
 	res.Elapsed = f.o.Now().Sub(start)
 	ev := base
