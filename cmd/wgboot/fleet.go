@@ -31,12 +31,38 @@ type fleetFlags struct {
 // addFleet registers `wgboot fleet apply INVENTORY.yaml`.
 func addFleet(root *cobra.Command, a *app) {
 	var f fleetFlags
-	fl := &cobra.Command{Use: "fleet", Short: "Onboard many routers from an inventory file"}
+	fl := &cobra.Command{Use: "fleet", Short: "Onboard many routers from an inventory file",
+		Args: unknownCommand,
+		RunE: func(*cobra.Command, []string) error {
+			return badInput("fleet needs a command: wgboot fleet apply INVENTORY.yaml (see `wgboot fleet --help`)")
+		},
+	}
 	apply := &cobra.Command{
 		Use:   "apply INVENTORY.yaml",
 		Short: "Onboard every router of the inventory, each with its own subnet, key and config file",
-		Args:  cobra.ExactArgs(1),
-		RunE:  func(cmd *cobra.Command, args []string) error { return a.runFleet(cmd.Context(), args[0], f) },
+		Long: "Onboard every router of the inventory, each with its own subnet, key and wg-quick file\n" +
+			"(STATE-DIR/fleet, or --out; index.tsv there says which file is which router).\n" +
+			"Exit code 0 when every router is onboarded, 1 when any failed, 2 for a bad inventory or flag.\n" +
+			"Every inventory key: docs/fleet.md; a full example: examples/fleet.yaml.",
+		Example: `  export WGBOOT_PASSWORD=...    # the password of each router without password_env
+  wgboot fleet apply inventory.yaml --parallel 8
+
+  # inventory.yaml
+  pool: 10.77.0.0/16            # each router gets the next free /24 from here
+  defaults:
+    tofu: true                  # or a fingerprint: per router
+  routers:
+    - address: 192.0.2.1
+    - address: 192.0.2.2:18729
+      fingerprint: 3f5a0c1e9b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c6e8b0d2f4a
+      password_env: PW_SHOP2    # never the password itself`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return badInput("fleet apply needs one inventory file: wgboot fleet apply INVENTORY.yaml (see `wgboot fleet apply --help`)")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return a.runFleet(cmd.Context(), args[0], f) },
 	}
 	apply.Flags().IntVar(&f.parallel, "parallel", 4, "routers onboarded at once")
 	apply.Flags().BoolVar(&f.json, "json", false, "print one JSON object per event per line instead of the live table")

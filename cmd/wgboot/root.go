@@ -160,6 +160,7 @@ func (a *app) newRootCmd() *cobra.Command {
 	addWizard(root, a)
 	addDemo(root, a)
 	addFleet(root, a)
+	argsAreUsage(root)
 	return root
 }
 

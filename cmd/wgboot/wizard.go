@@ -60,8 +60,14 @@ func unknownCommand(cmd *cobra.Command, args []string) error {
 		}
 	}
 	msg := fmt.Sprintf("unknown command %q", args[0])
+	if cmd.HasParent() {
+		msg = fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	}
 	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 		msg += fmt.Sprintf(": did you mean %s?", strings.Join(s, " or "))
+	}
+	if cmd.HasParent() {
+		return badInput("%s\ncommands: %s (see `%s --help`)", msg, strings.Join(names, ", "), cmd.CommandPath())
 	}
 	return badInput("%s\ncommands: %s (see `wgboot --help`; `wgboot` alone starts the wizard)", msg, strings.Join(names, ", "))
 }

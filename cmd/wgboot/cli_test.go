@@ -1,0 +1,60 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Exit codes are 0 for success, 1 for a failure, 2 for a usage error at
+// every level of the command tree, through the built binary; a typo gets a
+// did-you-mean like the top level.
+func TestCLIUsageExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	withPassword := filepath.Join(dir, "pw.yaml")
+	os.WriteFile(withPassword, []byte("routers:\n  - address: 192.0.2.1\n    tofu: true\n    password: hunter2\n"), 0o600)
+	badType := filepath.Join(dir, "type.yaml")
+	os.WriteFile(badType, []byte("routers:\n  - address: 192.0.2.1\n    tofu: true\n    listen_port: high\n"), 0o600)
+	unknown := filepath.Join(dir, "unknown.yaml")
+	os.WriteFile(unknown, []byte("defaults:\n  tofu: true\nrouters:\n  - address: 192.0.2.1\n    fingerprnt: x\n"), 0o600)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want []string // in stdout+stderr
+	}{
+		{name: "typo of fleet apply", args: []string{"fleet", "aplly"}, code: 2, want: []string{`unknown command "aplly"`, "did you mean apply?"}},
+		{name: "fleet apply without a file", args: []string{"fleet", "apply"}, code: 2, want: []string{"inventory", "wgboot fleet apply INVENTORY.yaml"}},
+		{name: "fleet apply with two files", args: []string{"fleet", "apply", "a.yaml", "b.yaml"}, code: 2, want: []string{"one inventory file"}},
+		{name: "fleet alone", args: []string{"fleet"}, code: 2, want: []string{"fleet apply"}},
+		{name: "fleet apply unknown flag", args: []string{"fleet", "apply", "--nope", "x.yaml"}, code: 2, want: []string{"--nope"}},
+		{name: "fleet apply missing file", args: []string{"fleet", "apply", filepath.Join(dir, "missing.yaml")}, code: 2, want: []string{"missing.yaml"}},
+		{name: "password in the inventory", args: []string{"fleet", "apply", withPassword}, code: 2, want: []string{"line 4", "password", "password_env"}},
+		{name: "wrong type in the inventory", args: []string{"fleet", "apply", badType}, code: 2, want: []string{"line 4", "listen_port", "whole number"}},
+		{name: "unknown key in the inventory", args: []string{"fleet", "apply", unknown}, code: 2, want: []string{"line 5", `"fingerprnt"`, "did you mean fingerprint?"}},
+		{name: "argument to plan", args: []string{"plan", "extra"}, code: 2, want: []string{`"extra"`, "wgboot plan --help"}},
+		{name: "argument to rollback", args: []string{"rollback", "now"}, code: 2, want: []string{`"now"`}},
+		{name: "top-level typo", args: []string{"aply"}, code: 2, want: []string{"did you mean apply?"}},
+		{name: "fleet apply help", args: []string{"fleet", "apply", "--help"}, code: 0, want: []string{"routers:", "- address: 192.0.2.1", "password_env", "docs/fleet.md"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := runBin(t, map[string]string{"WGBOOT_PASSWORD": "x"}, tt.args...)
+			if res.code != tt.code {
+				t.Errorf("exit %d, want %d\n%s", res.code, tt.code, res)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(res.stdout+res.stderr, w) {
+					t.Errorf("output does not say %q:\n%s", w, res)
+				}
+			}
+			if strings.Contains(res.stdout+res.stderr, "hunter2") {
+				t.Errorf("the password in the file is repeated:\n%s", res)
+			}
+			if tt.code == 2 && strings.Count(res.stderr, "wgboot:") > 1 {
+				t.Errorf("the error is printed more than once:\n%s", res.stderr)
+			}
+		})
+	}
+}
