@@ -26,7 +26,7 @@ func (a *app) auditCmd() *cobra.Command {
 			"and CI can run it as a check:\n\n" +
 			"  wgboot audit --router 192.0.2.1 --tofu || echo 'API open on the WAN'",
 		Args: cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return a.runAudit(cmd.Context(), f) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runAudit(cmd.Context(), f) },
 	}
 	c.Flags().BoolVar(&f.json, "json", false, "print the findings as JSON")
 	return c
