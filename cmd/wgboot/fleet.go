@@ -75,6 +75,9 @@ func (a *app) runFleet(ctx context.Context, path string, f fleetFlags) error {
 	if f.parallel < 1 || f.parallel > 256 {
 		return badInput("--parallel %d: give 1 to 256", f.parallel)
 	}
+	if err := checkConnectTimeout(a.common.ConnectTimeout); err != nil {
+		return err
+	}
 	file, err := os.Open(path)
 	if err != nil {
 		return badInput("fleet: %v: give the inventory file (YAML, see docs)", err)
@@ -101,14 +104,21 @@ func (a *app) runFleet(ctx context.Context, path string, f fleetFlags) error {
 	}
 	r := newFleetView(a.Stdout, inv, f.json, live)
 	o := fleet.Options{Parallel: f.parallel, StateDir: a.common.StateDir, OutDir: f.out, Getenv: getenv, LookupEnv: a.lookup, Sink: r.event}
-	if a.engineHook != nil {
-		o.Engine = func(_ fleet.Router, eo *onboard.Options) { a.engineHook(eo) }
+	o.Engine = func(_ fleet.Router, eo *onboard.Options) {
+		if a.engineHook != nil {
+			a.engineHook(eo)
+		}
+		a.connectTimeout(eo)
 	}
 	start := time.Now()
 	res, runErr := fleet.Run(ctx, inv, o)
 	r.stop()
 	if !f.json {
 		r.summary(res, time.Since(start))
+		if runErr != nil && len(res) > 0 {
+			// The summary said which routers failed and why.
+			return reportedError{runErr}
+		}
 	}
 	return runErr
 }
@@ -149,13 +159,20 @@ func (v *fleetView) event(ev fleet.Event) {
 		return
 	}
 	row := &v.rows[ev.Index]
-	row.identity, row.subnet, row.step, row.msg = ev.Identity, ev.Subnet, string(ev.Step), ev.Message
+	msg := ev.Message
+	if ev.Kind == onboard.KindFailed {
+		msg = technicianText(msg)
+	}
+	row.identity, row.subnet, row.step, row.msg = ev.Identity, ev.Subnet, string(ev.Step), msg
 	row.state = string(ev.Kind)
 	if !ev.Final && ev.Kind == onboard.KindDone {
 		row.state = "running"
 	}
 	if !v.live {
-		fmt.Fprintf(v.w, "%-24s %-9s %-8s %s\n", row.router, ev.Step, ev.Kind, ev.Message)
+		if ev.Final && ev.Kind == onboard.KindFailed {
+			msg = "(why: in the summary below)" // said once, there
+		}
+		fmt.Fprintf(v.w, "%-24s %-9s %-8s %s\n", row.router, ev.Step, ev.Kind, msg)
 		return
 	}
 	// Redraw at most 20 times a second, and always for a router's end.
@@ -201,7 +218,7 @@ func (v *fleetView) summary(res []fleet.Result, wall time.Duration) {
 		switch {
 		case r.Err != nil:
 			failed++
-			lines = append(lines, fmt.Sprintf("FAILED  %s: %v", r.Router, r.Err))
+			lines = append(lines, fmt.Sprintf("FAILED  %s: %s", r.Router, technicianMessage(r.Err)))
 		case r.Noop:
 			lines = append(lines, fmt.Sprintf("ok      %s (%s): already onboarded, nothing changed", r.Router, r.Identity))
 		default:

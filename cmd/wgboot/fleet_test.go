@@ -117,3 +117,27 @@ func TestFleetRerunAfterRollback(t *testing.T) {
 		}
 	}
 }
+
+// A router that cannot be reached: the fleet run exits 1 and says why
+// once, in words (the summary), not again at exit.
+func TestFleetErrorOnce(t *testing.T) {
+	addr := refusingAddr(t)
+	inv := filepath.Join(t.TempDir(), "inv.yaml")
+	os.WriteFile(inv, []byte("routers:\n  - address: "+addr+"\n    tofu: true\n"), 0o600)
+	res := runBin(t, map[string]string{"WGBOOT_PASSWORD": "x"}, "fleet", "apply", inv, "--state-dir", t.TempDir())
+	if res.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", res.code, res)
+	}
+	all := res.stdout + res.stderr
+	if n := strings.Count(all, "nothing listens"); n != 1 {
+		t.Errorf("the reason is printed %d times, want once:\n%s", n, res)
+	}
+	if !strings.Contains(res.stdout, "FAILED  "+addr+": ") || !strings.Contains(res.stdout, "1 routers, 0 onboarded, 1 failed") {
+		t.Errorf("no summary:\n%s", res)
+	}
+	for _, p := range goPrefixes {
+		if strings.Contains(all, p) {
+			t.Errorf("output shows %q:\n%s", p, res)
+		}
+	}
+}
