@@ -123,3 +123,30 @@ func silentAddr(t *testing.T) string {
 	}
 	return addr
 }
+
+// The rendering of the engine's error chains, case by case.
+func TestTechnicianText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"onboard: connect to 127.0.0.1:1: routeros: connection refused by 127.0.0.1:1: nothing listens there; check the address: dial tcp 127.0.0.1:1: connect: connection refused",
+			"connect to 127.0.0.1:1: connection refused by 127.0.0.1:1: nothing listens there; check the address"},
+		{"onboard: connect to r.example:8729: dial tcp: lookup r.example on 127.0.0.53:53: no such host",
+			"connect to r.example:8729: the name r.example does not resolve (a typo, or this computer's DNS does not know it)"},
+		{"onboard: inspect: routeros: /system/resource/print: read tcp 10.0.0.2:5555->10.0.0.1:8729: read: connection reset by peer",
+			"inspect: /system/resource/print: 10.0.0.1:8729 closed the connection (reset)"},
+		{"onboard: verify: dial tcp 10.77.0.1:8729: connect: no route to host",
+			"verify: there is no route to 10.77.0.1:8729: check the address and this computer's network"},
+		{"fleet: 2 of 3 routers failed", "2 of 3 routers failed"},
+		{"onboard: plan: context deadline exceeded", "plan: timed out"},
+		{"routeros: no answer before the deadline: 192.0.2.1:8729 did not answer the connection attempt within 10s; the host may be down: dial tcp 192.0.2.1:8729: i/o timeout",
+			"no answer before the deadline: 192.0.2.1:8729 did not answer the connection attempt within 10s; the host may be down"},
+		{"onboard: connect to 192.0.2.1:8729: routeros: no answer before the deadline: 192.0.2.1:8729 did not answer the connection attempt within 10s: 192.0.2.1:8729 did not answer within 2s (--connect-timeout)",
+			"192.0.2.1:8729 did not answer the connection attempt within 2s (--connect-timeout): the host may be down, or a firewall may drop the API port; check the address, or give a longer --connect-timeout"},
+		{"a sentence that says onboard: in the middle (routeros: x)", "a sentence that says onboard: in the middle (x)"},
+		{"plain words", "plain words"},
+	}
+	for _, tt := range tests {
+		if got := technicianText(tt.in); got != tt.want {
+			t.Errorf("technicianText(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+		}
+	}
+}
