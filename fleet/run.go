@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -284,4 +285,40 @@ func (f *fleetRun) onboard(ctx context.Context, r Router, pw, subnet string, bas
 		return nil, errors.New("fleet: the engine returned no summary")
 	}
 	return sum, nil
+}
+
+// MarshalJSON writes Elapsed as a Go duration string ("1.5s"), like the
+// engine's events.
+func (ev Event) MarshalJSON() ([]byte, error) {
+	type plain Event
+	el := ""
+	if ev.Elapsed != 0 {
+		el = ev.Elapsed.String()
+	}
+	return json.Marshal(struct {
+		plain
+		Elapsed string `json:"elapsed,omitempty"`
+	}{plain(ev), el})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (ev *Event) UnmarshalJSON(b []byte) error {
+	type plain Event
+	aux := struct {
+		*plain
+		Elapsed string `json:"elapsed,omitempty"`
+	}{plain: (*plain)(ev)}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	ev.Elapsed = 0
+	if aux.Elapsed == "" {
+		return nil
+	}
+	d, err := time.ParseDuration(aux.Elapsed)
+	if err != nil {
+		return fmt.Errorf("fleet: elapsed %q is not a duration like 1.5s", aux.Elapsed)
+	}
+	ev.Elapsed = d
+	return nil
 }

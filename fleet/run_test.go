@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -281,5 +282,24 @@ func TestRunMissingPassword(t *testing.T) {
 	res, err := Run(context.Background(), inv, Options{StateDir: t.TempDir(), Getenv: func(string) string { return "" }})
 	if err == nil || res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "set PW_NOWHERE") {
 		t.Fatalf("got %v / %v, want a missing-password error naming the variable", err, res[0].Err)
+	}
+}
+
+// Fleet events in JSON carry durations as Go duration strings.
+func TestEventJSON(t *testing.T) {
+	ev := Event{Index: 2, Router: "192.0.2.1", Step: onboard.StepCommit, Kind: onboard.KindDone, Message: "onboarded", Final: true, Elapsed: 1500 * time.Millisecond}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"elapsed":"1.5s"`) {
+		t.Errorf("%s: want elapsed as a duration string", b)
+	}
+	var got Event
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ev, got); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
 }

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/wgboot/wgboot/onboard"
 )
 
 // Exit codes are 0 for success, 1 for a failure, 2 for a usage error at
@@ -56,5 +61,47 @@ func TestCLIUsageExitCodes(t *testing.T) {
 				t.Errorf("the error is printed more than once:\n%s", res.stderr)
 			}
 		})
+	}
+}
+
+// plan --json writes JSON lines like apply --json (the plan is in the plan
+// step's event), durations as Go duration strings; --listen-port 8291
+// (WinBox's TCP port) is no conflict for WireGuard's UDP.
+func TestCLIPlanJSON(t *testing.T) {
+	ex := loadExample(t, "../../examples/soho-defconf.rsc")
+	r, addr := startSim(t, ex)
+	env := map[string]string{"WGBOOT_PASSWORD": "pw-golden"}
+	common := []string{"--router", addr, "--fingerprint", r.Info().Fingerprint, "--state-dir", t.TempDir()}
+	for _, port := range []string{"8291", "8729"} {
+		res := runBin(t, env, append([]string{"plan", "--json", "--listen-port", port}, common...)...)
+		if res.code != 0 {
+			t.Fatalf("plan --json --listen-port %s: %s", port, res)
+		}
+		var plan *onboard.Plan
+		lines := strings.Split(strings.TrimSpace(res.stdout), "\n")
+		for _, l := range lines {
+			var ev onboard.Event
+			if err := json.Unmarshal([]byte(l), &ev); err != nil || ev.Step == "" {
+				t.Fatalf("not a JSON event line: %q (%v)", l, err)
+			}
+			if ev.Step == onboard.StepPlan && ev.Kind == onboard.KindDone {
+				plan = ev.Plan
+				if !strings.Contains(l, `"confirm_timeout":"5m0s"`) {
+					t.Errorf("the plan's confirm_timeout is not a duration string: %s", l)
+				}
+			}
+			if strings.Contains(l, `"elapsed":`) && !regexp.MustCompile(`"elapsed":"[0-9.]+[a-zµ]+`).MatchString(l) {
+				t.Errorf("elapsed is not a duration string: %s", l)
+			}
+		}
+		if plan == nil || len(plan.Changes) == 0 {
+			t.Fatalf("no plan event with changes in:\n%s", res.stdout)
+		}
+		if got := strconv.Itoa(plan.Settings.ListenPort); got != port {
+			t.Errorf("listen port %s, want %s", got, port)
+		}
+		if strings.TrimSpace(res.stderr) != "" {
+			t.Errorf("stderr holds more than nothing:\n%s", res.stderr)
+		}
 	}
 }
