@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
@@ -103,6 +104,15 @@ func (a *app) runFleet(ctx context.Context, path string, f fleetFlags) error {
 		live = true
 	}
 	r := newFleetView(a.Stdout, inv, f.json, live)
+	if fd, ok := a.Stdout.(*os.File); ok && live {
+		r.width = func() int {
+			w, _, err := term.GetSize(fd.Fd())
+			if err != nil {
+				return 0
+			}
+			return w
+		}
+	}
 	o := fleet.Options{Parallel: f.parallel, StateDir: a.common.StateDir, OutDir: f.out, Getenv: getenv, LookupEnv: a.lookup, Sink: r.event}
 	o.Engine = func(_ fleet.Router, eo *onboard.Options) {
 		if a.engineHook != nil {
@@ -128,6 +138,10 @@ func (a *app) runFleet(ctx context.Context, path string, f fleetFlags) error {
 type fleetView struct {
 	w          io.Writer
 	json, live bool
+
+	// width is the terminal's width in columns, asked at each redraw (the
+	// window may be resized); nil or <= 0: 80.
+	width func() int
 
 	mu    sync.Mutex // guards following
 	rows  []fleetRow
@@ -183,23 +197,72 @@ func (v *fleetView) event(ev fleet.Event) {
 }
 
 // redraw moves the cursor to the table's first line and writes it again.
-// Caller holds v.mu.
+// Every line is cut to fit the terminal: a line that wraps takes two rows
+// and the next redraw, moving up by line count, would overwrite the wrong
+// ones. Caller holds v.mu.
 func (v *fleetView) redraw() {
+	width := 80
+	if v.width != nil {
+		if w := v.width(); w > 0 {
+			width = w
+		}
+	}
+	cols := tableColumns(width - 1) // the last column: some terminals wrap there
 	var b strings.Builder
 	if v.drawn > 0 {
 		fmt.Fprintf(&b, "\x1b[%dA", v.drawn)
 	}
-	fmt.Fprintf(&b, "\x1b[2K%-28s %-12s %-15s %-9s %-8s %s\n", "ROUTER", "IDENTITY", "SUBNET", "STEP", "STATE", "")
-	for _, r := range v.rows {
-		msg := r.msg
-		if len(msg) > 60 {
-			msg = msg[:57] + "..."
+	line := func(cells ...string) {
+		var l strings.Builder
+		for i, c := range cols {
+			if c == 0 {
+				continue
+			}
+			if l.Len() > 0 {
+				l.WriteByte(' ')
+			}
+			cell := ansi.Truncate(cells[i], c, "…")
+			if i < len(cols)-1 {
+				cell += strings.Repeat(" ", max(0, c-ansi.StringWidth(cell)))
+			}
+			l.WriteString(cell)
 		}
-		fmt.Fprintf(&b, "\x1b[2K%-28s %-12s %-15s %-9s %-8s %s\n", r.router, r.identity, r.subnet, r.step, r.state, msg)
+		b.WriteString("\x1b[2K" + ansi.Truncate(strings.TrimRight(l.String(), " "), width-1, "") + "\n")
+	}
+	line("ROUTER", "IDENTITY", "SUBNET", "STEP", "STATE", "")
+	for _, r := range v.rows {
+		line(r.router, r.identity, r.subnet, r.step, r.state, r.msg)
 	}
 	v.drawn = len(v.rows) + 1
 	v.last = time.Now()
 	io.WriteString(v.w, b.String())
+}
+
+// tableColumns gives the widths of ROUTER, IDENTITY, SUBNET, STEP, STATE
+// and the message for a table of at most width columns; 0 hides one.
+// Wide terminals get the old layout; narrow ones shorter names, then no
+// identity and subnet, the message taking what is left.
+func tableColumns(width int) []int {
+	step, state := 8, 8 // "reverify", "rollback"; "progress", "running"
+	var cols []int
+	switch {
+	case width >= 100:
+		cols = []int{28, 12, 15, step, state, 0}
+	case width >= 70:
+		cols = []int{18, 10, 14, step, state, 0}
+	case width >= 45:
+		cols = []int{16, 0, 0, step, state, 0}
+	default:
+		cols = []int{max(4, width-step-state-3), 0, 0, step, state, 0}
+	}
+	used := 0
+	for _, c := range cols[:5] {
+		if c > 0 {
+			used += c + 1
+		}
+	}
+	cols[5] = max(1, width-used)
+	return cols
 }
 
 func (v *fleetView) stop() {

@@ -90,6 +90,10 @@ func TestFleetRerunAfterRollback(t *testing.T) {
 		t.Fatalf("fleet apply: %s", res)
 	}
 	first := checkFiles("first run")
+	// stdout is a pipe here: plain lines, no cursor movement.
+	if strings.ContainsRune(res.stdout, 0x1b) {
+		t.Errorf("escape sequences in the output to a pipe:\n%q", res.stdout)
+	}
 
 	for i, addr := range addrs {
 		res := runBin(t, env, "rollback", "--yes", "--router", addr, "--fingerprint", rs[i].Info().Fingerprint, "--state-dir", state, "--local", "netstack")
