@@ -138,8 +138,10 @@ func (a *app) main(ctx context.Context, args []string) int {
 
 func (a *app) newRootCmd() *cobra.Command {
 	root := &cobra.Command{
-		Use:           "wgboot",
-		Short:         "Onboard a MikroTik RouterOS 7 router onto WireGuard and close its API on the WAN",
+		Use:   "wgboot",
+		Short: "Onboard a MikroTik RouterOS 7 router onto WireGuard and close its API on the WAN",
+		Long: "Onboard a MikroTik RouterOS 7 router onto WireGuard and close its API on the WAN.\n\n" +
+			"Exit codes: 0 success, 1 a failure (audit: the API is reachable from the WAN), 2 a usage error, 130 interrupted.",
 		Version:       versionText(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
