@@ -105,3 +105,33 @@ func TestCLIPlanJSON(t *testing.T) {
 		}
 	}
 }
+
+// wgboot audit is a check cron and CI can use: exit 1 when the API is
+// reachable from the WAN, 0 when it is closed, with and without --json.
+func TestCLIAuditExit(t *testing.T) {
+	for _, tt := range []struct {
+		example string
+		code    int
+	}{{"open-cpe", 1}, {"soho-defconf", 0}} {
+		ex := loadExample(t, "../../examples/"+tt.example+".rsc")
+		r, addr := startSim(t, ex)
+		for _, jsonOut := range []bool{false, true} {
+			args := []string{"audit", "--router", addr, "--fingerprint", r.Info().Fingerprint, "--state-dir", t.TempDir()}
+			if jsonOut {
+				args = append(args, "--json")
+			}
+			res := runBin(t, map[string]string{"WGBOOT_PASSWORD": "pw-golden"}, args...)
+			if res.code != tt.code {
+				t.Errorf("%s: audit (json %v): exit %d, want %d\n%s", tt.example, jsonOut, res.code, tt.code, res)
+			}
+			said := strings.Contains(res.stderr, "the API is reachable from the WAN (")
+			if said != (tt.code == 1) || strings.Count(res.stderr, "wgboot:") > 1 {
+				t.Errorf("%s: stderr gives the verdict %v times, want it once when open:\n%s", tt.example, strings.Count(res.stderr, "wgboot:"), res.stderr)
+			}
+		}
+	}
+	res := runBin(t, nil, "audit", "--help")
+	if res.code != 0 || !strings.Contains(res.stdout, "Exit code: 0 when the API is closed on the WAN, 1 when it is reachable") {
+		t.Errorf("audit --help does not document the exit code:\n%s", res)
+	}
+}
