@@ -104,6 +104,7 @@ func (a *app) runFleet(ctx context.Context, path string, f fleetFlags) error {
 		live = true
 	}
 	r := newFleetView(a.Stdout, inv, f.json, live)
+	r.debug = a.debug
 	if fd, ok := a.Stdout.(*os.File); ok && live {
 		r.width = func() int {
 			w, _, err := term.GetSize(fd.Fd())
@@ -142,6 +143,8 @@ type fleetView struct {
 	// width is the terminal's width in columns, asked at each redraw (the
 	// window may be resized); nil or <= 0: 80.
 	width func() int
+	// debug adds each failed router's full cause chain to the summary.
+	debug bool
 
 	mu    sync.Mutex // guards following
 	rows  []fleetRow
@@ -282,6 +285,11 @@ func (v *fleetView) summary(res []fleet.Result, wall time.Duration) {
 		case r.Err != nil:
 			failed++
 			lines = append(lines, fmt.Sprintf("FAILED  %s: %s", r.Router, technicianMessage(r.Err)))
+			if v.debug {
+				var b strings.Builder
+				printChain(&b, r.Err)
+				lines[len(lines)-1] += "\n" + strings.TrimRight(b.String(), "\n")
+			}
 		case r.Noop:
 			lines = append(lines, fmt.Sprintf("ok      %s (%s): already onboarded, nothing changed", r.Router, r.Identity))
 		default:
