@@ -303,3 +303,29 @@ func TestEventJSON(t *testing.T) {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
 }
+
+// Whatever the index says, Retire removes only config files in the
+// output directory, and only for the address asked.
+func FuzzRetire(f *testing.F) {
+	f.Add("MikroTi-abcdefg.conf\tMikroTik\t127.0.0.5:8729\t10.77.0.0/24\n", "127.0.0.5:8729")
+	f.Add("../x.conf\tX\t127.0.0.5:8729\t\n", "127.0.0.5:8729")
+	f.Add("index.tsv\tX\ta:1\t\n.conf\t\ta:1\n", "a:1")
+	f.Add("/etc/x.conf\t\tA:1\n", "a:1")
+	f.Fuzz(func(t *testing.T, index, addr string) {
+		state := t.TempDir()
+		dir := filepath.Join(state, "fleet")
+		os.MkdirAll(dir, 0o700)
+		os.WriteFile(filepath.Join(dir, IndexFile), []byte(index), 0o600)
+		outside := filepath.Join(state, "x.conf")
+		os.WriteFile(outside, nil, 0o600)
+		removed, _ := Retire(state, addr)
+		for _, p := range removed {
+			if filepath.Dir(p) != dir || !ValidConfigName(filepath.Base(p)) {
+				t.Fatalf("removed %s", p)
+			}
+		}
+		if _, err := os.Stat(outside); err != nil {
+			t.Fatalf("a file outside the output directory went: %v", err)
+		}
+	})
+}
