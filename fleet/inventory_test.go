@@ -83,6 +83,8 @@ func TestParseErrors(t *testing.T) {
 		{"routers not a list", "routers: 192.0.2.1\n", []string{"line 1", "routers", "list"}},
 		{"router not a map", "routers:\n  - 192.0.2.1\n", []string{"line 2", "router 1", "address:"}},
 		{"defaults not a map", "defaults: [tofu]\nrouters:\n  - {address: 192.0.2.1, tofu: true}\n", []string{"line 1", "defaults"}},
+		{"subnet in defaults", "defaults:\n  tofu: true\n  subnet: 10.99.0.0/24\nrouters:\n  - address: 192.0.2.1\n", []string{"line 3", "subnet", "each router"}},
+		{"address in defaults", "defaults:\n  address: 192.0.2.1\nrouters:\n  - {address: 192.0.2.1, tofu: true}\n", []string{"line 2", "address"}},
 		{"not a map", "- address: 192.0.2.1\n", []string{"line 1", "routers:"}},
 		{"no routers", "pool: 10.77.0.0/16\n", []string{"no routers", "address"}},
 		{"no address", "routers:\n  - tofu: true\n", []string{"router 1", "no address"}},

@@ -76,6 +76,14 @@ func checkSchema(doc *yaml.Node) error {
 			if err := checkKeys(v, routerKeys, "defaults"); err != nil {
 				return err
 			}
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				// These are one router's own: a default would be
+				// ignored (address, name) or shared by all (subnet).
+				switch dk := v.Content[j]; dk.Value {
+				case "address", "name", "subnet":
+					return fmt.Errorf("fleet: line %d: %s in defaults: each router has its own; give it under the router", dk.Line, dk.Value)
+				}
+			}
 		case "routers":
 			if v.Kind != yaml.SequenceNode {
 				if isNull(v) {
