@@ -7,12 +7,18 @@ VERSION ?= 0.1.0
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build test race lint fuzz bench faults demo clean
+.PHONY: all build install test race lint fuzz bench faults demo clean
 
 all: build
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+# make install: wgboot and rossim into $GOBIN (default $(go env GOPATH)/bin),
+# which must be on the PATH.
+install:
+	$(GO) install -ldflags '$(LDFLAGS)' ./cmd/wgboot ./cmd/rossim
+	@d=$$($(GO) env GOBIN); echo "installed wgboot and rossim in $${d:-$$($(GO) env GOPATH)/bin}: put it on your PATH"
 
 # make test: everything CI runs (race detector on, fuzz seeds as plain tests).
 test:

@@ -1,9 +1,11 @@
 // Package fleet onboards many routers in one go: it reads an inventory
 // (YAML), gives each router its own VPN subnet from a pool, runs the onboard
 // engine for several routers at once, and writes one wg-quick file per
-// router named by its identity and address. A file name that is already
-// taken, in this run or on disk, is refused, never overwritten: many routers
-// are all called "MikroTik".
+// router, named by its identity and a hash of its address so that wg-quick
+// accepts the name (an interface name: at most 15 characters), and an index
+// (index.tsv) saying which file is which router. A file name that is
+// already taken, in this run or on disk, is refused, never overwritten. A
+// rollback of a router retires its file (Retire).
 //
 // Each router gets its own technician key (the engine makes a fresh one per
 // run). Passwords never appear in the inventory: a router names the
@@ -18,5 +20,5 @@
 // Out of scope: the onboarding itself (package onboard), interactive
 // questions (fleet mode never asks: the inventory must pin each router's
 // certificate or say tofu: true), and rollback of a fleet (run
-// `wgboot rollback` per router).
+// `wgboot rollback` per router; it removes the router's fleet file).
 package fleet

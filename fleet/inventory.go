@@ -75,13 +75,20 @@ func Parse(r io.Reader) (*Inventory, error) {
 	if len(b) > maxInventory {
 		return nil, fmt.Errorf("fleet: the inventory is larger than %d bytes: split it", maxInventory)
 	}
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(b)).Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("fleet: the inventory is empty: list the routers under routers:")
+		}
+		return nil, fmt.Errorf("fleet: the inventory is not valid YAML: %w", err)
+	}
+	if err := checkSchema(&doc); err != nil {
+		return nil, err
+	}
 	var f file
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("fleet: the inventory is empty: list the routers under routers:")
-		}
 		return nil, fmt.Errorf("fleet: the inventory is not valid YAML for wgboot: %w", err)
 	}
 	inv := &Inventory{SubnetBits: f.SubnetBits}

@@ -70,8 +70,22 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"empty", "", []string{"empty", "routers:"}},
 		{"not yaml", "routers: [", []string{"not valid YAML"}},
-		{"unknown field", "routers:\n  - address: 192.0.2.1\n    pasword: x\n", []string{"pasword", "not found"}},
-		{"password in file", "routers:\n  - address: 192.0.2.1\n    password: hunter2\n", []string{"password", "not found"}},
+		{"unknown field", "routers:\n  - address: 192.0.2.1\n    pasword: x\n", []string{"line 3", `unknown key "pasword"`, "router 1", "password_env"}},
+		{"password in file", "routers:\n  - address: 192.0.2.1\n    password: hunter2\n", []string{"line 3", "password:", "never", "password_env"}},
+		{"password in defaults", "defaults:\n  tofu: true\n  password: hunter2\nrouters:\n  - address: 192.0.2.1\n", []string{"line 3", "password_env"}},
+		{"unknown top key", "pool: 10.77.0.0/16\nrouter:\n  - address: 192.0.2.1\n", []string{"line 2", `unknown key "router"`, "routers"}},
+		{"unknown default", "defaults:\n  tofuu: true\nrouters:\n  - address: 192.0.2.1\n", []string{"line 2", `"tofuu"`, "defaults", "tofu"}},
+		{"bool as string", "routers:\n  - address: 192.0.2.1\n    tofu: yes please\n", []string{"line 3", "tofu", "true or false"}},
+		{"int as string", "routers:\n  - address: 192.0.2.1\n    tofu: true\n    listen_port: high\n", []string{"line 4", "listen_port", "whole number"}},
+		{"bits as string", "subnet_bits: big\nrouters:\n  - {address: 192.0.2.1, tofu: true}\n", []string{"line 1", "subnet_bits", "whole number"}},
+		{"bad duration", "routers:\n  - address: 192.0.2.1\n    tofu: true\n    confirm_timeout: 5\n", []string{"line 4", "confirm_timeout", "5m"}},
+		{"list as string", "routers:\n  - address: [192.0.2.1]\n    tofu: true\n", []string{"line 2", "address", "text"}},
+		{"routers not a list", "routers: 192.0.2.1\n", []string{"line 1", "routers", "list"}},
+		{"router not a map", "routers:\n  - 192.0.2.1\n", []string{"line 2", "router 1", "address:"}},
+		{"defaults not a map", "defaults: [tofu]\nrouters:\n  - {address: 192.0.2.1, tofu: true}\n", []string{"line 1", "defaults"}},
+		{"subnet in defaults", "defaults:\n  tofu: true\n  subnet: 10.99.0.0/24\nrouters:\n  - address: 192.0.2.1\n", []string{"line 3", "subnet", "each router"}},
+		{"address in defaults", "defaults:\n  address: 192.0.2.1\nrouters:\n  - {address: 192.0.2.1, tofu: true}\n", []string{"line 2", "address"}},
+		{"not a map", "- address: 192.0.2.1\n", []string{"line 1", "routers:"}},
 		{"no routers", "pool: 10.77.0.0/16\n", []string{"no routers", "address"}},
 		{"no address", "routers:\n  - tofu: true\n", []string{"router 1", "no address"}},
 		{"no trust", "routers:\n  - address: 192.0.2.1\n", []string{"fingerprint", "tofu: true"}},
@@ -132,7 +146,7 @@ func FuzzParse(f *testing.F) {
 			if !r.Plain && (r.Fingerprint == "") == !r.TOFU {
 				t.Fatalf("accepted router without exactly one trust: %+v", r)
 			}
-			if n := ConfigName("MikroTik", r.apiAddr()); len(n) > maxNameLen+5 || strings.ContainsAny(n, "/\\ ") {
+			if n := ConfigName("MikroTik", r.apiAddr()); !ValidConfigName(n) {
 				t.Fatalf("config name %q", n)
 			}
 		}
@@ -161,5 +175,33 @@ func TestExampleInventory(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routers (-want +got):\n%s", diff)
+	}
+}
+
+// examples/fleet.yaml parses, and docs/fleet.md documents every key the
+// inventory takes.
+func TestFleetDocs(t *testing.T) {
+	f, err := os.Open("../examples/fleet.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	inv, err := Parse(f)
+	if err != nil {
+		t.Fatalf("examples/fleet.yaml: %v", err)
+	}
+	if len(inv.Routers) != 3 {
+		t.Errorf("examples/fleet.yaml: %d routers", len(inv.Routers))
+	}
+	doc, err := os.ReadFile("../docs/fleet.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, keys := range []map[string]keyKind{topKeys, routerKeys} {
+		for k := range keys {
+			if !strings.Contains(string(doc), "| `"+k+"` |") {
+				t.Errorf("docs/fleet.md has no table row for %s", k)
+			}
+		}
 	}
 }

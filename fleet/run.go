@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -20,7 +21,8 @@ type Options struct {
 	Parallel int
 	// StateDir holds the engine's journals and known hosts.
 	StateDir string
-	// OutDir receives one wg-quick file per router (default StateDir/fleet).
+	// OutDir receives one wg-quick file per router and their index
+	// (default StateDir/fleet).
 	OutDir string
 	// Getenv reads the passwords; nil: os.Getenv.
 	Getenv func(string) string
@@ -95,6 +97,11 @@ func Run(ctx context.Context, inv *Inventory, o Options) ([]Result, error) {
 	}
 	pool, err := NewPool(inv.Pool, inv.SubnetBits, reserved)
 	if err != nil {
+		return nil, err
+	}
+	// A rollback looks for a router's files in the state directory's
+	// fleet folder and in every other output directory noted there.
+	if err := rememberDir(o.StateDir, o.OutDir); err != nil {
 		return nil, err
 	}
 	f := &fleetRun{o: o, pool: pool, names: newNames(o.OutDir)}
@@ -212,11 +219,15 @@ func (f *fleetRun) one(ctx context.Context, i int, r Router) Result {
 		if err != nil {
 			return fail(fmt.Errorf("fleet: onboarded, but its config cannot be read: %w", err))
 		}
-		path, err := f.names.write(ConfigName(sum.Identity, sum.Router), r.Address, b)
+		name := ConfigName(sum.Identity, r.apiAddr())
+		path, err := f.names.write(name, r.Address, b)
 		if err != nil {
 			return fail(fmt.Errorf("%w (the router is onboarded; its config stays in %s)", err, sum.ConfigPath))
 		}
 		res.Config = path
+		if err := f.names.record(name, sum.Identity, r.apiAddr(), res.Subnet); err != nil {
+			return fail(fmt.Errorf("%w (the router is onboarded; its config is %s)", err, path))
+		}
 	}
 	res.Elapsed = f.o.Now().Sub(start)
 	ev := base
@@ -274,4 +285,40 @@ func (f *fleetRun) onboard(ctx context.Context, r Router, pw, subnet string, bas
 		return nil, errors.New("fleet: the engine returned no summary")
 	}
 	return sum, nil
+}
+
+// MarshalJSON writes Elapsed as a Go duration string ("1.5s"), like the
+// engine's events.
+func (ev Event) MarshalJSON() ([]byte, error) {
+	type plain Event
+	el := ""
+	if ev.Elapsed != 0 {
+		el = ev.Elapsed.String()
+	}
+	return json.Marshal(struct {
+		plain
+		Elapsed string `json:"elapsed,omitempty"`
+	}{plain(ev), el})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (ev *Event) UnmarshalJSON(b []byte) error {
+	type plain Event
+	aux := struct {
+		*plain
+		Elapsed string `json:"elapsed,omitempty"`
+	}{plain: (*plain)(ev)}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	ev.Elapsed = 0
+	if aux.Elapsed == "" {
+		return nil
+	}
+	d, err := time.ParseDuration(aux.Elapsed)
+	if err != nil {
+		return fmt.Errorf("fleet: elapsed %q is not a duration like 1.5s", aux.Elapsed)
+	}
+	ev.Elapsed = d
+	return nil
 }

@@ -2,9 +2,11 @@ package fleet
 
 import (
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -100,7 +102,7 @@ func TestRunAgainstRossim(t *testing.T) {
 		subnets = append(subnets, r.Subnet)
 		configs = append(configs, filepath.Base(r.Config))
 		want := ConfigName("MikroTik", inv.Routers[i].Address)
-		if filepath.Base(r.Config) != want {
+		if filepath.Base(r.Config) != want || !ValidConfigName(want) {
 			t.Errorf("router %d config %s, want %s", i, r.Config, want)
 		}
 		b, err := os.ReadFile(r.Config)
@@ -134,6 +136,24 @@ func TestRunAgainstRossim(t *testing.T) {
 	if len(keys) != 3 {
 		t.Errorf("%d distinct keys for 3 routers", len(keys))
 	}
+	// The index maps each file to its router's identity and address.
+	var want []string
+	for _, r := range res {
+		want = append(want, filepath.Base(r.Config)+"\tMikroTik\t"+r.Router+"\t"+r.Subnet)
+	}
+	sort.Strings(want)
+	if diff := cmp.Diff(want, indexLines(t, filepath.Join(state, "fleet"))); diff != "" {
+		t.Errorf("index (-want +got):\n%s", diff)
+	}
+	if wgq, err := exec.LookPath("wg-quick"); err == nil && os.Geteuid() == 0 {
+		for _, r := range res {
+			if out, err := exec.Command(wgq, "strip", r.Config).CombinedOutput(); err != nil {
+				t.Errorf("wg-quick strip %s: %v\n%s", r.Config, err, out)
+			}
+		}
+	} else {
+		t.Log("wg-quick missing or not root: the files were checked against its name rule only")
+	}
 
 	// A second run changes nothing and writes no config.
 	o.Sink = nil
@@ -144,6 +164,86 @@ func TestRunAgainstRossim(t *testing.T) {
 	for _, r := range res2 {
 		if !r.Noop || r.Config != "" {
 			t.Errorf("second run on %s: noop %v, config %q", r.Router, r.Noop, r.Config)
+		}
+	}
+}
+
+// indexLines is dir's index without its comment.
+func indexLines(t *testing.T, dir string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, IndexFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Retire removes exactly the router's files and index lines, in the
+// default output directory and in an --out one, and nothing it did not
+// write.
+func TestRetire(t *testing.T) {
+	state, out := t.TempDir(), t.TempDir()
+	def := filepath.Join(state, "fleet")
+	write := func(dir, identity, addr string) string {
+		n := newNames(dir)
+		name := ConfigName(identity, addr)
+		if _, err := n.write(name, addr, []byte("[Interface]\n")); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.record(name, identity, addr, "10.77.0.0/24"); err != nil {
+			t.Fatal(err)
+		}
+		return filepath.Join(dir, name)
+	}
+	if err := rememberDir(state, out); err != nil {
+		t.Fatal(err)
+	}
+	a1 := write(def, "MikroTik", "127.0.0.5:8729")
+	b := write(def, "MikroTik", "127.0.0.6:8729")
+	a2 := write(out, "Shop\t1\n", "127.0.0.5:8729")
+	stranger := filepath.Join(def, "other.conf")
+	os.WriteFile(stranger, []byte("not ours"), 0o600)
+
+	removed, err := Retire(state, "127.0.0.5:8729")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(removed)
+	want := []string{a1, a2}
+	sort.Strings(want)
+	if diff := cmp.Diff(want, removed); diff != "" {
+		t.Errorf("removed (-want +got):\n%s", diff)
+	}
+	for _, p := range []string{a1, a2} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s still there", p)
+		}
+	}
+	for _, p := range []string{b, stranger} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s removed: %v", p, err)
+		}
+	}
+	if diff := cmp.Diff([]string{filepath.Base(b) + "\tMikroTik\t127.0.0.6:8729\t10.77.0.0/24"}, indexLines(t, def)); diff != "" {
+		t.Errorf("index (-want +got):\n%s", diff)
+	}
+	// An index line naming a file outside the directory is never followed.
+	os.WriteFile(filepath.Join(def, IndexFile), []byte("../../victim.conf\tX\t127.0.0.6:8729\t\n"), 0o600)
+	victim := filepath.Join(state, "..", "victim.conf")
+	if removed, _ := Retire(state, "127.0.0.6:8729"); len(removed) != 0 {
+		t.Errorf("retired %v from a forged index (%s)", removed, victim)
+	}
+	// A hostile identity stays one field on one line.
+	write(out, "a\tb\nc\x1b[2J", "127.0.0.7:8729")
+	for _, l := range indexLines(t, out) {
+		if strings.Count(l, "\t") != 3 || strings.ContainsRune(l, 0x1b) {
+			t.Errorf("index line %q", l)
 		}
 	}
 }
@@ -183,4 +283,49 @@ func TestRunMissingPassword(t *testing.T) {
 	if err == nil || res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "set PW_NOWHERE") {
 		t.Fatalf("got %v / %v, want a missing-password error naming the variable", err, res[0].Err)
 	}
+}
+
+// Fleet events in JSON carry durations as Go duration strings.
+func TestEventJSON(t *testing.T) {
+	ev := Event{Index: 2, Router: "192.0.2.1", Step: onboard.StepCommit, Kind: onboard.KindDone, Message: "onboarded", Final: true, Elapsed: 1500 * time.Millisecond}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"elapsed":"1.5s"`) {
+		t.Errorf("%s: want elapsed as a duration string", b)
+	}
+	var got Event
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ev, got); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}
+
+// Whatever the index says, Retire removes only config files in the
+// output directory, and only for the address asked.
+func FuzzRetire(f *testing.F) {
+	f.Add("MikroTi-abcdefg.conf\tMikroTik\t127.0.0.5:8729\t10.77.0.0/24\n", "127.0.0.5:8729")
+	f.Add("../x.conf\tX\t127.0.0.5:8729\t\n", "127.0.0.5:8729")
+	f.Add("index.tsv\tX\ta:1\t\n.conf\t\ta:1\n", "a:1")
+	f.Add("/etc/x.conf\t\tA:1\n", "a:1")
+	f.Fuzz(func(t *testing.T, index, addr string) {
+		state := t.TempDir()
+		dir := filepath.Join(state, "fleet")
+		os.MkdirAll(dir, 0o700)
+		os.WriteFile(filepath.Join(dir, IndexFile), []byte(index), 0o600)
+		outside := filepath.Join(state, "x.conf")
+		os.WriteFile(outside, nil, 0o600)
+		removed, _ := Retire(state, addr)
+		for _, p := range removed {
+			if filepath.Dir(p) != dir || !ValidConfigName(filepath.Base(p)) {
+				t.Fatalf("removed %s", p)
+			}
+		}
+		if _, err := os.Stat(outside); err != nil {
+			t.Fatalf("a file outside the output directory went: %v", err)
+		}
+	})
 }

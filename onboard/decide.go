@@ -613,18 +613,21 @@ func (r *Router) hasInterface(name string) bool {
 }
 
 // portBusy says why a UDP port cannot carry WireGuard, or "" when it can:
-// another WireGuard interface listens there, a service uses the number, a
-// dstnat rule diverts it or a raw rule drops it.
+// another WireGuard interface listens there, one of RouterOS's own UDP
+// listeners has it, a dstnat rule diverts it or a raw rule drops it. The
+// /ip service entries (api, api-ssl, winbox, ssh, www, ...) are all TCP:
+// the same number in UDP is free.
 func (r *Router) portBusy(d *decision, port int) string {
 	for _, w := range r.WireGuard {
 		if w["listen-port"] == strconv.Itoa(port) {
 			return fmt.Sprintf("WireGuard interface %s listens on it", w["name"])
 		}
 	}
-	for _, s := range r.Services {
-		if s["port"] == strconv.Itoa(port) && !isTrue(s["disabled"]) {
-			return fmt.Sprintf("service %s uses it", s["name"])
-		}
+	switch port {
+	case 5678:
+		return "RouterOS's neighbor discovery (MNDP) listens on UDP 5678"
+	case 20561:
+		return "RouterOS's MAC server (MAC-Telnet, MAC-WinBox) listens on UDP 20561"
 	}
 	t, env := r.tables(), r.env()
 	neutral := neutralSource(r)

@@ -129,7 +129,7 @@ func badCases() []badCase {
 		{name: "subnet prefix too long", extra: []string{"--subnet", "10.77.0.0/33"}, want: []string{"subnet", "/24"}},
 		{name: "subnet too small", extra: []string{"--subnet", "10.77.0.0/31"}, want: []string{"subnet", "/24"}},
 		{name: "subnet IPv6", extra: []string{"--subnet", "fd00::/64"}, want: []string{"subnet", "IPv4"}},
-		{name: "listen port in use by winbox", extra: []string{"--listen-port", "8291"}, want: []string{"8291", "--listen-port"}},
+		{name: "listen port in use by neighbor discovery (UDP)", extra: []string{"--listen-port", "5678"}, want: []string{"5678", "--listen-port"}},
 		{name: "listen port in use by WireGuard", example: "existing-wireguard", extra: []string{"--listen-port", "13231"}, want: []string{"13231", "--listen-port"}},
 		{name: "listen port out of range", extra: []string{"--listen-port", "70000"}, want: []string{"70000", "--listen-port"}},
 		{name: "listen port negative", extra: []string{"--listen-port", "-5"}, want: []string{"-5", "--listen-port"}},

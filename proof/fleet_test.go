@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wgboot/wgboot/fleet"
 	"github.com/wgboot/wgboot/routeros/sim"
 )
 
@@ -51,7 +52,7 @@ func TestFleetCLI(t *testing.T) {
 		t.Errorf("no summary line:\n%s", res.stdout)
 	}
 	for _, rt := range rts {
-		name := "MikroTik_" + strings.NewReplacer(":", "_").Replace(rt.apiAddr(rt.lan, false)) + ".conf"
+		name := fleet.ConfigName("MikroTik", rt.apiAddr(rt.lan, false))
 		p := filepath.Join(state, "fleet", name)
 		st, err := os.Stat(p)
 		if err != nil {

@@ -21,8 +21,14 @@ func TestAuditGolden(t *testing.T) {
 			var out, errb strings.Builder
 			a := &app{Stdin: strings.NewReader("pw-golden\n"), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
 			code := a.main(t.Context(), []string{"audit", "--router", addr, "--fingerprint", r.Info().Fingerprint, "--state-dir", t.TempDir()})
-			if code != 0 {
-				t.Fatalf("exit %d\n%s", code, errb.String())
+			// The exit code is the verdict: 1 when the API is reachable
+			// from the WAN, 0 when it is closed.
+			open := strings.Contains(out.String(), "the API is reachable from the WAN")
+			if want := map[bool]int{true: exitFailure, false: exitOK}[open]; code != want {
+				t.Fatalf("exit %d, want %d (API open on the WAN: %v)\n%s", code, want, open, errb.String())
+			}
+			if open && !strings.Contains(errb.String(), "wgboot: the API is reachable from the WAN (") {
+				t.Errorf("stderr does not give the verdict:\n%s", errb.String())
 			}
 			if !strings.Contains(errb.String(), "password for admin@") || strings.Contains(out.String()+errb.String(), "pw-golden") {
 				t.Errorf("password prompt wrong or password echoed: %q", errb.String())

@@ -1,10 +1,18 @@
 package main
 
 import (
+	"os"
 	"testing"
 
 	"github.com/wgboot/wgboot/internal/leakcheck"
 )
 
 // TestMain fails the package when goroutines outlive the tests: every engine, simulator and local peer the commands open must have been closed.
-func TestMain(m *testing.M) { leakcheck.Main(m, "wgboot", 0) }
+// The wgboot binary some tests build is removed at the end.
+func TestMain(m *testing.M) {
+	code := leakcheck.Run(m, "wgboot", 0)
+	if binBuild.dir != "" {
+		os.RemoveAll(binBuild.dir)
+	}
+	os.Exit(code)
+}

@@ -22,12 +22,18 @@ func (a *app) planCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return a.runPlan(cmd.Context(), f) },
 	}
-	c.Flags().BoolVar(&f.json, "json", false, "print events as JSON lines")
+	c.Flags().BoolVar(&f.json, "json", false, "print one JSON object per event per line, like apply --json (the plan is in the plan step's event)")
 	return c
 }
 
 func (a *app) runPlan(ctx context.Context, f planFlags) error {
-	e, err := a.engine(ctx, false, f.json, a.Stderr)
+	// Text: the events are progress on stderr, the plan goes to stdout.
+	// JSON: every event on stdout, one per line, the plan in its own.
+	events := a.Stderr
+	if f.json {
+		events = a.Stdout
+	}
+	e, err := a.engine(ctx, false, f.json, events)
 	if err != nil {
 		return err
 	}
@@ -35,12 +41,6 @@ func (a *app) runPlan(ctx context.Context, f planFlags) error {
 	p, err := e.Plan(ctx, a.settings())
 	if p != nil && !f.json {
 		renderPlan(a.Stdout, e, p)
-	}
-	if p != nil && f.json {
-		// The plan event went to stderr; stdout gets the plan alone.
-		if err := writeJSON(a.Stdout, p); err != nil {
-			return err
-		}
 	}
 	return err
 }

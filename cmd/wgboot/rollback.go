@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/wgboot/wgboot/fleet"
 	"github.com/wgboot/wgboot/onboard"
 )
 
@@ -43,5 +45,22 @@ func (a *app) runRollback(ctx context.Context, f rollbackFlags) error {
 			return errors.New("not rolled back")
 		}
 	}
-	return e.Rollback(ctx)
+	if err := e.Rollback(ctx); err != nil {
+		return err
+	}
+	// The router no longer has the peer of a fleet run's config file: the
+	// file (and its private key) goes, so the next fleet run can onboard
+	// the router again under the same name.
+	removed, err := fleet.Retire(a.common.StateDir, e.Addr())
+	w := a.Stdout
+	if f.json {
+		w = a.Stderr
+	}
+	for _, p := range removed {
+		fmt.Fprintf(w, "removed the fleet config %s: its peer is gone from the router\n", p)
+	}
+	if err != nil {
+		return fmt.Errorf("rolled back, but the fleet config of this router could not be removed: %w", err)
+	}
+	return nil
 }

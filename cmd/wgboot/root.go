@@ -81,6 +81,11 @@ type app struct {
 
 	common commonFlags
 	in     *bufio.Reader // Stdin, buffered once so prompts share it
+	// debug prints an error's full cause chain (--debug).
+	debug bool
+	// sink is the last event sink made (engineSink): main does not
+	// print again the failure it showed.
+	sink *sink
 }
 
 // commonFlags are the spec's common flags.
@@ -99,6 +104,7 @@ type commonFlags struct {
 	ConfirmTimeout time.Duration
 	LANKeepsAPI    bool
 	LogRefused     bool
+	ConnectTimeout time.Duration
 }
 
 // usageError is bad input: exit code 2.
@@ -120,8 +126,7 @@ func (a *app) main(ctx context.Context, args []string) int {
 	if err == nil {
 		return exitOK
 	}
-	// Errors quote the router (trap messages, names): shown, not obeyed.
-	fmt.Fprintln(a.Stderr, "wgboot: "+safetext.Text(err.Error()))
+	a.printError(err)
 	var u usageError
 	switch {
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
@@ -134,8 +139,10 @@ func (a *app) main(ctx context.Context, args []string) int {
 
 func (a *app) newRootCmd() *cobra.Command {
 	root := &cobra.Command{
-		Use:           "wgboot",
-		Short:         "Onboard a MikroTik RouterOS 7 router onto WireGuard and close its API on the WAN",
+		Use:   "wgboot",
+		Short: "Onboard a MikroTik RouterOS 7 router onto WireGuard and close its API on the WAN",
+		Long: "Onboard a MikroTik RouterOS 7 router onto WireGuard and close its API on the WAN.\n\n" +
+			"Exit codes: 0 success, 1 a failure (audit: the API is reachable from the WAN), 2 a usage error, 130 interrupted.",
 		Version:       versionText(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -157,11 +164,14 @@ func (a *app) newRootCmd() *cobra.Command {
 	f.DurationVar(&c.ConfirmTimeout, "confirm-timeout", 5*time.Minute, "the router undoes everything after this unless wgboot confirms")
 	f.BoolVar(&c.LANKeepsAPI, "lan-keeps-api", true, "LAN access to the API stays as it was")
 	f.BoolVar(&c.LogRefused, "log-refused", false, "log refused API attempts from the WAN")
+	f.DurationVar(&c.ConnectTimeout, "connect-timeout", 10*time.Second, "give up a connection attempt to the router after this")
+	f.BoolVar(&a.debug, "debug", false, "print an error's full cause chain (for a ticket)")
 
 	root.AddCommand(a.planCmd(), a.applyCmd(), a.rollbackCmd(), a.statusCmd(), a.auditCmd())
 	addWizard(root, a)
 	addDemo(root, a)
 	addFleet(root, a)
+	argsAreUsage(root)
 	return root
 }
 
@@ -204,7 +214,7 @@ func (a *app) check() error {
 	if c.Fingerprint != "" && c.TOFU {
 		return badInput("--fingerprint and --tofu exclude each other")
 	}
-	return nil
+	return checkConnectTimeout(c.ConnectTimeout)
 }
 
 func (a *app) stdin() *bufio.Reader {
@@ -316,6 +326,9 @@ type sink struct {
 	mu   sync.Mutex // guards following
 	// rollback is the last rollback event's kind ("" when none came).
 	rollback onboard.Kind
+	// failed and try are the last failed step's message, in words, and
+	// its hint (main prints neither again).
+	failed, try string
 }
 
 func (s *sink) event(ev onboard.Event) {
@@ -323,6 +336,12 @@ func (s *sink) event(ev onboard.Event) {
 	defer s.mu.Unlock()
 	if ev.Step == onboard.StepRollback && (ev.Kind == onboard.KindDone || ev.Kind == onboard.KindFailed) {
 		s.rollback = ev.Kind
+	}
+	if ev.Kind == onboard.KindFailed {
+		s.failed, s.try = technicianText(ev.Message), ""
+		if ev.Err != nil {
+			s.try = ev.Err.Try
+		}
 	}
 	if s.json {
 		b, err := json.Marshal(ev)
@@ -345,7 +364,11 @@ func (s *sink) event(ev onboard.Event) {
 			facts[i] += "  (warning: " + safetext.Line(f.Warning) + ")"
 		}
 	}
-	msg := safetext.Line(ev.Message)
+	msg := ev.Message
+	if ev.Kind == onboard.KindFailed {
+		msg = s.failed
+	}
+	msg = safetext.Line(msg)
 	if len(facts) > 0 && strings.HasPrefix(facts[0], msg) {
 		// An inspect group's message is its first fact's name: printing
 		// both would say everything twice, so the fact takes the line.
@@ -408,6 +431,8 @@ func (a *app) engineSink(ctx context.Context, yes, jsonOut bool, out io.Writer) 
 	if a.engineHook != nil {
 		a.engineHook(&o)
 	}
+	a.connectTimeout(&o)
+	a.sink = s
 	e, err := onboard.New(o)
 	if err != nil {
 		return nil, nil, usageError{err}

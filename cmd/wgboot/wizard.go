@@ -34,6 +34,9 @@ func addWizard(root *cobra.Command, a *app) {
 		if err := a.settings().Validate(); err != nil {
 			return usageError{err}
 		}
+		if err := checkConnectTimeout(a.common.ConnectTimeout); err != nil {
+			return err
+		}
 		w := wizardRun{accessible: accessible, stateDir: a.common.StateDir}
 		w.base = onboard.Options{Fingerprint: a.common.Fingerprint, TOFU: a.common.TOFU}
 		w.host, w.port = splitRouter(a.common.Router)
@@ -60,8 +63,14 @@ func unknownCommand(cmd *cobra.Command, args []string) error {
 		}
 	}
 	msg := fmt.Sprintf("unknown command %q", args[0])
+	if cmd.HasParent() {
+		msg = fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	}
 	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 		msg += fmt.Sprintf(": did you mean %s?", strings.Join(s, " or "))
+	}
+	if cmd.HasParent() {
+		return badInput("%s\ncommands: %s (see `%s --help`)", msg, strings.Join(names, ", "), cmd.CommandPath())
 	}
 	return badInput("%s\ncommands: %s (see `wgboot --help`; `wgboot` alone starts the wizard)", msg, strings.Join(names, ", "))
 }
@@ -112,6 +121,7 @@ func (a *app) runWizard(ctx context.Context, w wizardRun) error {
 	if a.engineHook != nil {
 		a.engineHook(&base)
 	}
+	a.connectTimeout(&base)
 	o := tui.Options{
 		Router: w.host, Port: w.port, User: a.common.User, Password: w.password, PasswordSet: w.passwordSet, Plain: a.common.Plain,
 		StateDir: w.stateDir, Settings: base.Settings, NewEngine: tui.OnboardFactory(base),

@@ -24,12 +24,18 @@ var settle = 10 * time.Second
 // goroutines are left after settle, printing their stacks prefixed by pkg.
 // Call it as the whole body of TestMain: leakcheck.Main(m, "onboard", 0).
 func Main(m *testing.M, pkg string, slack int) {
+	os.Exit(Run(m, pkg, slack))
+}
+
+// Run is Main without the exit, for a TestMain that cleans up after the
+// check: it returns the exit code.
+func Run(m *testing.M, pkg string, slack int) int {
 	base := runtime.NumGoroutine()
 	code := m.Run()
 	if code == 0 && !benchOrFuzz() {
 		code = check(os.Stderr, pkg, base+slack)
 	}
-	os.Exit(code)
+	return code
 }
 
 func check(w io.Writer, pkg string, limit int) int {
