@@ -66,3 +66,20 @@ func TestScriptSyntaxErrorRunsNothing(t *testing.T) {
 		}
 	}
 }
+
+// A user is found by its name at login, whatever the name looks like: an
+// id, a number, quotes and separators (the hostile-name corpus in proof).
+func TestLoginByName(t *testing.T) {
+	for _, name := range []string{"*1", "*1F", "0", `x" ; /user add name=evil`, "tab\there"} {
+		t.Run(name, func(t *testing.T) {
+			r := startRouter(t, Options{User: name, Password: "pw"})
+			c := dial(t, apiAddr(r, 0), name, "pw")
+			if _, err := c.Run("/system/identity/print"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := dialErr(apiAddr(r, 0), "*1", "pw"); name != "*1" && err == nil {
+				t.Errorf("the id *1 logged in as the user %q", name)
+			}
+		})
+	}
+}
