@@ -14,7 +14,7 @@ import (
 
 // errScript says the undo script wgboot built would not undo the run
 // exactly on the router: arming stops before anything is sent.
-var errScript = errors.New("onboard: the rollback script does not check out")
+var errScript = errors.New("the rollback script does not check out")
 
 var (
 	// idPattern is the form of every .id RouterOS gives: "*" and hex.
