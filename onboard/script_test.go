@@ -3,11 +3,15 @@ package onboard
 import (
 	"context"
 	"errors"
+	"flag"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/wgboot/wgboot/routeros/rsc"
 	"github.com/wgboot/wgboot/routeros/sim"
 )
@@ -316,5 +320,50 @@ func TestFaultDropHostileNames(t *testing.T) {
 	}
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) { faultDrop(t, hostileExample(name)) })
+	}
+}
+
+var updateGolden = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+// The undo script of hostile routers, byte for byte: a change to the
+// writer shows here as a diff to review (go test -run TestUndoScriptGolden
+// -update rewrites them).
+func TestUndoScriptGolden(t *testing.T) {
+	for _, tt := range []struct {
+		file, name string
+		apiRule    bool // an API rule by source that must move: set, unset and move lines
+	}{
+		{"quote-injection", `x" ; /user add name=evil group=full ; :put "`, false},
+		{"separator-moved-rule", "ether1; fibre", true},
+		{"non-ascii-tab", "wän\t€", false},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			r := hostileRouter(tt.name, false)
+			if tt.apiRule {
+				r.Filter = append(r.Filter, Row{".id": "*9", "chain": "input", "action": "accept", "protocol": "tcp", "dst-port": "8729",
+					"src-address": "192.168.88.0/24", "comment": tt.name})
+			}
+			pl, _ := hostilePlan(t, r, tt.name)
+			src, err := undoScript("t1", pl.Ops)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", "undo", tt.file+".rsc")
+			if *updateGolden {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(src), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update)", err)
+			}
+			if diff := cmp.Diff(string(want), src); diff != "" {
+				t.Errorf("undo script (-golden +got):\n%s", diff)
+			}
+		})
 	}
 }
