@@ -323,11 +323,11 @@ func TestFaultDropHostileNames(t *testing.T) {
 	}
 }
 
-var updateGolden = flag.Bool("update", false, "rewrite golden files under testdata/")
+var updateGolden = flag.Bool("update-undo", false, "rewrite the golden undo scripts under testdata/undo")
 
 // The undo script of hostile routers, byte for byte: a change to the
 // writer shows here as a diff to review (go test -run TestUndoScriptGolden
-// -update rewrites them).
+// -update-undo rewrites them).
 func TestUndoScriptGolden(t *testing.T) {
 	for _, tt := range []struct {
 		file, name string
@@ -359,7 +359,7 @@ func TestUndoScriptGolden(t *testing.T) {
 			}
 			want, err := os.ReadFile(golden)
 			if err != nil {
-				t.Fatalf("%v (run with -update)", err)
+				t.Fatalf("%v (run with -update-undo)", err)
 			}
 			if diff := cmp.Diff(string(want), src); diff != "" {
 				t.Errorf("undo script (-golden +got):\n%s", diff)
