@@ -208,7 +208,7 @@ func TestUndoScriptRefuses(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := makePlan(hostileRouterWithID("*1 ; /system reboot"), mustDecide(t, hostileRouterWithID("*1 ; /system reboot")), Settings{LANKeepsAPI: true}, "PUBKEY="); err == nil {
+	if _, _, err := makePlan(hostileRouterWithID("*1 ; /system reboot"), hostileDecide(t, hostileRouterWithID("*1 ; /system reboot")), Settings{LANKeepsAPI: true}, "PUBKEY="); err == nil {
 		t.Error("a plan with a hostile .id was made")
 	}
 }
@@ -219,7 +219,7 @@ func hostileRouterWithID(id string) *Router {
 	return r
 }
 
-func mustDecide(t *testing.T, r *Router) *decision {
+func hostileDecide(t *testing.T, r *Router) *decision {
 	t.Helper()
 	d, err := decide(r, decideInput{RunID: "t1", User: "admin", Host: "192.168.88.1", Settings: Settings{LANKeepsAPI: true}})
 	if err != nil {

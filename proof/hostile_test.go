@@ -100,9 +100,9 @@ func newHostile(name string, role hostileRole) hostileRouter {
 	return h
 }
 
-// userAddress is the API user's address restriction: it admits the LAN
+// hostileUserAddress is the API user's address restriction: it admits the LAN
 // client, not the tunnel, so the plan sets the user by its name.
-const userAddress = "192.168.88.0/24"
+const hostileUserAddress = "192.168.88.0/24"
 
 // hostileRun is one rossim router of the corpus and how to reach it.
 type hostileRun struct {
@@ -135,7 +135,7 @@ func startHostile(t *testing.T, h hostileRouter, mod func(*sim.Options)) *hostil
 	if err != nil || len(rep.Re) != 1 {
 		t.Fatalf("find the user: %v", err)
 	}
-	if _, err := cl.Run(ctx, "/user/set", "=numbers="+rep.Re[0][".id"], "=address="+userAddress); err != nil {
+	if _, err := cl.Run(ctx, "/user/set", "=numbers="+rep.Re[0][".id"], "=address="+hostileUserAddress); err != nil {
 		t.Fatalf("restrict the user: %v", err)
 	}
 	return hr
@@ -213,7 +213,7 @@ func (hr *hostileRun) engine(t *testing.T) *onboard.Engine {
 			var d net.Dialer
 			return d.DialContext(ctx, network, addr)
 		},
-		NewLocal: func(string) (vpn.Backend, error) { return goneBackend{Backend: vpn.NewNetstack(nil), gone: gone}, nil },
+		NewLocal: func(string) (vpn.Backend, error) { return hostileBackend{Backend: vpn.NewNetstack(nil), gone: gone}, nil },
 	}
 	e, err := onboard.New(o)
 	if err != nil {
@@ -223,8 +223,8 @@ func (hr *hostileRun) engine(t *testing.T) *onboard.Engine {
 	return e
 }
 
-// goneBackend is a local peer whose tunnel is dead once gone says so.
-type goneBackend struct {
+// hostileBackend is a local peer whose tunnel is dead once gone says so.
+type hostileBackend struct {
 	vpn.Backend
 	gone func() bool
 }
@@ -235,7 +235,7 @@ type goneBackend struct {
 // goroutines may still write to it, and a TCP reset sent to a segment
 // arriving just then is a data race and a "send on closed channel" panic
 // (seen in about one run of this test in three; see the helper's report).
-func (b goneBackend) Close() error {
+func (b hostileBackend) Close() error {
 	last, quiet := uint64(0), 0
 	for i := 0; i < 50 && quiet < 5; i++ {
 		st, err := b.Stats()
@@ -252,16 +252,16 @@ func (b goneBackend) Close() error {
 	return b.Backend.Close()
 }
 
-func (b goneBackend) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+func (b hostileBackend) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	if b.gone() {
 		return nil, errors.New("proof: the technician's link is gone")
 	}
 	return b.Backend.DialContext(ctx, network, addr)
 }
 
-// planText is the plan as `wgboot plan` prints it: the commands, then the
+// hostilePlanText is the plan as `wgboot plan` prints it: the commands, then the
 // undo in order.
-func planText(p *onboard.Plan) (apply, undo string) {
+func hostilePlanText(p *onboard.Plan) (apply, undo string) {
 	var a, u []string
 	for _, c := range p.Changes {
 		a = append(a, c.Command)
@@ -329,17 +329,17 @@ func cleanHostile(t *testing.T, h hostileRouter) (first, last, tagged int) {
 	}
 	last = int(hr.r.Stats().Commands)
 	tagged = strings.Count(exportBody(hr.r.Export()), "wgboot:hostile ")
-	if bad := hr.injected(t, userAddress+",10.77.0.0/24"); len(bad) > 0 {
+	if bad := hr.injected(t, hostileUserAddress+",10.77.0.0/24"); len(bad) > 0 {
 		t.Errorf("after apply: %s", strings.Join(bad, "; "))
 	}
 
 	// The plan text on a twin router.
 	twin := startHostile(t, h, nil)
-	apply, undo := planText(p)
+	apply, undo := hostilePlanText(p)
 	if err := twin.runScript(t, "plan", apply); err != nil {
 		t.Fatalf("the plan text fails as a script: %v\n%s", err, apply)
 	}
-	if bad := twin.injected(t, userAddress+",10.77.0.0/24"); len(bad) > 0 {
+	if bad := twin.injected(t, hostileUserAddress+",10.77.0.0/24"); len(bad) > 0 {
 		t.Errorf("after the plan text: %s", strings.Join(bad, "; "))
 	}
 	if err := twin.runScript(t, "undo", undo); err != nil {
@@ -348,7 +348,7 @@ func cleanHostile(t *testing.T, h hostileRouter) (first, last, tagged int) {
 	if diff := cmp.Diff(before, exportBody(twin.r.Export())); diff != "" {
 		t.Errorf("the plan's undo does not restore the router (-before +after):\n%s", diff)
 	}
-	if bad := twin.injected(t, userAddress); len(bad) > 0 {
+	if bad := twin.injected(t, hostileUserAddress); len(bad) > 0 {
 		t.Errorf("after the plan's undo: %s", strings.Join(bad, "; "))
 	}
 	return first, last, tagged
@@ -414,7 +414,7 @@ func severHostile(t *testing.T, h hostileRouter, n, tagged int) string {
 			now = exportBody(hr.r.Export())
 		}
 	}
-	if bad := hr.injected(t, userAddress); len(bad) > 0 {
+	if bad := hr.injected(t, hostileUserAddress); len(bad) > 0 {
 		t.Errorf("after the sever: %s", strings.Join(bad, "; "))
 		return ""
 	}
