@@ -213,7 +213,9 @@ func (hr *hostileRun) engine(t *testing.T) *onboard.Engine {
 			var d net.Dialer
 			return d.DialContext(ctx, network, addr)
 		},
-		NewLocal: func(string) (vpn.Backend, error) { return hostileBackend{Backend: vpn.NewNetstack(nil), gone: gone}, nil },
+		NewLocal: func(string) (vpn.Backend, error) {
+			return hostileBackend{Backend: vpn.NewNetstack(nil), gone: gone}, nil
+		},
 	}
 	e, err := onboard.New(o)
 	if err != nil {
