@@ -66,7 +66,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) (*Summary, error) {
 	a.j = &Journal{Router: e.addr, Identity: e.router.Identity, RunID: e.run, State: StateArmed, Started: e.now(), Settings: p.Settings}
 	for _, o := range e.plan.Ops {
 		a.j.Ops = append(a.j.Ops, JournalOp{Key: o.Key, Step: o.Step, Menu: o.Menu, Verb: o.Verb, ID: o.ID, Name: o.Name,
-			Args: o.Args, Before: o.Before, Old: o.Old, OldNext: o.OldNext, Command: o.command(e.run), Inverse: o.inverse(e.run), Desc: o.Desc})
+			Args: o.Args, Before: o.Before, Old: o.Old, OldNext: o.OldNext, Command: oneLine(o.command(e.run)), Inverse: oneLine(o.inverse(e.run)), Desc: o.Desc})
 	}
 	sum, err := e.apply(ctx, a, p)
 	if err != nil {
@@ -110,7 +110,11 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	d := e.plan.Decision
 	// 1. Arm.
 	if err := e.arm(ctx, a, p); err != nil {
-		return nil, &stepError{step: StepArm, err: err, try: "check that the user may write /system script and /system scheduler (policy write, policy, test)"}
+		try := "check that the user may write /system script and /system scheduler (policy write, policy, test)"
+		if errors.Is(err, errScript) {
+			try = "nothing was changed; report this router's names and the message above to the wgboot developers"
+		}
+		return nil, &stepError{step: StepArm, err: err, try: try}
 	}
 	// 2. Router-side changes, with the new interface's public key read in
 	// the same round trip.
@@ -230,23 +234,6 @@ func routerClock(row Row) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("onboard: cannot read the router's clock %q %q", date, tm)
 }
 
-// undoScript is the RouterOS script that undoes the run: every inverse in
-// reverse order, then it removes its schedulers and itself. It must run on
-// a real router and in rossim's interpreter.
-func undoScript(run string, ops []op) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, ":log warning \"wgboot: rolling back run %s\"\n", run)
-	for i := len(ops) - 1; i >= 0; i-- {
-		for _, line := range strings.Split(ops[i].inverse(run), "; ") {
-			b.WriteString(line + "\n")
-		}
-	}
-	fmt.Fprintf(&b, "/system scheduler remove %s\n", findTag(run, "undo-timer"))
-	fmt.Fprintf(&b, "/system scheduler remove %s\n", findTag(run, "undo-boot"))
-	fmt.Fprintf(&b, "/system script remove %s\n", findTag(run, "undo"))
-	return b.String()
-}
-
 // errFired says the one-shot rollback ran before wgboot confirmed.
 var errFired = errors.New("onboard: the router has already rolled the changes back")
 
@@ -308,7 +295,12 @@ func (e *Engine) arm(ctx context.Context, a *applyRun, p *Plan) error {
 	name := "wgboot-undo-" + e.run
 	a.j.Net.Name = name
 	a.j.Net.Export = exportFile(e.run)
-	src := undoScript(e.run, e.plan.Ops)
+	src, err := undoScript(e.run, e.plan.Ops)
+	if err != nil {
+		// Checked before anything is sent: a script the router cannot run
+		// would leave a timer that does nothing while wgboot says armed.
+		return fmt.Errorf("onboard: arm: nothing was changed on the router: %w", err)
+	}
 	a.j.Net.UndoLines = strings.Count(src, "\n")
 	now, err := e.routerNow(ctx)
 	if err != nil {

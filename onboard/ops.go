@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/wgboot/wgboot/routeros/rsc"
 )
 
 // kv is one property of a command, in order.
@@ -32,29 +34,37 @@ type op struct {
 // tag is the comment an add of this run carries.
 func tag(run, key string) string { return tagPrefix + run + " " + key }
 
-// findTag is the export expression that finds an item by its tag.
+// findTag is the script expression that finds an item by its tag.
 func findTag(run, key string) string {
-	return "[find where comment=" + quote(tag(run, key)) + "]"
+	return "[find where comment=" + rsc.QuoteString(tag(run, key)) + "]"
 }
+
+// scriptID writes a router .id into a script. checkIDs refuses any .id
+// that is not *HEX before a script is built; quoting it anyway means a
+// hostile one could at most be refused by the router, never run.
+func scriptID(id string) string { return rsc.Quote(id) }
 
 // ref renders a place-before/destination reference in export syntax.
 func ref(run, r string) string {
 	if k, ok := strings.CutPrefix(r, "@"); ok {
 		return findTag(run, k)
 	}
-	return r
+	return scriptID(r)
 }
 
 // target renders the item a set or move works on.
 func (o op) target() string {
 	if o.Name != "" {
-		return "[find where name=" + quote(o.Name) + "]"
+		return "[find where name=" + rsc.QuoteString(o.Name) + "]"
 	}
-	return o.ID
+	return scriptID(o.ID)
 }
 
-// command renders the op in export syntax, ready to paste into a terminal.
-func (o op) command(run string) string {
+// command renders the op in export syntax, ready to paste into a terminal:
+// one script line per command (a set that clears properties is more than
+// one). Lines are never joined and split again: a quoted value may hold
+// "; " or a newline escape.
+func (o op) command(run string) []string {
 	var b strings.Builder
 	b.WriteString(o.Menu)
 	b.WriteString(" ")
@@ -67,38 +77,42 @@ func (o op) command(run string) string {
 			b.WriteString(" place-before=" + ref(run, o.Before))
 		}
 	case "set":
-		return setLine(o.Menu, o.target(), o.Args)
+		return setLines(o.Menu, o.target(), o.Args)
 	case "move":
 		b.WriteString(" " + o.target())
 		if o.Before != "" {
 			b.WriteString(" destination=" + ref(run, o.Before))
 		}
 	}
-	return b.String()
+	return []string{b.String()}
 }
 
-// inverse renders the command that undoes the op, in export syntax (and
+// inverse renders the commands that undo the op, in export syntax (and
 // RouterOS script: the undo script is made of these lines).
-func (o op) inverse(run string) string {
+func (o op) inverse(run string) []string {
 	switch o.Verb {
 	case "add":
-		return o.Menu + " remove " + findTag(run, o.Key)
+		return []string{o.Menu + " remove " + findTag(run, o.Key)}
 	case "set":
-		return setLine(o.Menu, o.target(), o.Old)
+		return setLines(o.Menu, o.target(), o.Old)
 	case "move":
 		s := o.Menu + " move " + o.target()
 		if o.OldNext != "" {
-			s += " destination=" + o.OldNext
+			s += " destination=" + scriptID(o.OldNext)
 		}
-		return s
+		return []string{s}
 	}
-	return ""
+	return nil
 }
 
-// setLine renders a set; empty values become unset commands, the way
+// oneLine joins an op's lines for display (the plan, the journal): "; "
+// separates commands on a RouterOS command line. Nothing splits it again.
+func oneLine(lines []string) string { return strings.Join(lines, "; ") }
+
+// setLines renders a set; empty values become unset commands, the way
 // RouterOS clears a property (set with an empty value is refused by many
 // properties).
-func setLine(menu, target string, args []kv) string {
+func setLines(menu, target string, args []kv) []string {
 	var set, unset []kv
 	for _, a := range args {
 		if a.V == "" {
@@ -117,50 +131,15 @@ func setLine(menu, target string, args []kv) string {
 	for _, a := range unset {
 		lines = append(lines, menu+" unset "+target+" value-name="+a.K)
 	}
-	return strings.Join(lines, "; ")
+	return lines
 }
 
+// writeArgs writes key=value pairs with rsc's quoting, the one RouterOS
+// writer (export, plan text and scripts alike).
 func writeArgs(b *strings.Builder, args []kv) {
 	for _, a := range args {
-		b.WriteString(" " + a.K + "=" + quote(a.V))
+		b.WriteString(" " + a.K + "=" + rsc.Quote(a.V))
 	}
-}
-
-// quote writes a value the way export does: bare when it is a plain word,
-// else in double quotes with \ escapes.
-func quote(v string) string {
-	if v == "" {
-		return `""`
-	}
-	plain := true
-	for _, c := range v {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./:,*!+@", c)) {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		return v
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, c := range v {
-		switch c {
-		case '"', '\\', '$':
-			b.WriteByte('\\')
-			b.WriteRune(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		default:
-			b.WriteRune(c)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
 
 // apiPath turns an export menu into an API command path: "/ip firewall

@@ -50,8 +50,8 @@ func TestPlanOptions(t *testing.T) {
 			},
 			s: Settings{LANKeepsAPI: true},
 			want: []string{
-				"/ip service set [find where name=api-ssl] address=192.168.88.0/24,10.77.0.0/24",
-				"/user set [find where name=admin] address=192.168.88.0/24,10.77.0.0/24",
+				"/ip service set [find where name=\"api-ssl\"] address=192.168.88.0/24,10.77.0.0/24",
+				"/user set [find where name=\"admin\"] address=192.168.88.0/24,10.77.0.0/24",
 			},
 		},
 	}

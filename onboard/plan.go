@@ -590,6 +590,11 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 	if err != nil {
 		return nil, nil, err
 	}
+	// The plan text and the undo script hold these ids: a router that
+	// gives ids of another form is refused before anything is shown.
+	if err := checkIDs(ops); err != nil {
+		return nil, nil, err
+	}
 	pl.Ops = ops
 	pl.settings = s
 
@@ -665,7 +670,7 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 		plan.Warnings = append(plan.Warnings, fmt.Sprintf("WireGuard udp/%d stays closed to %s, which a rule names on purpose: a technician at such an address cannot bring the tunnel up", d.ListenPort, strings.Join(wgBlocked, ", ")))
 	}
 	for _, o := range ops {
-		plan.Changes = append(plan.Changes, Change{Step: o.Step, Description: o.Desc, Command: o.command(run), Inverse: o.inverse(run)})
+		plan.Changes = append(plan.Changes, Change{Step: o.Step, Description: o.Desc, Command: oneLine(o.command(run)), Inverse: oneLine(o.inverse(run))})
 	}
 	plan.Files = []string{exportFile(run)}
 	if len(problems) > 0 {

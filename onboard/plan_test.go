@@ -216,7 +216,10 @@ func TestUndoScriptParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := undoScript("t1", pl.Ops)
+	src, err := undoScript("t1", pl.Ops)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, want := range []string{"unset *9 value-name=src-address-list", "/ip firewall filter move *9\n", "/ip service set", `comment="wgboot:t1 undo-timer"`} {
 		if !strings.Contains(src, want) {
 			t.Errorf("undo script lacks %q:\n%s", want, src)

@@ -45,11 +45,11 @@ func randomFilter(rng *rand.Rand) []Row {
 	}
 	if rng.IntN(3) == 0 {
 		at := rng.IntN(len(rows) + 1)
-		rows = append(rows[:at], append([]Row{{".id": "*J1", "chain": "input", "action": "jump", "jump-target": "mgmt"}}, rows[at:]...)...)
+		rows = append(rows[:at], append([]Row{{".id": "*A1", "chain": "input", "action": "jump", "jump-target": "mgmt"}}, rows[at:]...)...)
 		rows = append(rows,
-			Row{".id": "*J2", "chain": "mgmt", "action": "accept", "protocol": "tcp", "dst-port": "8729", "src-address": "192.168.88.0/24"},
-			Row{".id": "*J3", "chain": "mgmt", "action": "drop", "in-interface-list": "!LAN"},
-			Row{".id": "*J4", "chain": "mgmt", "action": "return"})
+			Row{".id": "*A2", "chain": "mgmt", "action": "accept", "protocol": "tcp", "dst-port": "8729", "src-address": "192.168.88.0/24"},
+			Row{".id": "*A3", "chain": "mgmt", "action": "drop", "in-interface-list": "!LAN"},
+			Row{".id": "*A4", "chain": "mgmt", "action": "return"})
 	}
 	if rng.IntN(4) == 0 {
 		rows = append([]Row{{".id": "*D1", "chain": "forward", "action": "passthrough", "dynamic": "true"}}, rows...)

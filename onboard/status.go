@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wgboot/wgboot/firewall"
+	"github.com/wgboot/wgboot/routeros/rsc"
 )
 
 // Status is what wgboot manages on a router, read from the router itself.
@@ -206,7 +207,7 @@ func decidedBy(r *Router, p probe, v firewall.Verdict) string {
 		row := rows[v.Index]
 		s := fmt.Sprintf("(filter rule %d, chain %s", v.Index, row["chain"])
 		if c := row["comment"]; c != "" {
-			s += ", " + quote(c)
+			s += ", " + rsc.Quote(c)
 		}
 		return s + ")"
 	case v.Table != "":

@@ -45,6 +45,17 @@ func Quote(v string) string {
 	return b.String()
 }
 
+// QuoteString is Quote, but always in double quotes. A find literal needs
+// it: in a script a bare word is typed by its form (123 is a number, *1 an
+// id, yes a boolean, 1.2.3.4 an address), so [find where name=123] would
+// not find an item named "123"; a quoted value is always a string.
+func QuoteString(v string) string {
+	if q := Quote(v); strings.HasPrefix(q, `"`) {
+		return q
+	}
+	return `"` + v + `"`
+}
+
 func escapeByte(ch byte) string {
 	switch ch {
 	case '"', '\\', '$', '?':

@@ -157,3 +157,27 @@ func TestAddressListTimeout(t *testing.T) {
 		return err == nil && len(rep.Re) == 1 && rep.Re[0].Map["address"] == "10.0.0.2"
 	})
 }
+
+// AdvanceClock fires a one-shot scheduler that is due by the new time.
+func TestAdvanceClock(t *testing.T) {
+	r := startRouter(t, Options{})
+	c := dial(t, apiAddr(r, 0), "admin", "")
+	clk, err := c.Run("/system/clock/print")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, err := time.Parse("2006-01-02 15:04:05", clk.Re[0].Map["date"]+" "+clk.Re[0].Map["time"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := now.Add(time.Hour)
+	if _, err := c.Run("/system/scheduler/add", "=name=later", "=start-date="+at.Format("2006-01-02"), "=start-time="+at.Format("15:04:05"),
+		"=interval=0", "=on-event=/ip firewall address-list add list=fired address=10.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	r.AdvanceClock(time.Hour + time.Minute)
+	waitFor(t, "the scheduler to fire", func() bool {
+		rep, err := c.Run("/ip/firewall/address-list/print", "?list=fired")
+		return err == nil && len(rep.Re) == 1
+	})
+}

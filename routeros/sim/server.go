@@ -357,7 +357,14 @@ func (c *apiConn) login(tag string, args []arg) {
 // policy and the address restriction all allow the login. Caller holds r.mu.
 func (r *Router) authenticate(name, pw string, src netip.Addr) (map[string]bool, bool) {
 	users := r.st.tables["/user"]
-	u := r.findOne(users, name)
+	// By name only: a user may be named like an id ("*1F") or a number.
+	var u *item
+	for _, it := range users.items {
+		if it.props["name"] == name {
+			u = it
+			break
+		}
+	}
 	if u == nil || users.disabled(u) || u.props["password"] != pw {
 		return nil, false
 	}
