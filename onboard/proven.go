@@ -37,6 +37,13 @@ func (e *Engine) provenVia(ctx context.Context, host string) string {
 // specific route), "lan" through another interface, "" when it cannot
 // tell.
 func (r *Router) sideOf(a netip.Addr, wans []wanIface) string {
+	if a.IsLoopback() || a.IsUnspecified() {
+		// No peer reaches a router from its own loopback: an address the
+		// router cannot place (a simulator's listener without a source
+		// address) says nothing about the side, and must not fall through
+		// to the default route's WAN.
+		return ""
+	}
 	iface, best := "", -1
 	for _, rows := range [][]Row{r.Addresses, r.Addresses6} {
 		for _, ad := range rows {

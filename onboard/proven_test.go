@@ -3,6 +3,7 @@ package onboard
 import (
 	"context"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,5 +98,30 @@ func TestProvenVia(t *testing.T) {
 				t.Errorf("summary.txt says \"from the LAN only\": %v, want %v:\n%s", lanOnly, tt.via == "lan", txt)
 			}
 		})
+	}
+}
+
+// A loopback or unspecified endpoint is on no side: it must not fall
+// through to the default route and be called the WAN (it made the WAN
+// probe dial the LAN listener of a simulated router).
+func TestSideOfLoopback(t *testing.T) {
+	r := &Router{
+		Addresses: []Row{{"address": "198.51.100.77/24", "interface": "ether1"}, {"address": "192.168.88.1/24", "interface": "bridge"}},
+		Routes:    []Row{{"dst-address": "0.0.0.0/0", "gateway": "198.51.100.1", "active": "true"}},
+	}
+	wans := []wanIface{{Name: "ether1"}}
+	for _, tt := range []struct {
+		addr, want string
+	}{
+		{"127.0.0.1", ""},
+		{"::1", ""},
+		{"0.0.0.0", ""},
+		{"192.168.88.50", "lan"},
+		{"198.51.100.9", "wan"},
+		{"203.0.113.5", "wan"}, // by the default route
+	} {
+		if got := r.sideOf(netip.MustParseAddr(tt.addr), wans); got != tt.want {
+			t.Errorf("sideOf(%s) = %q, want %q", tt.addr, got, tt.want)
+		}
 	}
 }

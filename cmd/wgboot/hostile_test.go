@@ -54,7 +54,9 @@ func TestHostileRouterStrings(t *testing.T) {
 	hook := func(o *onboard.Options) { o.RunID = "hostile" }
 	common := []string{"--router", addr, "--fingerprint", r.Info().Fingerprint, "--state-dir", t.TempDir()}
 	identity := `\x1b]0;pwned\x07\x1b[2J evil\u202e\u009b31m\nplan ok`
-	comment := `defconf\x1b[8m hidden\r` // the engine's quoting shows \r, not ESC
+	// Audit quotes the rule's comment in RouterOS form (rsc.Quote): ESC and
+	// the 8-bit CSI become \1B and \9B, the carriage return \r.
+	comment := `defconf\1B[8m hidden\r\9Bforged`
 	for _, args := range [][]string{{"plan"}, {"status"}, {"audit"}} {
 		t.Run(args[0], func(t *testing.T) {
 			visible := identity
@@ -103,7 +105,7 @@ func TestHostileRouterStrings(t *testing.T) {
 			}
 			want := hostileIdentity
 			if args[0] == "audit" {
-				want = "defconf\x1b[8m hidden\\r" // the engine's own quoting shows \r
+				want = comment // already quoted by the engine: no control byte left
 			}
 			if !strings.Contains(decoded, want) {
 				t.Errorf("the JSON output does not decode to %q:\n%s\n%s", want, out, errOut)
