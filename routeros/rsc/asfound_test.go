@@ -26,7 +26,7 @@ func TestParseExportsAsFound(t *testing.T) {
 		},
 		{
 			name: "CRLF with continuations after key= and inside quotes",
-			in: "/ip firewall filter\r\nadd action=accept chain=input comment=\\\r\n    \"defconf: accept established,rel\\\r\n    ated\" connection-state=\\\r\n    established,related\r\n",
+			in:   "/ip firewall filter\r\nadd action=accept chain=input comment=\\\r\n    \"defconf: accept established,rel\\\r\n    ated\" connection-state=\\\r\n    established,related\r\n",
 			want: []Block{{Menu: "/ip firewall filter", Commands: []Command{{Line: 2, Verb: "add", Args: []Arg{
 				{"action", "accept"}, {"chain", "input"}, {"comment", "defconf: accept established,related"}, {"connection-state", "established,related"}}}}}},
 		},
