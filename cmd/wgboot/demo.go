@@ -72,10 +72,10 @@ func (a *app) runDemo(ctx context.Context, accessible, keepStateDir bool, config
 	w := wizardRun{
 		accessible: accessible,
 		banner:     banner,
-		host:     r.LAN.Addr().String(),
-		port:     int(r.LAN.Port()),
-		stateDir: stateDir,
-		base:     r.Engine(nil),
+		host:       r.LAN.Addr().String(),
+		port:       int(r.LAN.Port()),
+		stateDir:   stateDir,
+		base:       r.Engine(nil),
 	}
 	err = a.runWizard(ctx, w)
 	if !keepStateDir {
