@@ -133,3 +133,29 @@ func TestHeaderOfEveryVersion(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseAsFound is FuzzParse seeded with exports as they are found
+// (CRLF, byte order mark, tabs, flags, short dotted properties): what
+// parses is written by Format in a form that parses back the same.
+func FuzzParseAsFound(f *testing.F) {
+	f.Add("\uFEFF# 2025-09-19 16:47:46 by RouterOS 7.17\r\n/interface bridge\r\nadd name=bridge \\\r\n    port-cost-mode=short\r\n")
+	f.Add("/routing ospf area add area-id=0.0.0.3 no-summaries type=stub\n/interface eoip\nadd !keepalive name=e1\n/port\nset 0 name=serial0\n")
+	f.Add("/interface wifi\nset [ find default-name=wifi1 ] configuration.country=\"United Kingdom\" .mode=ap\tdisabled=no\n")
+	f.Add("/ip dhcp-server\nadd interface=br-lan name=d\n# Interface not running\nadd interface=wlan2 name=e\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		first, err := ParseString(in)
+		if err != nil {
+			return
+		}
+		out := Format(first)
+		second, err := ParseString(out)
+		if err != nil {
+			t.Fatalf("Format output does not parse: %v\ninput: %q\noutput: %q", err, in, out)
+		}
+		clearLines(first)
+		clearLines(second)
+		if diff := cmp.Diff(first, second); diff != "" {
+			t.Fatalf("round trip (-want +got):\n%s\ninput: %q\noutput: %q", diff, in, out)
+		}
+	})
+}

@@ -289,12 +289,11 @@ func isPropName(k string) bool {
 }
 
 // noteGiven remembers, while a configuration loads, a property as the
-// configuration wrote it; any later change through the API forgets it.
+// configuration wrote it. A later change through the API leaves it: export
+// uses it only while the property has the value it got from it, so a
+// change set back (a rollback) exports as the loaded configuration did.
 func (r *Router) noteGiven(it *item, k, raw, stored string) {
 	if !r.loading {
-		if it.given != nil {
-			delete(it.given, k)
-		}
 		return
 	}
 	if it.given == nil {

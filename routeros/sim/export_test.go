@@ -145,6 +145,11 @@ func FuzzConfig(f *testing.F) {
 	f.Add("/ip firewall filter\nadd chain=input action=drop place-before=0\nmove 0 destination=5\n")
 	f.Add("/interface ethernet\nset [ find where default-name~\"ether\" and !disabled ] mtu=1400\n")
 	f.Add("/\nexport\n/system script\nrun 0\n")
+	// Exports as they are found: unmodelled properties and flags, items
+	// named by number or find in menus rossim does not model.
+	f.Add("/interface bridge\r\nadd name=bridge \\\r\n    port-cost-mode=short\r\n/port\r\nset 0 name=serial0\r\n")
+	f.Add("/routing ospf area\nadd area-id=0.0.0.3 no-summaries\n/interface wireless security-profiles\nset [ find default=yes ] supplicant-identity=MikroTik\n")
+	f.Add("/ip address\nadd address=10.0.0.1 interface=lo-x network=10.0.0.1\n/ip route\nadd disabled=no dst-address=0.0.0.0/0 gateway=10.0.0.2\n")
 	f.Fuzz(func(t *testing.T, cfg string) {
 		r := &Router{o: Options{Version: "7.20.6", User: "admin"}, logf: func(string, ...any) {}, clk: newClock(time.Now(), 1),
 			certs: map[string]*tls.Certificate{}, wgs: map[string]*wgInst{}, stop: make(chan struct{})}

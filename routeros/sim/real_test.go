@@ -237,3 +237,51 @@ func TestBadExportNamesLineAndText(t *testing.T) {
 		})
 	}
 }
+
+// TestGivenSurvivesASetBack: a property the export gave as its default
+// (disabled=no) disappears from the write-back while it is changed and
+// comes back as written once it is set back, as a rollback does.
+func TestGivenSurvivesASetBack(t *testing.T) {
+	cfg := "/ip address\nadd address=192.0.2.2/24 interface=ether1 network=192.0.2.0\n/ip route\nadd disabled=no dst-address=0.0.0.0/0 gateway=192.0.2.1 routing-table=main\n"
+	r := startRouter(t, Options{Config: cfg})
+	before := stripHeader(r.Export())
+	c := dial(t, apiAddr(r, 0), "admin", "")
+	for _, v := range []string{"yes", "no"} {
+		if _, err := c.Run("/ip/route/set", "=numbers=*1", "=disabled="+v); err != nil {
+			t.Fatal(err)
+		}
+		if v == "yes" && !strings.Contains(r.Export(), "add disabled=yes dst-address=0.0.0.0/0") {
+			t.Errorf("the change is not written back:\n%s", r.Export())
+		}
+	}
+	if after := stripHeader(r.Export()); after != before {
+		t.Errorf("set back, the write-back differs:\n%s", lineDiff(before, after))
+	}
+}
+
+// FuzzFindWiring: any text gets a wiring or an error, never a panic; a
+// wiring always has a WAN, and its LAN is never one of the WANs.
+func FuzzFindWiring(f *testing.F) {
+	f.Add("/interface pppoe-client\nadd disabled=no interface=ether1 name=pppoe-out1\n/ip address\nadd address=192.168.1.1/24 interface=ether2\n")
+	f.Add("/ip dhcp-client\nadd interface=bridge\n")
+	f.Add("/interface list member\nadd interface=ether1 list=WAN\nadd interface=bridge list=LAN\n")
+	f.Add("/ip address\nadd address=10.0.0.2/24 interface=\"wan A\"\n/ip route\nadd gateway=10.0.0.1\n")
+	f.Add("# wgboot-example: wan=ether1 lan=bridge\n")
+	f.Fuzz(func(t *testing.T, cfg string) {
+		w, err := FindWiring(cfg)
+		if err != nil {
+			return
+		}
+		if strings.Contains(cfg, "# wgboot-example:") {
+			return // the example line says what it says
+		}
+		if len(w.WAN) == 0 {
+			t.Fatalf("a wiring without a WAN: %+v", w)
+		}
+		for _, x := range w.WAN {
+			if x == w.LAN {
+				t.Fatalf("LAN %q is also a WAN: %+v", w.LAN, w)
+			}
+		}
+	})
+}
