@@ -677,6 +677,11 @@ func (r *Router) set(t *table, q *request) (*reply, error) {
 				}
 				n.set(k, v)
 			}
+			if _, ok := q.get("network"); t.s.menu == "/ip address" && !ok {
+				if _, ok := q.get("address"); ok {
+					n.unset("network") // derived from the new address in check
+				}
+			}
 		}
 		if it.dynamic && t.s.ordered {
 			return nil, trap(-1, "failure: can not change dynamic item")
@@ -687,7 +692,7 @@ func (r *Router) set(t *table, q *request) (*reply, error) {
 		changes = append(changes, change{it, n})
 	}
 	for _, c := range changes {
-		c.old.props, c.old.order = c.neu.props, c.neu.order
+		c.old.props, c.old.order, c.old.given = c.neu.props, c.neu.order, c.neu.given
 	}
 	if t.s.menu == "/system clock" {
 		if err := r.setClock(t.items[0]); err != nil {

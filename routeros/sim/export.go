@@ -124,12 +124,13 @@ func (r *Router) exportMenu(f *rsc.File, menu string, showSensitive bool) {
 }
 
 // exportArgs lists the values of an item that differ from defaults, in
-// export form (booleans as yes/no).
+// export form (booleans as yes/no), and every property the loaded
+// configuration gave, as it wrote it, while it keeps that value.
 func (r *Router) exportArgs(t *table, it *item) []rsc.Arg {
 	var args []rsc.Arg
 	if t.s.generic {
 		for _, k := range it.order {
-			args = append(args, exportArg(k, it.props[k]))
+			args = append(args, rsc.Arg{Key: k, Value: it.props[k]})
 		}
 		return args
 	}
@@ -138,7 +139,7 @@ func (r *Router) exportArgs(t *table, it *item) []rsc.Arg {
 		if g, given := it.given[f.name]; ok && given && g.stored == v {
 			// Written back as the loaded configuration wrote it, even when
 			// it is the default (dst-address=0.0.0.0/0, disabled=no).
-			args = append(args, exportArg(f.name, g.raw))
+			args = append(args, rsc.Arg{Key: f.name, Value: g.raw})
 			continue
 		}
 		if !ok || f.ro || strings.HasPrefix(f.name, "~") {
@@ -166,10 +167,11 @@ func (r *Router) exportArgs(t *table, it *item) []rsc.Arg {
 		}
 		args = append(args, rsc.Arg{Key: f.name, Value: v})
 	}
-	// Properties rossim does not model, kept from the loaded configuration.
+	// Properties rossim does not model, kept from the loaded configuration
+	// (a flag keeps rsc.FlagValue, so that it is written bare).
 	for _, k := range it.order {
 		if t.s.field(k) == nil {
-			args = append(args, exportArg(k, it.props[k]))
+			args = append(args, rsc.Arg{Key: k, Value: it.props[k]})
 		}
 	}
 	// RouterOS writes arguments in alphabetical order.
@@ -179,7 +181,3 @@ func (r *Router) exportArgs(t *table, it *item) []rsc.Arg {
 	return args
 }
 
-// exportArg writes one stored property back (a flag keeps rsc.FlagValue).
-func exportArg(k, v string) rsc.Arg {
-	return rsc.Arg{Key: k, Value: v}
-}

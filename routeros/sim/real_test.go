@@ -285,3 +285,24 @@ func FuzzFindWiring(f *testing.F) {
 		}
 	})
 }
+
+// TestSetWritesBackGivenDefaults: a set in the export that gives a default
+// (/ip service set api-ssl disabled=no, a time zone set to manual) comes
+// back; a new address through the API gets its network again.
+func TestSetWritesBackGivenDefaults(t *testing.T) {
+	cfg := "/ip address\nadd address=192.0.2.2/24 interface=ether1 network=192.0.2.0\n/ip service\nset api-ssl disabled=no\n/system clock\nset time-zone-name=manual\n"
+	r := startRouter(t, Options{Config: cfg})
+	out := r.Export()
+	for _, want := range []string{"set api-ssl certificate=api-ssl-auto disabled=no", "set time-zone-name=manual"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("write-back lacks %q:\n%s", want, out)
+		}
+	}
+	c := dial(t, apiAddr(r, 0), "admin", "")
+	if _, err := c.Run("/ip/address/set", "=numbers=*1", "=address=198.51.100.9/25"); err != nil {
+		t.Fatal(err)
+	}
+	if out := r.Export(); !strings.Contains(out, "add address=198.51.100.9/25 interface=ether1 network=198.51.100.0") {
+		t.Errorf("a new address keeps the old network:\n%s", out)
+	}
+}
