@@ -180,4 +180,3 @@ func (r *Router) exportArgs(t *table, it *item) []rsc.Arg {
 	})
 	return args
 }
-
