@@ -49,7 +49,7 @@ func (w *simWizard) ownToGate() {
 	w.submitConnect()
 	w.waitFor("Trust and continue")
 	w.key("enter")
-	w.waitFor("What the router looks like now")
+	w.waitFor("What the router looks like now", "wgboot objects") // the last fact: inspection done
 	w.key("enter")
 	w.waitFor("Commands (")
 	w.key("enter")
