@@ -66,6 +66,7 @@ func TestStartBadExport(t *testing.T) {
 		{"bad value", "/ip address\r\nadd address=10.0.0.300/24 interface=ether1\r\n", "config line 2: /ip address add: invalid value for argument address\n  2 | add address=10.0.0.300/24 interface=ether1"},
 		{"bad syntax", "/ip dhcp-client\nadd interface=ether1\n/system identity\nset name=\"oops\n", "config line 4: unterminated quoted string\n  4 | set name=\"oops"},
 		{"no WAN", "/system identity\nset name=r\n", "no WAN wgboot can tell"},
+		{"api-ssl off", "/ip dhcp-client\nadd interface=ether1\n/ip service\nset api-ssl disabled=yes\n", "demo: api-ssl is off in this export"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -124,6 +124,11 @@ func Start(ctx context.Context, o Options) (*Router, error) {
 		// An access point or CPE: the technician reaches it from its WAN side.
 		d.LAN = d.WAN
 	}
+	if (d.LAN.Port() == 0 || d.WAN.Port() == 0) && o.Config != "" {
+		r.Close()
+		return nil, fmt.Errorf("demo: api-ssl is off in this export (or not reachable on %s): wgboot reaches a router over api-ssl; "+
+			"switch it on, on the router and in the export (/ip service set api-ssl disabled=no), and run the demo again", wiring.WAN[0])
+	}
 	if d.LAN.Port() == 0 || d.WAN.Port() == 0 {
 		r.Close()
 		return nil, fmt.Errorf("demo: the simulated router has no api-ssl listener (LAN %v, WAN %v)", d.LAN, d.WAN)
