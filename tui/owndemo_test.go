@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wgboot/wgboot/tui/demo"
@@ -37,19 +38,21 @@ func startOwnWizard(t *testing.T, file string) *simWizard {
 	}
 	w := &simWizard{r: r, stateDir: stateDir, before: exportBody(r.Sim.Export())}
 	w.harness = start(t, o)
+	// A tall terminal: a real router's inspect screen (its API exposure
+	// warnings) runs past 24 rows, and the test waits for its last line.
+	w.tm.Send(tea.WindowSizeMsg{Width: 100, Height: 60})
 	return w
 }
 
-// ownToGate presses enter at every default up to the Gate (the inspect
-// screen of a router with its API open on the WAN words its footer
-// differently from defconf's).
+// ownToGate presses enter at every default up to the Gate, waiting for
+// each screen to be ready.
 func (w *simWizard) ownToGate() {
 	w.t.Helper()
 	w.waitFor("Router", "Password")
 	w.submitConnect()
 	w.waitFor("Trust and continue")
 	w.key("enter")
-	w.waitFor("What the router looks like now", "wgboot objects") // the last fact: inspection done
+	w.waitFor("What the router looks like now", "Press enter to see the plan")
 	w.key("enter")
 	w.waitFor("Commands (")
 	w.key("enter")
