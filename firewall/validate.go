@@ -26,6 +26,13 @@ var actionsByTable = map[string][]string{
 		"log", "notrack", "passthrough", "return"},
 }
 
+// mangleActions are the actions of /ip firewall mangle (ValidateTableRule
+// "mangle"); ValidateRule does not accept them for the other menus.
+var mangleActions = []string{"accept", "add-dst-to-address-list", "add-src-to-address-list", "change-dscp",
+	"change-mss", "change-ttl", "clear-df", "fasttrack-connection", "jump", "log",
+	"mark-connection", "mark-packet", "mark-routing", "passthrough", "return", "route",
+	"set-priority", "sniff-pc", "sniff-tzsp", "strip-ipv4-options"}
+
 // ValidateRule checks values the way RouterOS does on add/set and returns an
 // error whose text is the RouterOS trap message (e.g. "input does not match
 // any value of protocol"). It accepts an action valid in any of filter, nat
@@ -110,7 +117,11 @@ func validateValue(table, k, val string) error {
 			return nil
 		}
 		if table != "" {
-			if !slices.Contains(actionsByTable[table], val) {
+			list := actionsByTable[table]
+			if table == "mangle" {
+				list = mangleActions
+			}
+			if !slices.Contains(list, val) {
 				return noValue(k)
 			}
 			return nil
@@ -156,6 +167,9 @@ func validateValue(table, k, val string) error {
 			}
 		}
 	case "dst-address-type", "src-address-type":
+		if val == "" {
+			return nil // an export's dst-address-type="": no condition, as the evaluator reads it
+		}
 		for s := range strings.SplitSeq(v, ",") {
 			if !slices.Contains([]string{"unicast", "local", "broadcast", "multicast", "blackhole", "prohibit", "unreachable"}, s) {
 				return noValue(k)

@@ -50,6 +50,7 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 type options struct {
 	sim       sim.Options
+	wiring    string // how the export was wired when no --listen or --dynamic-address said so
 	version   bool
 	readyJSON bool
 	stateOut  string
@@ -115,7 +116,35 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (*o
 		o.sim.DynamicAddresses = append(o.sim.DynamicAddresses, sim.DynamicAddress{Iface: iface, Prefix: p})
 	}
 	o.sim.TrapOn = traps
+	if config != "" && len(listens) == 0 && len(dyns) == 0 {
+		autoWire(&o, stderr)
+	}
 	return &o, nil
+}
+
+// wanClient is where the internet side's traffic comes from when rossim
+// wires an export itself (a documentation address, RFC 5737).
+var wanClient = netip.MustParseAddr("203.0.113.99")
+
+// autoWire wires the export the way `wgboot demo --config` does: its WAN
+// and LAN (sim.FindWiring) on free loopback addresses, the WAN's DHCP or
+// PPPoE address given. An export whose WAN cannot be told keeps the one
+// ether1 listener; one that does not parse fails in sim.Start with its line.
+func autoWire(o *options, stderr io.Writer) {
+	w, err := sim.FindWiring(o.sim.Config)
+	if err != nil {
+		var ce *sim.ConfigError
+		if !errors.As(err, &ce) {
+			fmt.Fprintf(stderr, "rossim: %v; listening as ether1\n", err)
+		}
+		return
+	}
+	o.sim.Listen = append(o.sim.Listen, sim.Listen{Iface: w.WAN[0], Src: wanClient})
+	if w.LAN != "" {
+		o.sim.Listen = append(o.sim.Listen, sim.Listen{Iface: w.LAN, Src: w.LANClient})
+	}
+	o.sim.DynamicAddresses = w.Dynamic
+	o.wiring = w.String()
 }
 
 // parseListen reads IFACE=ADDR[,src=IP]; an empty ADDR picks a free 127.x address.
@@ -160,6 +189,9 @@ type ready struct {
 	Fingerprint string       `json:"fingerprint"`
 	// WireGuard maps each running WireGuard interface to its UDP port on every listen address.
 	WireGuard map[string]uint16 `json:"wireguard,omitempty"`
+	// Wiring is how rossim wired the export itself (no --listen or
+	// --dynamic-address given), in the keys of a "# wgboot-example:" line.
+	Wiring string `json:"wiring,omitempty"`
 }
 
 type readyEntry struct {
@@ -191,7 +223,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	info := r.Info()
 	if o.readyJSON {
-		rd := ready{Version: o.sim.Version, Fingerprint: info.Fingerprint, WireGuard: info.WireGuard}
+		rd := ready{Version: o.sim.Version, Fingerprint: info.Fingerprint, WireGuard: info.WireGuard, Wiring: o.wiring}
 		for _, l := range info.Listen {
 			rd.Listen = append(rd.Listen, readyEntry{Iface: l.Iface, Addr: l.Addr.String(), API: l.API, APISSL: l.APISSL,
 				SSH: l.SSH, Winbox: l.Winbox, WWW: l.WWW})
@@ -199,6 +231,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		b, _ := json.Marshal(rd)
 		fmt.Fprintln(stdout, string(b))
 	} else {
+		if o.wiring != "" {
+			fmt.Fprintf(stderr, "rossim: wired from the export: %s\n", o.wiring)
+		}
 		for _, l := range info.Listen {
 			fmt.Fprintf(stderr, "rossim: %s on %s: api %d, api-ssl %d\n", l.Iface, l.Addr, l.API, l.APISSL)
 		}

@@ -165,3 +165,63 @@ func TestAcceptance(t *testing.T) {
 		t.Errorf("WAN API: %v, want no answer (timeout)", err)
 	}
 }
+
+// TestRunWiresTheExport: --config with no --listen or --dynamic-address
+// wires the export as wgboot demo --config does, and says so in the ready
+// line; a real PPPoE export gets its pppoe-out WAN and its LAN on loopback.
+func TestRunWiresTheExport(t *testing.T) {
+	tests := []struct{ config, wiring, wan, lan string }{
+		{"../../examples/real/rb941-7.2.1-pppoe.rsc", "wan=pppoe-out1 lan=ether3 dynamic-address=pppoe-out1=203.0.113.7/32", "pppoe-out1", "ether3"},
+		{"../../examples/soho-defconf.rsc", "wan=ether1 lan=bridge dynamic-address=ether1=203.0.113.7/24", "ether1", "bridge"},
+	}
+	for _, tt := range tests {
+		t.Run(filepath.Base(tt.config), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			pr, pw := io.Pipe()
+			errc := make(chan error, 1)
+			go func() {
+				errc <- run(ctx, []string{"--config", tt.config, "--ready-json"}, pw, io.Discard)
+				pw.Close()
+			}()
+			line, err := bufio.NewReader(pr).ReadString('\n')
+			if err != nil {
+				t.Fatalf("%v (run: %v)", err, <-errc)
+			}
+			cancel()
+			go io.Copy(io.Discard, pr)
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+			var rd ready
+			if err := json.Unmarshal([]byte(line), &rd); err != nil {
+				t.Fatalf("ready line %q: %v", line, err)
+			}
+			if rd.Wiring != tt.wiring {
+				t.Errorf("wiring %q, want %q", rd.Wiring, tt.wiring)
+			}
+			if len(rd.Listen) != 2 || rd.Listen[0].Iface != tt.wan || rd.Listen[1].Iface != tt.lan {
+				t.Fatalf("listen = %+v, want %s and %s", rd.Listen, tt.wan, tt.lan)
+			}
+			for _, l := range rd.Listen {
+				if a, err := netip.ParseAddr(l.Addr); err != nil || !a.IsLoopback() || l.APISSL == 0 {
+					t.Errorf("%s listens on %q (api-ssl %d), want a loopback address", l.Iface, l.Addr, l.APISSL)
+				}
+			}
+		})
+	}
+}
+
+// TestRunBadExport: an export that does not load names its line and shows
+// it, whatever its line endings.
+func TestRunBadExport(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "bad.rsc")
+	text := "# 2025-09-19 16:47:46 by RouterOS 7.17\r\n/ip address\r\nadd address=192.168.1.1/24 interface=ether2\r\nadd interface=ether2 \\\r\n    address=192.168.1.300/24\r\n"
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"--config", cfg, "--ready-json"}, io.Discard, io.Discard)
+	want := "sim: config line 4: /ip address add: invalid value for argument address\n  4 | add interface=ether2 \\"
+	if err == nil || err.Error() != want {
+		t.Errorf("run error:\n%v\nwant:\n%s", err, want)
+	}
+}

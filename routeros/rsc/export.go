@@ -32,8 +32,14 @@ type Command struct {
 	Args   []Arg  // in order
 }
 
-// Arg is one key=value argument.
+// Arg is one key=value argument, or a flag written bare.
 type Arg struct{ Key, Value string }
+
+// FlagValue is the Value of an argument written without =value, as
+// RouterOS writes yes/no flags of some menus (add ... no-summaries,
+// set ... !keepalive): Key holds the word, "!" included. A NUL cannot
+// come from an export's key=value.
+const FlagValue = "\x00"
 
 // Get returns the value of the first argument named key.
 func (c Command) Get(key string) (string, bool) {
@@ -157,8 +163,21 @@ func Parse(r io.Reader) (*File, error) {
 		if l, ok := rc.target.(litExpr); ok {
 			cmd.Target = string(l)
 		}
+		prev := ""
 		for _, a := range rc.args {
-			cmd.Args = append(cmd.Args, Arg{Key: a.key, Value: string(a.val.(litExpr))})
+			if a.flag {
+				cmd.Args = append(cmd.Args, Arg{Key: a.key, Value: FlagValue})
+				continue
+			}
+			key := a.key
+			// RouterOS shortens a dotted property that follows one with the
+			// same prefix: configuration.country=x .mode=ap is
+			// configuration.mode=ap.
+			if strings.HasPrefix(key, ".") && strings.Contains(prev, ".") {
+				key = prev[:strings.LastIndexByte(prev, '.')] + key
+			}
+			prev = key
+			cmd.Args = append(cmd.Args, Arg{Key: key, Value: string(a.val.(litExpr))})
 		}
 		cur.Commands = append(cur.Commands, cmd)
 		if c.peek() == '#' {

@@ -98,6 +98,10 @@ func commandWords(c Command) []string {
 		words = append(words, Quote(c.Target))
 	}
 	for _, a := range c.Args {
+		if a.Value == FlagValue {
+			words = append(words, a.Key)
+			continue
+		}
 		words = append(words, a.Key+"="+Quote(a.Value))
 	}
 	return words
@@ -147,6 +151,10 @@ func writeWrapped(b *strings.Builder, c Command) {
 	type kv struct{ key, val string }
 	var args []kv
 	for _, a := range c.Args {
+		if a.Value == FlagValue {
+			args = append(args, kv{"", a.Key})
+			continue
+		}
 		args = append(args, kv{a.Key + "=", Quote(a.Value)})
 	}
 	for i, w := range words {
@@ -162,6 +170,12 @@ func writeWrapped(b *strings.Builder, c Command) {
 	}
 	for _, a := range args {
 		switch {
+		case a.key == "" && !fits(" "+a.val):
+			// A flag is one word: wrap before it.
+			cur += " \\"
+			emit()
+			cur += a.val
+			continue
 		case fits(" " + a.key + a.val):
 			cur += " " + a.key + a.val
 			continue

@@ -23,6 +23,10 @@ func newCursor(src string) *cursor {
 	// "Physical line").
 	src = strings.ReplaceAll(src, "\r\n", "\n")
 	src = strings.ReplaceAll(src, "\r", "\n")
+	// Windows editors (Notepad, and Winbox's own file editor when saved
+	// from there) start a UTF-8 file with a byte order mark; RouterOS
+	// imports such a file, so it is not an unexpected character here.
+	src = strings.TrimPrefix(src, "\uFEFF")
 	return &cursor{src: src, line: 1}
 }
 

@@ -1,8 +1,13 @@
 package rsc
 
 import (
+	"regexp"
 	"strings"
 )
+
+// flagRE is a flag argument of an export: a property name, or one
+// negated with "!".
+var flagRE = regexp.MustCompile(`^!?[A-Za-z][A-Za-z0-9._-]*$`)
 
 // parser holds what export and script parsing share: values, find
 // conditions and command arguments.
@@ -37,8 +42,9 @@ type rawCmd struct {
 }
 
 type rawArg struct {
-	key string
-	val expr
+	key  string
+	val  expr
+	flag bool // export: a bare flag word (no-summaries, !keepalive)
 }
 
 // menuPath reads "/ip firewall filter" (or "/ip/firewall/filter") and the
@@ -122,6 +128,7 @@ func (p *parser) command(menu, verb string, line int, stop string) (*rawCmd, err
 		// A positional value: the item the command acts on, or a [ find ].
 		var v expr
 		var err error
+		quoted := ch == '"'
 		if ch == '[' && p.export {
 			if rc.find, err = p.exportFind(menu); err != nil {
 				return nil, err
@@ -130,6 +137,13 @@ func (p *parser) command(menu, verb string, line int, stop string) (*rawCmd, err
 			return nil, err
 		}
 		positional++
+		if w, ok := v.(litExpr); ok && p.export && !quoted && flagRE.MatchString(string(w)) &&
+			(verb == "add" || positional > 1 || len(rc.args) > 0) {
+			// A word after the item (or anywhere in add) is a flag, as an
+			// export writes them: /routing ospf area add ... no-summaries.
+			rc.args = append(rc.args, rawArg{key: string(w), flag: true})
+			continue
+		}
 		switch {
 		case positional == 1 && len(rc.args) == 0 && verb != "add":
 			rc.target = v

@@ -249,6 +249,59 @@ func (r *Router) findOne(t *table, tok string) *item {
 	return nil
 }
 
+// normalizeArg is normalize, except while a configuration loads: a
+// property of a modelled menu that rossim does not know (a real export
+// has many: port-cost-mode, disable-running-check, internal-path-cost) is
+// kept as written, printed and exported back, and has no effect.
+//
+// A read-only property an export writes (owner= of a script) is kept the
+// same way, and so is a reference to an interface the export does not
+// create (a dynamic one, or one of a package rossim lacks): RouterOS
+// loads such an item and marks it invalid.
+func (r *Router) normalizeArg(t *table, k, v string) (string, string, error) {
+	if !r.loading || t.s.generic {
+		return r.normalize(t, k, v)
+	}
+	f := t.s.field(k)
+	if f == nil && isPropName(k) || f != nil && f.ro {
+		return k, v, nil
+	}
+	nk, nv, err := r.normalize(t, k, v)
+	if err != nil && f != nil && (f.typ == tIface || f.typ == tIList || f.typ == tBridge || f.typ == tWGIface) {
+		return f.name, v, nil
+	}
+	return nk, nv, err
+}
+
+// isPropName reports a word that can name a property (or a flag: !x).
+func isPropName(k string) bool {
+	k = strings.TrimPrefix(k, "!")
+	if k == "" || k[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// noteGiven remembers, while a configuration loads, a property as the
+// configuration wrote it. A later change through the API leaves it: export
+// uses it only while the property has the value it got from it, so a
+// change set back (a rollback) exports as the loaded configuration did.
+func (r *Router) noteGiven(it *item, k, raw, stored string) {
+	if !r.loading {
+		return
+	}
+	if it.given == nil {
+		it.given = map[string]givenValue{}
+	}
+	it.given[k] = givenValue{raw: raw, stored: stored}
+}
+
 // normalize checks one user-supplied value and returns it in RouterOS form.
 func (r *Router) normalize(t *table, k, v string) (string, string, error) {
 	s := t.s
@@ -346,11 +399,12 @@ func (r *Router) add(t *table, q *request) (*reply, error) {
 		case a.Key == "copy-from":
 			continue
 		}
-		k, v, err := r.normalize(t, a.Key, a.Value)
+		k, v, err := r.normalizeArg(t, a.Key, a.Value)
 		if err != nil {
 			return nil, err
 		}
 		it.set(k, v)
+		r.noteGiven(it, k, a.Value, v)
 	}
 	if err := r.check(t, it, nil); err != nil {
 		return nil, err
@@ -614,16 +668,22 @@ func (r *Router) set(t *table, q *request) (*reply, error) {
 				if a.Key == "numbers" || a.Key == ".id" || a.Key == "number" {
 					continue
 				}
-				k, v, err := r.normalize(t, a.Key, a.Value)
+				k, v, err := r.normalizeArg(t, a.Key, a.Value)
 				if err != nil {
 					return nil, err
 				}
+				r.noteGiven(n, k, a.Value, v)
 				if k == "private-key" && t.s.menu == "/interface wireguard" {
 					if _, err := wgtypes.ParseKey(v); err != nil {
 						return nil, trap(1, "invalid private key")
 					}
 				}
 				n.set(k, v)
+			}
+			if _, ok := q.get("network"); t.s.menu == "/ip address" && !ok {
+				if _, ok := q.get("address"); ok {
+					n.unset("network") // derived from the new address in check
+				}
 			}
 		}
 		if it.dynamic && t.s.ordered {
@@ -635,7 +695,7 @@ func (r *Router) set(t *table, q *request) (*reply, error) {
 		changes = append(changes, change{it, n})
 	}
 	for _, c := range changes {
-		c.old.props, c.old.order = c.neu.props, c.neu.order
+		c.old.props, c.old.order, c.old.given = c.neu.props, c.neu.order, c.neu.given
 	}
 	if t.s.menu == "/system clock" {
 		if err := r.setClock(t.items[0]); err != nil {

@@ -207,7 +207,7 @@ func validateRule(menu string, t *table, it *item) error {
 		rule[k] = v
 	}
 	tbl := strings.TrimPrefix(menu, "/ip firewall ")
-	if tbl == "mangle" || strings.HasPrefix(menu, "/ipv6") {
+	if strings.HasPrefix(menu, "/ipv6") {
 		tbl = ""
 	}
 	var err error

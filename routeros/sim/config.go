@@ -15,9 +15,9 @@ func (r *Router) loadConfig(ctx context.Context, text string) error {
 	if strings.TrimSpace(text) == "" {
 		return nil
 	}
-	f, err := rsc.ParseString(text)
+	f, err := parseConfig(text)
 	if err != nil {
-		return fmt.Errorf("sim: config: %w", err)
+		return err
 	}
 	for _, b := range f.Blocks {
 		menu := b.Menu
@@ -30,12 +30,72 @@ func (r *Router) loadConfig(ctx context.Context, text string) error {
 				if errors.As(err, &te) {
 					err = errors.New(te.msg)
 				}
-				return fmt.Errorf("sim: config line %d: %s %s: %w", c.Line, b.Menu, c.Verb, err)
+				return &ConfigError{Line: c.Line, Text: sourceLine(text, c.Line), Err: fmt.Errorf("%s %s: %w", b.Menu, c.Verb, err)}
 			}
 		}
 	}
 	r.fasttrackDummy()
 	return nil
+}
+
+// parseConfig parses export text; a syntax error is a ConfigError.
+func parseConfig(text string) (*rsc.File, error) {
+	f, err := rsc.ParseString(text)
+	if err != nil {
+		var se *rsc.SyntaxError
+		if errors.As(err, &se) {
+			return nil, &ConfigError{Line: se.Line, Text: sourceLine(text, se.Line), Err: errors.New(se.Msg)}
+		}
+		return nil, fmt.Errorf("sim: config: %w", err)
+	}
+	return f, nil
+}
+
+// ConfigError is a configuration that does not load: the physical line
+// the failing command starts on, that line as written, and why.
+type ConfigError struct {
+	Line int
+	Text string
+	Err  error
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("sim: config line %d: %s\n  %d | %s", e.Line, e.Err, e.Line, e.Text)
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// sourceLine returns physical line n of text (1-based) without its line
+// ending, cut to a terminal's width.
+func sourceLine(text string, n int) string {
+	text = strings.TrimPrefix(text, "\uFEFF")
+	for i := 1; i < n; i++ {
+		j := strings.IndexAny(text, "\r\n")
+		if j < 0 {
+			return ""
+		}
+		if text[j] == '\r' && j+1 < len(text) && text[j+1] == '\n' {
+			j++
+		}
+		text = text[j+1:]
+	}
+	if j := strings.IndexAny(text, "\r\n"); j >= 0 {
+		text = text[:j]
+	}
+	if len(text) > 100 {
+		text = text[:97] + "..."
+	}
+	return text
+}
+
+// configArgs are a command's arguments as the command layer takes them
+// (a bare flag keeps rsc.FlagValue, so that export writes it bare again).
+func configArgs(c rsc.Command) []arg {
+	var out []arg
+	for _, a := range c.Args {
+		out = append(out, arg{a.Key, a.Value})
+	}
+	return out
 }
 
 func (r *Router) applyConfigCommand(ctx context.Context, menu string, c rsc.Command) error {
@@ -47,9 +107,7 @@ func (r *Router) applyConfigCommand(ctx context.Context, menu string, c rsc.Comm
 			return err
 		}
 		q.args = append(q.args, arg{"numbers", strings.Join(ids, ",")})
-		for _, a := range c.Args {
-			q.args = append(q.args, arg{a.Key, a.Value})
-		}
+		q.args = append(q.args, configArgs(c)...)
 		_, err = r.exec(ctx, q)
 		return err
 	}
@@ -91,6 +149,7 @@ func (r *Router) applyConfigCommand(ctx context.Context, menu string, c rsc.Comm
 			if c.Find.Op == "=" {
 				it.set(c.Find.Prop, c.Find.Value)
 			}
+			it.origin = &rsc.Command{Verb: "set", Find: c.Find}
 			t.items = append(t.items, it)
 			ids = append(ids, formatID(it.id))
 		}
@@ -99,14 +158,22 @@ func (r *Router) applyConfigCommand(ctx context.Context, menu string, c rsc.Comm
 		}
 		q.args = append(q.args, arg{"numbers", strings.Join(ids, ",")})
 	case c.Target != "":
+		if t.s.generic && t.s.kind != kindSingle && r.findOne(t, c.Target) == nil {
+			// set 0 name=serial0 (/port), set wlan1 ... (/interface wireless
+			// nstreme): an item rossim does not know, named as the export
+			// names it.
+			it := r.st.newItem(t)
+			it.origin = &rsc.Command{Verb: "set", Target: c.Target}
+			t.items = append(t.items, it)
+			q.args = append(q.args, arg{"numbers", formatID(it.id)})
+			break
+		}
 		q.args = append(q.args, arg{"numbers", c.Target})
 	}
 	if t.s.generic && t.s.kind == kindSingle && len(t.items) == 0 {
 		t.items = append(t.items, r.st.newItem(t))
 	}
-	for _, a := range c.Args {
-		q.args = append(q.args, arg{a.Key, a.Value})
-	}
+	q.args = append(q.args, configArgs(c)...)
 	_, err := r.exec(ctx, q)
 	return err
 }

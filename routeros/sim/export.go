@@ -78,6 +78,17 @@ func (r *Router) exportMenu(f *rsc.File, menu string, showSensitive bool) {
 			args = kept
 		}
 		switch {
+		case it.origin != nil && t.s.kind != kindSingle:
+			// An item the loaded configuration named with set [ find ... ]
+			// or set 0: named the same way again.
+			c := *it.origin
+			for _, a := range args {
+				if c.Find != nil && c.Find.Op == "=" && a.Key == c.Find.Prop && a.Value == c.Find.Value {
+					continue
+				}
+				c.Args = append(c.Args, a)
+			}
+			cmds = append(cmds, c)
 		case t.s.kind == kindSingle:
 			if len(args) > 0 {
 				cmds = append(cmds, rsc.Command{Verb: "set", Args: args})
@@ -113,7 +124,8 @@ func (r *Router) exportMenu(f *rsc.File, menu string, showSensitive bool) {
 }
 
 // exportArgs lists the values of an item that differ from defaults, in
-// export form (booleans as yes/no).
+// export form (booleans as yes/no), and every property the loaded
+// configuration gave, as it wrote it, while it keeps that value.
 func (r *Router) exportArgs(t *table, it *item) []rsc.Arg {
 	var args []rsc.Arg
 	if t.s.generic {
@@ -124,6 +136,12 @@ func (r *Router) exportArgs(t *table, it *item) []rsc.Arg {
 	}
 	for _, f := range t.s.fields {
 		v, ok := it.props[f.name]
+		if g, given := it.given[f.name]; ok && given && g.stored == v {
+			// Written back as the loaded configuration wrote it, even when
+			// it is the default (dst-address=0.0.0.0/0, disabled=no).
+			args = append(args, rsc.Arg{Key: f.name, Value: g.raw})
+			continue
+		}
 		if !ok || f.ro || strings.HasPrefix(f.name, "~") {
 			continue
 		}
@@ -135,9 +153,6 @@ func (r *Router) exportArgs(t *table, it *item) []rsc.Arg {
 		}
 		if t.s.menu == "/interface ethernet" && f.name == "name" && v == it.props["default-name"] {
 			continue
-		}
-		if t.s.menu == "/ip address" && f.name == "network" {
-			continue // derived from address again on load
 		}
 		if t.s.menu == "/user group" && it.builtin && f.name == "name" {
 			continue
@@ -152,7 +167,16 @@ func (r *Router) exportArgs(t *table, it *item) []rsc.Arg {
 		}
 		args = append(args, rsc.Arg{Key: f.name, Value: v})
 	}
+	// Properties rossim does not model, kept from the loaded configuration
+	// (a flag keeps rsc.FlagValue, so that it is written bare).
+	for _, k := range it.order {
+		if t.s.field(k) == nil {
+			args = append(args, rsc.Arg{Key: k, Value: it.props[k]})
+		}
+	}
 	// RouterOS writes arguments in alphabetical order.
-	sort.Slice(args, func(i, j int) bool { return args[i].Key < args[j].Key })
+	sort.SliceStable(args, func(i, j int) bool {
+		return strings.TrimPrefix(args[i].Key, "!") < strings.TrimPrefix(args[j].Key, "!")
+	})
 	return args
 }

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/wgboot/wgboot/routeros/rsc"
 )
 
 // item is one entry of a menu.
@@ -18,7 +20,25 @@ type item struct {
 	bytes    uint64
 	created  time.Time
 	expires  time.Time // address-list entries with a timeout: removed then
+
+	// given holds the properties the loaded configuration wrote, as
+	// written, with the value each became: export writes them back as
+	// written while they keep that value, defaults included (an export
+	// says dst-address=0.0.0.0/0 or disabled=no when the router was told so).
+	given map[string]givenValue
+	// origin is how the loaded configuration named an item of a menu rossim
+	// does not model (set [ find default=yes ], set 0): export names it
+	// the same way instead of adding it.
+	origin *rsc.Command
 }
+
+// givenValue is a property as the loaded configuration wrote it (raw) and
+// as rossim stored it (stored).
+type givenValue struct{ raw, stored string }
+
+// flagValue stores a flag argument (no-summaries, !keepalive) of a menu
+// rossim does not model, so that export writes it back bare.
+const flagValue = rsc.FlagValue
 
 func (it *item) set(k, v string) {
 	if _, ok := it.props[k]; !ok {
@@ -32,6 +52,7 @@ func (it *item) unset(k string) {
 		return
 	}
 	delete(it.props, k)
+	delete(it.given, k)
 	for i, o := range it.order {
 		if o == k {
 			it.order = append(it.order[:i:i], it.order[i+1:]...)
@@ -47,6 +68,12 @@ func (it *item) clone() *item {
 		c.props[k] = v
 	}
 	c.order = append([]string(nil), it.order...)
+	if it.given != nil {
+		c.given = make(map[string]givenValue, len(it.given))
+		for k, v := range it.given {
+			c.given[k] = v
+		}
+	}
 	return &c
 }
 
