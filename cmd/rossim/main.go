@@ -117,6 +117,11 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (*o
 	}
 	o.sim.TrapOn = traps
 	if config != "" && len(listens) == 0 && len(dyns) == 0 {
+		versionGiven := false
+		fs.Visit(func(f *flag.Flag) { versionGiven = versionGiven || f.Name == "routeros-version" })
+		if v := sim.ConfigVersion(o.sim.Config); v != "" && !versionGiven {
+			o.sim.Version = v // a copy of a router runs at its version
+		}
 		autoWire(&o, stderr)
 	}
 	return &o, nil

@@ -31,7 +31,7 @@ func realExports(t *testing.T) []string {
 
 // wiredOptions starts config with its WAN (and LAN) on loopback addresses.
 func wiredOptions(config string, w Wiring) Options {
-	o := Options{Config: config, DynamicAddresses: w.Dynamic,
+	o := Options{Config: config, DynamicAddresses: w.Dynamic, Version: ConfigVersion(config),
 		Listen: []Listen{{Iface: w.WAN[0], Addr: testAddr(), Src: netip.MustParseAddr("203.0.113.99")}}}
 	if w.LAN != "" {
 		o.Listen = append(o.Listen, Listen{Iface: w.LAN, Addr: testAddr(), Src: w.LANClient})

@@ -263,3 +263,15 @@ func FindWiring(config string) (Wiring, error) {
 	w.LANClient = LANClient(config, w.LAN)
 	return w, nil
 }
+
+// ConfigVersion is the RouterOS version an export's header names
+// ("# 2021-12-30 02:30:00 by RouterOS 7.1.5"), or "" when it names none or
+// does not parse. A copy of a technician's router is emulated at that
+// version, so the copy prints dates and answers as the router itself does.
+func ConfigVersion(config string) string {
+	f, err := rsc.ParseString(config)
+	if err != nil {
+		return ""
+	}
+	return f.Version()
+}

@@ -99,7 +99,7 @@ func Start(ctx context.Context, o Options) (*Router, error) {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
 		wiring = w
-		so.Config, so.DynamicAddresses = o.Config, w.Dynamic
+		so.Config, so.DynamicAddresses, so.Version = o.Config, w.Dynamic, sim.ConfigVersion(o.Config)
 		so.Listen = []sim.Listen{{Iface: w.WAN[0], Addr: wan, Src: wanClient}}
 		if w.LAN != "" {
 			so.Listen = append(so.Listen, sim.Listen{Iface: w.LAN, Addr: lan, Src: w.LANClient})
