@@ -555,7 +555,8 @@ func (r *Router) portBusy(d *decision, port int) string {
 			return fmt.Sprintf("service %s uses it", s["name"])
 		}
 	}
-	t, env := r.tables(), r.env()
+	fw := r.compiled()
+	t, env := fw.t, fw.env
 	neutral := neutralSource(r)
 	for _, w := range d.WANs {
 		for _, a := range w.Addrs {

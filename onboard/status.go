@@ -61,11 +61,12 @@ func statusOf(r *Router, plain bool) *Status {
 	d := &decision{API: r.apiServices()}
 	d.WANs, _ = wansOf(r)
 	s.APIClosed = len(d.WANs) > 0
+	fw := r.compiled()
 	for _, p := range d.probes(r) {
 		if p.Kind != "wan-api" && p.Kind != "wan-api6" {
 			continue
 		}
-		v := evaluate(r, p)
+		v := fw.eval(p)
 		s.WANVerdict = append(s.WANVerdict, VerdictRow{Probe: p.Label, Before: verdictText(v), After: verdictText(v)})
 		if v.Action == "accept" {
 			s.APIClosed = false
@@ -165,11 +166,12 @@ func audit(r *Router, fp string) []Fact {
 	wans, _ := wansOf(r)
 	d := &decision{API: svcs, WANs: wans}
 	anyLogged := false
+	fw := r.compiled()
 	for _, p := range d.probes(r) {
 		if p.Kind != "wan-api" && p.Kind != "wan-api6" {
 			continue
 		}
-		v := evaluate(r, p)
+		v := fw.eval(p)
 		f := Fact{Name: p.Label, Value: verdictText(v) + " " + decidedBy(r, p, v)}
 		if v.Action == "accept" {
 			f.Warning = "the API is reachable from the WAN" + sources(r, p, v) + ": close it (wgboot apply) or restrict it"

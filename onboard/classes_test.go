@@ -1,0 +1,128 @@
+package onboard
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/wgboot/wgboot/firewall"
+)
+
+// randomLists draws address lists with overlapping prefixes, ranges,
+// single addresses and now and then a DNS name, around the addresses the
+// random rules name.
+func randomLists(rng *rand.Rand) []Row {
+	var rows []Row
+	for _, l := range []string{"mgmt", "block", "other"} {
+		for range rng.IntN(12) {
+			a := netip.AddrFrom4([4]byte{[]byte{198, 203, 192, 100, 10}[rng.IntN(5)], byte(rng.IntN(256)), byte(rng.IntN(4)), byte(rng.IntN(256))})
+			var e string
+			switch rng.IntN(5) {
+			case 0, 1:
+				e = a.String()
+			case 2:
+				e = netip.PrefixFrom(a, 8+rng.IntN(25)).Masked().String()
+			case 3:
+				hi := a
+				for range rng.IntN(600) {
+					hi = hi.Next()
+				}
+				e = a.String() + "-" + hi.String()
+			default:
+				e = "host.example.net"
+			}
+			rows = append(rows, Row{"list": l, "address": e, "disabled": []string{"false", "false", "false", "true"}[rng.IntN(4)]})
+		}
+	}
+	return rows
+}
+
+// The source classes are exact: any IPv4 source gets, on the router as it
+// is and on the planned ruleset, the verdict of its class's
+// representative. Sources are drawn at and around every edge of every set
+// a rule names, and at random.
+func TestSourceClassesExact(t *testing.T) {
+	n := 100
+	if faultsFull {
+		n = 3000
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	checked := 0
+	for i := range n {
+		r := defconf()
+		r.Filter = randomFilter(rng)
+		for _, row := range r.Filter {
+			if row["src-address-list"] == "mgmt" && rng.IntN(2) == 0 {
+				row["src-address-list"] = []string{"block", "!other", "other"}[rng.IntN(3)]
+			}
+		}
+		r.AddressLists = randomLists(rng)
+		if rng.IntN(3) == 0 {
+			r.Raw = []Row{{".id": "*R1", "chain": "prerouting", "action": "drop", "src-address-list": "block", "in-interface-list": "WAN"}}
+		}
+		d, err := decide(r, decideInput{RunID: "p", User: "admin", Settings: Settings{LANKeepsAPI: true}})
+		if err != nil {
+			continue // a ruleset wgboot refuses up front (the WireGuard port dropped in raw)
+		}
+		snaps := []*Router{r}
+		if pl, _, err := makePlan(r, d, Settings{LANKeepsAPI: true}, "PUB="); err == nil {
+			final, err := simulate(r, "p", pl.Ops)
+			if err != nil {
+				t.Fatal(err)
+			}
+			snaps = append(snaps, final)
+		} else if ce := (*CheckError)(nil); !errors.As(err, &ce) {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		env := r.compiled().env
+		part := partitionSources(r, env, d.Subnet)
+		rep := map[string]netip.Addr{}
+		for _, a := range part.reps {
+			rep[part.sig(a)] = a
+		}
+		var sample []netip.Addr
+		edges := func(s *firewall.AddrSet) {
+			for lo, hi := range s.Ranges() {
+				sample = append(sample, lo.Prev(), lo, lo.Next(), hi.Prev(), hi, hi.Next())
+			}
+		}
+		for _, s := range env.Sets {
+			edges(s)
+		}
+		for _, row := range append(append([]Row{}, r.Filter...), r.Raw...) {
+			if v := row["src-address"]; v != "" {
+				edges(firewall.NewAddrSet(splitList(strings.TrimPrefix(v, "!"))))
+			}
+		}
+		edges(firewall.NewAddrSet([]string{d.Subnet.String()}))
+		for range 50 {
+			sample = append(sample, netip.AddrFrom4([4]byte{byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))}))
+		}
+		for _, a := range sample {
+			if !usableSource(a) {
+				continue
+			}
+			c, ok := rep[part.sig(a)]
+			if !ok {
+				t.Fatalf("case %d: %s has no class representative", i, a)
+			}
+			for si, snap := range snaps {
+				fw := snap.compiled()
+				for _, port := range []uint16{8728, 8729, 13231} {
+					pkt := func(src netip.Addr) probe {
+						return probe{Packet: firewall.Packet{InInterface: "ether1", Src: src, Dst: netip.MustParseAddr("203.0.113.7"), Protocol: "tcp", SrcPort: 40000, DstPort: port}}
+					}
+					va, vc := fw.eval(pkt(a)), fw.eval(pkt(c))
+					if va.Action != vc.Action || va.Uncertain != vc.Uncertain || fmt.Sprint(va.Hits) != fmt.Sprint(vc.Hits) {
+						t.Fatalf("case %d snapshot %d port %d: %s gets %s %v, its class's %s gets %s %v\nfilter %v\nlists %v", i, si, port, a, va.Action, va.Hits, c, vc.Action, vc.Hits, snap.Filter, r.AddressLists)
+					}
+					checked++
+				}
+			}
+		}
+	}
+	t.Logf("%d source verdicts checked against their class", checked)
+}
