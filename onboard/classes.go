@@ -2,6 +2,7 @@ package onboard
 
 import (
 	"cmp"
+	"encoding/binary"
 	"net/netip"
 	"slices"
 	"strings"
@@ -19,9 +20,21 @@ type fwView struct {
 	env   firewall.Env
 }
 
-func (r *Router) compiled() *fwView {
+func (r *Router) compiled() *fwView { return r.compiledFrom(nil) }
+
+// compiledFrom compiles r, reusing the sets of base whose entries are the
+// same: the plan's snapshots differ from the router only in wgboot's own
+// list, and comparing entries is far cheaper than parsing them again.
+func (r *Router) compiledFrom(base *fwView) *fwView {
 	env := r.env()
-	env.Sets = firewall.CompileLists(env.AddressLists)
+	env.Sets = make(map[string]*firewall.AddrSet, len(env.AddressLists))
+	for name, entries := range env.AddressLists {
+		if base != nil && slices.Equal(base.env.AddressLists[name], entries) && base.env.Sets[name] != nil {
+			env.Sets[name] = base.env.Sets[name]
+			continue
+		}
+		env.Sets[name] = firewall.NewAddrSet(entries)
+	}
 	return &fwView{t: r.tables(), t6: firewall.Tables{Filter: toRules(r.Filter6)}, env: env}
 }
 
@@ -131,22 +144,22 @@ func partitionSources(r *Router, env firewall.Env, extra ...netip.Prefix) *sourc
 	addAtom("local", firewall.NewAddrSet(local))
 
 	// Sweep the range ends in address order; the set of atoms in effect
-	// between two consecutive ends is one interval's signature.
+	// between two consecutive ends is one interval's signature. Ends are
+	// kept as integers (2^32 for "after the last address") so the sort,
+	// the only superlinear step, compares machine words.
 	type event struct {
-		at   netip.Addr
-		atom int
+		at   uint64
+		atom int32
 		on   bool
 	}
+	u := func(a netip.Addr) uint64 { b := a.As4(); return uint64(binary.BigEndian.Uint32(b[:])) }
 	var evs []event
 	for i, rs := range atoms {
 		for _, r := range rs {
-			evs = append(evs, event{r[0], i, true})
-			if n := r[1].Next(); n.IsValid() && n.Is4() {
-				evs = append(evs, event{n, i, false})
-			}
+			evs = append(evs, event{u(r[0]), int32(i), true}, event{u(r[1]) + 1, int32(i), false})
 		}
 	}
-	slices.SortFunc(evs, func(a, b event) int { return a.at.Compare(b.at) })
+	slices.SortFunc(evs, func(a, b event) int { return cmp.Compare(a.at, b.at) })
 	p := &sourcePartition{atoms: len(atoms)}
 	cur := make([]byte, (len(atoms)+7)/8)
 	zero := string(cur)
@@ -160,10 +173,16 @@ func partitionSources(r *Router, env firewall.Env, extra ...netip.Prefix) *sourc
 				cur[evs[i].atom/8] &^= 1 << (evs[i].atom % 8)
 			}
 		}
-		if last := len(p.starts) - 1; p.starts[last] == at {
+		if at > 0xffffffff {
+			break
+		}
+		var b [4]byte
+		binary.BigEndian.PutUint32(b[:], uint32(at))
+		start := netip.AddrFrom4(b)
+		if last := len(p.starts) - 1; p.starts[last] == start {
 			p.sigs[last] = string(cur)
-		} else {
-			p.starts, p.sigs = append(p.starts, at), append(p.sigs, string(cur))
+		} else if p.sigs[last] != string(cur) {
+			p.starts, p.sigs = append(p.starts, start), append(p.sigs, string(cur))
 		}
 	}
 	// One representative per signature: the first host inside the first
@@ -220,14 +239,6 @@ func coversIPv4(s *firewall.AddrSet) bool {
 		return lo == netip.IPv4Unspecified() && hi == netip.AddrFrom4([4]byte{255, 255, 255, 255})
 	}
 	return false
-}
-
-// sourcesCapped reports whether r's rules tell more source classes apart
-// than the plan probes.
-func sourcesCapped(r *Router, extra ...netip.Prefix) bool {
-	env := r.env()
-	env.Sets = firewall.CompileLists(env.AddressLists)
-	return partitionSources(r, env, extra...).capped
 }
 
 // firstStatic returns the index of the first rule that is not dynamic

@@ -126,3 +126,24 @@ func TestSourceClassesExact(t *testing.T) {
 	}
 	t.Logf("%d source verdicts checked against their class", checked)
 }
+
+// simulate shares the snapshot's address-list rows with its copy (they
+// can number tens of thousands) and copies one before changing it: the
+// snapshot stays as the router holds it.
+func TestSimulateLeavesSnapshot(t *testing.T) {
+	r := defconf()
+	r.AddressLists = []Row{{".id": "*1", "list": "block", "address": "198.51.100.7"}, {".id": "*2", "list": "block", "address": "198.51.100.8"}}
+	c, err := simulate(r, "t", []op{
+		{Key: "a", Menu: "/ip firewall address-list", Verb: "set", ID: "*1", Args: []kv{{"address", "192.0.2.1"}, {"disabled", "yes"}}},
+		{Key: "b", Menu: "/ip firewall address-list", Verb: "add", Args: []kv{{"list", "block"}, {"address", "192.0.2.2"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(r.AddressLists); got != "[map[.id:*1 address:198.51.100.7 list:block] map[.id:*2 address:198.51.100.8 list:block]]" {
+		t.Errorf("snapshot changed by simulate: %s", got)
+	}
+	if len(c.AddressLists) != 3 || c.AddressLists[0]["address"] != "192.0.2.1" || c.AddressLists[0]["disabled"] != "yes" {
+		t.Errorf("simulated copy = %v", c.AddressLists)
+	}
+}

@@ -604,7 +604,8 @@ func (r *Router) factGroups() [][]Fact {
 	d := &decision{API: r.apiServices(), WANs: wans}
 	var exposure []Fact
 	fw := r.compiled()
-	for _, p := range d.probes(r) {
+	probes, _ := d.probesOn(r, fw)
+	for _, p := range probes {
 		if p.Kind != "wan-api" && p.Kind != "wan-api-src" && p.Kind != "wan-api6" {
 			continue
 		}

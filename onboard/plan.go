@@ -132,11 +132,16 @@ type probe struct {
 }
 
 func (d *decision) probes(r *Router) []probe {
-	var ps []probe
-	env := r.env()
-	env.Sets = firewall.CompileLists(env.AddressLists)
+	ps, _ := d.probesOn(r, r.compiled())
+	return ps
+}
+
+// probesOn is probes for r compiled as fw; capped reports that the rules
+// tell more source classes apart than maxSourceClasses.
+func (d *decision) probesOn(r *Router, fw *fwView) (ps []probe, capped bool) {
+	env := fw.env
 	part := partitionSources(r, env, d.Subnet)
-	neutral := neutralFrom(r, env, partitionSources(r, env))
+	neutral := neutralFrom(r, env, part)
 	neutral6, classes6 := neutralSource6(r), sourceClasses6(r)
 	dstOf := func(iface string) netip.Addr {
 		if a := r.ifaceAddrs(iface); len(a) > 0 {
@@ -289,7 +294,7 @@ func (d *decision) probes(r *Router) []probe {
 			}
 		}
 	}
-	return ps
+	return ps, part.capped
 }
 
 func wanNames(ws []wanIface) []string {
@@ -347,13 +352,14 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 	add(op{Key: "vpn-list", Step: StepApply, Desc: "VPN subnet in address list " + vpnList,
 		Menu: "/ip firewall address-list", Verb: "add", Args: []kv{{"address", d.Subnet.String()}, {"list", vpnList}}})
 
-	probes := d.probes(r)
 	// Each snapshot is compiled once for all the probes evaluated on it.
-	views := map[*Router]*fwView{}
+	fwR := r.compiled()
+	probes, capped := d.probesOn(r, fwR)
+	views := map[*Router]*fwView{r: fwR}
 	ev := func(x *Router, p probe) firewall.Verdict {
 		v, ok := views[x]
 		if !ok {
-			v = x.compiled()
+			v = x.compiledFrom(fwR)
 			views[x] = v
 		}
 		return v.eval(p)
@@ -546,14 +552,13 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 	// unsafe side, so an input accept that might match a WAN→API probe
 	// counts as accepting it. (Such rules inside user chains are not
 	// followed.)
-	if a := mayAcceptWAN(mid, probes, hb); a >= 0 {
+	if a := mayAcceptWAN(mid.compiledFrom(fwR), mid, probes, hb); a >= 0 {
 		hb = a
 		hardenBefore = mid.Filter[a][".id"]
 	}
 	// Too many source classes to probe them all (maxSourceClasses): the
 	// drop goes above every rule wgboot can place before, so no rule can
 	// accept a WAN source ahead of it whatever the source.
-	capped := sourcesCapped(r, d.Subnet)
 	if a := firstStatic(mid.Filter); capped && a >= 0 && a < hb {
 		hb = a
 		hardenBefore = mid.Filter[a][".id"]
@@ -945,8 +950,8 @@ func sourceClasses6(r *Router) []netip.Addr {
 // above limit whose match on some WAN→API probe is uncertain, or -1. Each
 // rule is tried alone with action drop, which the evaluator assumes to
 // match when unsure.
-func mayAcceptWAN(r *Router, probes []probe, limit int) int {
-	env := r.compiled().env
+func mayAcceptWAN(fw *fwView, r *Router, probes []probe, limit int) int {
+	env := fw.env
 	for i, row := range r.Filter {
 		if i >= limit {
 			break

@@ -76,7 +76,8 @@ func (r *Router) apiOpenOnWAN() bool {
 	wans, _ := wansOf(r)
 	d := &decision{API: r.apiServices(), WANs: wans}
 	fw := r.compiled()
-	for _, p := range d.probes(r) {
+	probes, _ := d.probesOn(r, fw)
+	for _, p := range probes {
 		if (p.Kind == "wan-api" || p.Kind == "wan-api-src" || p.Kind == "wan-api6") && fw.eval(p).Action == "accept" {
 			return true
 		}

@@ -62,7 +62,8 @@ func statusOf(r *Router, plain bool) *Status {
 	d.WANs, _ = wansOf(r)
 	s.APIClosed = len(d.WANs) > 0
 	fw := r.compiled()
-	for _, p := range d.probes(r) {
+	probes, _ := d.probesOn(r, fw)
+	for _, p := range probes {
 		if p.Kind != "wan-api" && p.Kind != "wan-api6" {
 			continue
 		}
@@ -167,7 +168,8 @@ func audit(r *Router, fp string) []Fact {
 	d := &decision{API: svcs, WANs: wans}
 	anyLogged := false
 	fw := r.compiled()
-	for _, p := range d.probes(r) {
+	probes, _ := d.probesOn(r, fw)
+	for _, p := range probes {
 		if p.Kind != "wan-api" && p.Kind != "wan-api6" {
 			continue
 		}
