@@ -153,17 +153,32 @@ func partitionSources(r *Router, env firewall.Env, extra ...netip.Prefix) *sourc
 		on   bool
 	}
 	u := func(a netip.Addr) uint64 { b := a.As4(); return uint64(binary.BigEndian.Uint32(b[:])) }
-	var evs []event
+	n := 0
+	for _, rs := range atoms {
+		n += 2 * len(rs)
+	}
+	evs := make([]event, 0, n)
 	for i, rs := range atoms {
 		for _, r := range rs {
 			evs = append(evs, event{u(r[0]), int32(i), true}, event{u(r[1]) + 1, int32(i), false})
 		}
 	}
 	slices.SortFunc(evs, func(a, b event) int { return cmp.Compare(a.at, b.at) })
-	p := &sourcePartition{atoms: len(atoms)}
+	p := &sourcePartition{atoms: len(atoms), starts: make([]netip.Addr, 0, n/2+1), sigs: make([]string, 0, n/2+1)}
 	cur := make([]byte, (len(atoms)+7)/8)
 	zero := string(cur)
 	p.starts, p.sigs = append(p.starts, netip.IPv4Unspecified()), append(p.sigs, zero)
+	// Signatures recur (a blocklist's intervals alternate between two):
+	// each distinct one is stored once.
+	intern := map[string]string{zero: zero}
+	sigOf := func() string {
+		if s, ok := intern[string(cur)]; ok {
+			return s
+		}
+		s := string(cur)
+		intern[s] = s
+		return s
+	}
 	for i := 0; i < len(evs); {
 		at := evs[i].at
 		for ; i < len(evs) && evs[i].at == at; i++ {
@@ -180,9 +195,9 @@ func partitionSources(r *Router, env firewall.Env, extra ...netip.Prefix) *sourc
 		binary.BigEndian.PutUint32(b[:], uint32(at))
 		start := netip.AddrFrom4(b)
 		if last := len(p.starts) - 1; p.starts[last] == start {
-			p.sigs[last] = string(cur)
+			p.sigs[last] = sigOf()
 		} else if p.sigs[last] != string(cur) {
-			p.starts, p.sigs = append(p.starts, start), append(p.sigs, string(cur))
+			p.starts, p.sigs = append(p.starts, start), append(p.sigs, sigOf())
 		}
 	}
 	// One representative per signature: the first host inside the first

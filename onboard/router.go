@@ -168,29 +168,30 @@ func (r *Router) namedLists() []string {
 }
 
 // readNamedLists adds to r the entries of the address lists its rules
-// name, one print per list, pipelined: one more round trip, and none when
-// no rule names a list.
+// name, in one print whose query ORs the names (?list=a ?list=b ?#|): one
+// more round trip and one pass over the router's entries, and none when no
+// rule names a list.
 func readNamedLists(ctx context.Context, cl session, r *Router) error {
 	names := r.namedLists()
 	if len(names) == 0 || slices.Contains(r.Missing, addressListPath) {
 		return nil
 	}
-	cmds := make([][]string, len(names))
+	cmd := []string{addressListPath, "=.proplist=" + addressListProps}
 	for i, n := range names {
-		cmds[i] = []string{addressListPath, "=.proplist=" + addressListProps, "?list=" + n}
-	}
-	replies, errs := cl.Batch(ctx, cmds...)
-	if len(replies) != len(cmds) || len(errs) != len(cmds) {
-		return fmt.Errorf("onboard: inspect: %d replies for %d address-list prints", len(replies), len(cmds))
-	}
-	for i, rep := range replies {
-		if errs[i] != nil {
-			return fmt.Errorf("onboard: inspect address list %s: %w", names[i], errs[i])
+		cmd = append(cmd, "?list="+n)
+		if i > 0 {
+			cmd = append(cmd, "?#|")
 		}
-		if rep == nil {
-			continue
-		}
-		for _, m := range rep.Re {
+	}
+	replies, errs := cl.Batch(ctx, cmd)
+	if len(replies) != 1 || len(errs) != 1 {
+		return fmt.Errorf("onboard: inspect: %d replies for 1 address-list print", len(replies))
+	}
+	if errs[0] != nil {
+		return fmt.Errorf("onboard: inspect address lists %s: %w", strings.Join(names, ", "), errs[0])
+	}
+	if replies[0] != nil {
+		for _, m := range replies[0].Re {
 			r.AddressLists = append(r.AddressLists, Row(m))
 		}
 	}
