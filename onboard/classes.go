@@ -55,13 +55,13 @@ func (v *fwView) eval(p probe) firewall.Verdict {
 // guarantee another way: the hardening drop goes above every rule of the
 // filter that wgboot may place before (see makePlanWith), where no source
 // can be accepted ahead of it.
-const maxSourceClasses = 1024
+var maxSourceClasses = 1024 // a variable only so a test can lower it
 
 // maxAcceptedProbes caps the probes shown for the sources accept rules
 // name one by one ("from 198.51.100.7"). They are there for the
 // technician to read; the security check does not rest on them, since the
 // source classes hold a member of every set those rules name.
-const maxAcceptedProbes = 16
+var maxAcceptedProbes = 16 // a variable only so a test can lower it
 
 // sourcePartition is IPv4 source space cut into classes the rules cannot
 // tell apart: two sources of a class are inside exactly the same

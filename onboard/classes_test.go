@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -145,5 +146,46 @@ func TestSimulateLeavesSnapshot(t *testing.T) {
 	}
 	if len(c.AddressLists) != 3 || c.AddressLists[0]["address"] != "192.0.2.1" || c.AddressLists[0]["disabled"] != "yes" {
 		t.Errorf("simulated copy = %v", c.AddressLists)
+	}
+}
+
+// More source classes than the plan probes (maxSourceClasses, lowered
+// here): every host some accept rule lets reach the API from the WAN
+// stays closed, also the hosts the plan did not probe, because the drop
+// goes above every rule wgboot can place before.
+func TestPlanCappedSourceClasses(t *testing.T) {
+	oldC, oldA := maxSourceClasses, maxAcceptedProbes
+	maxSourceClasses, maxAcceptedProbes = 4, 0
+	defer func() { maxSourceClasses, maxAcceptedProbes = oldC, oldA }()
+	r := defconf()
+	r.Filter = []Row{{".id": "*D", "chain": "forward", "action": "passthrough", "dynamic": "true"}}
+	// The first accept names a list at high addresses: its class is past
+	// the ones the plan probes (the lowest), which later rules name.
+	r.Filter = append(r.Filter, Row{".id": "*1", "chain": "input", "action": "accept", "protocol": "tcp", "dst-port": "8728,8729", "src-address-list": "partners"})
+	hosts := []string{"198.19.1.1", "198.19.1.2"}
+	r.AddressLists = []Row{{"list": "partners", "address": hosts[0]}, {"list": "partners", "address": hosts[1]}}
+	for i := 1; i <= 8; i++ {
+		h := netip.AddrFrom4([4]byte{198, 18, 0, byte(i)}).String()
+		hosts = append(hosts, h)
+		r.Filter = append(r.Filter, Row{".id": fmt.Sprintf("*%X", 0x10+i), "chain": "input", "action": "accept", "protocol": "tcp", "dst-port": "8728,8729", "src-address": h})
+	}
+	r.Filter = append(r.Filter, Row{".id": "*30", "chain": "input", "action": "drop", "in-interface-list": "!LAN"})
+	final, d, p, err := planFinal(t, r, Settings{LANKeepsAPI: true})
+	if err != nil {
+		t.Fatalf("plan refused: %v", err)
+	}
+	for _, h := range hosts {
+		for _, a := range d.API {
+			pr := probe{Packet: firewallPacket("ether1", netip.MustParseAddr(h), final.ifaceAddrs("ether1")[0].Addr(), "tcp", a.Port)}
+			if v := evaluate(final, pr); v.Action == "accept" {
+				t.Errorf("WAN from %s reaches tcp/%d after the plan", h, a.Port)
+			}
+		}
+	}
+	if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "more than 4 classes of source address") }) {
+		t.Errorf("warnings = %q, want the capped-classes one", p.Warnings)
+	}
+	if i := slices.IndexFunc(final.Filter, func(r Row) bool { return strings.HasPrefix(r[".id"], "@harden") }); i != 1 {
+		t.Errorf("first harden rule at %d, want 1 (right below the dynamic rule)", i)
 	}
 }
