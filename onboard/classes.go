@@ -65,8 +65,9 @@ var maxAcceptedProbes = 16 // a variable only so a test can lower it
 
 // sourcePartition is IPv4 source space cut into classes the rules cannot
 // tell apart: two sources of a class are inside exactly the same
-// src-address values, src-address-lists and router addresses that any
-// enabled raw, nat or filter rule can test, so every rule matches both or
+// src-address values, src-address-lists and (when a rule tests
+// src-address-type) router addresses that any enabled raw, nat or filter
+// rule can test, so every rule matches both or
 // neither and they get the same verdict.
 type sourcePartition struct {
 	atoms  int
@@ -86,10 +87,17 @@ func usableSource(a netip.Addr) bool {
 // set that covers all of IPv4 cannot tell sources apart and is left out.
 // The cost is linear in the ranges of the named sets (after a sort), not
 // in their product with the rules.
-// extra are sets the plan adds (the VPN subnet, which its own rules name
-// through wgboot-vpn): the classes are cut by them too, so that they stay
-// exact for the planned ruleset.
-func partitionSources(r *Router, env firewall.Env, extra ...netip.Prefix) *sourcePartition {
+// d, when not nil, is the plan's decision: the classes are also cut by
+// what the plan adds (the VPN subnet, which its rules name through
+// wgboot-vpn, and the router's tunnel address, one of its own), so that
+// they stay exact for the planned ruleset.
+func partitionSources(r *Router, env firewall.Env, d *decision) *sourcePartition {
+	var extra []netip.Prefix
+	var extraLocal []netip.Addr
+	if d != nil {
+		extra = append(extra, d.Subnet)
+		extraLocal = append(extraLocal, d.RouterAddr.Addr())
+	}
 	var atoms [][][2]netip.Addr
 	seen := map[string]bool{}
 	addAtom := func(key string, s *firewall.AddrSet) {
@@ -137,11 +145,17 @@ func partitionSources(r *Router, env firewall.Env, extra ...netip.Prefix) *sourc
 			addAtom("x:"+p.String(), firewall.NewAddrSet([]string{p.Masked().String()}))
 		}
 	}
-	var local []string
-	for _, a := range env.LocalAddrs {
-		local = append(local, a.String())
+	// The router's own addresses set sources apart only for a rule that
+	// matches src-address-type (local).
+	if slices.ContainsFunc(slices.Concat(r.Raw, r.NAT, r.Filter), func(row Row) bool { return enabled(row) && row["src-address-type"] != "" }) {
+		var local []string
+		for _, a := range append(slices.Clone(env.LocalAddrs), extraLocal...) {
+			if a.IsValid() {
+				local = append(local, a.String())
+			}
+		}
+		addAtom("local", firewall.NewAddrSet(local))
 	}
-	addAtom("local", firewall.NewAddrSet(local))
 
 	// Sweep the range ends in address order; the set of atoms in effect
 	// between two consecutive ends is one interval's signature. Ends are

@@ -64,6 +64,9 @@ func TestSourceClassesExact(t *testing.T) {
 		if rng.IntN(3) == 0 {
 			r.Raw = []Row{{".id": "*R1", "chain": "prerouting", "action": "drop", "src-address-list": "block", "in-interface-list": "WAN"}}
 		}
+		if rng.IntN(4) == 0 {
+			r.Filter = append([]Row{{".id": "*L1", "chain": "input", "action": "drop", "src-address-type": "local", "protocol": "tcp"}}, r.Filter...)
+		}
 		d, err := decide(r, decideInput{RunID: "p", User: "admin", Settings: Settings{LANKeepsAPI: true}})
 		if err != nil {
 			continue // a ruleset wgboot refuses up front (the WireGuard port dropped in raw)
@@ -79,7 +82,7 @@ func TestSourceClassesExact(t *testing.T) {
 			t.Fatalf("case %d: %v", i, err)
 		}
 		env := r.compiled().env
-		part := partitionSources(r, env, d.Subnet)
+		part := partitionSources(r, env, d)
 		rep := map[string]netip.Addr{}
 		for _, a := range part.reps {
 			rep[part.sig(a)] = a
@@ -99,6 +102,9 @@ func TestSourceClassesExact(t *testing.T) {
 			}
 		}
 		edges(firewall.NewAddrSet([]string{d.Subnet.String()}))
+		for _, a := range env.LocalAddrs {
+			sample = append(sample, a)
+		}
 		for range 50 {
 			sample = append(sample, netip.AddrFrom4([4]byte{byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))}))
 		}

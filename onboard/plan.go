@@ -140,7 +140,7 @@ func (d *decision) probes(r *Router) []probe {
 // tell more source classes apart than maxSourceClasses.
 func (d *decision) probesOn(r *Router, fw *fwView) (ps []probe, capped bool) {
 	env := fw.env
-	part := partitionSources(r, env, d.Subnet)
+	part := partitionSources(r, env, d)
 	neutral := neutralFrom(r, env, part)
 	neutral6, classes6 := neutralSource6(r), sourceClasses6(r)
 	dstOf := func(iface string) netip.Addr {
@@ -834,7 +834,7 @@ func spansOfFamily(v string, six bool) []addrSpan {
 func neutralSource(r *Router) netip.Addr {
 	env := r.env()
 	env.Sets = firewall.CompileLists(env.AddressLists)
-	return neutralFrom(r, env, partitionSources(r, env))
+	return neutralFrom(r, env, partitionSources(r, env, nil))
 }
 
 func neutralFrom(r *Router, env firewall.Env, part *sourcePartition) netip.Addr {
@@ -885,7 +885,7 @@ func neutralFrom(r *Router, env firewall.Env, part *sourcePartition) netip.Addr 
 func sourceClasses(r *Router) []netip.Addr {
 	env := r.env()
 	env.Sets = firewall.CompileLists(env.AddressLists)
-	return partitionSources(r, env).reps
+	return partitionSources(r, env, nil).reps
 }
 
 // lastOf returns the last address of a prefix.
