@@ -39,7 +39,9 @@ fuzz:
 
 # make bench: figures, never timed assertions. proof: full apply at 0, 50
 # and 100 ms (round trips, handshakes, wall time, ratio to the floor,
-# peer-to-handshake time), wgboot --version start-up; fleet: 100 routers.
+# peer-to-handshake time), wgboot --version start-up; fleet: 100 routers;
+# onboard: inspect + plan with 1k/10k/50k-entry blocklists and a full apply
+# at 50k (BigRouter); rossim and the evaluator on a 50k list (BigList).
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS)
 	$(GO) test -run '^$$' -bench 'Version' -benchtime 20x ./proof/

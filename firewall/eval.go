@@ -16,8 +16,8 @@ type evaluator struct {
 	natted bool // a dstnat rule translated the packet
 	v      Verdict
 
-	lists map[string][]addrRange // parsed address lists, filled lazily
-	bad   map[string]bool        // lists holding entries that are not addresses
+	lists map[string]*AddrSet     // lists Env.Sets lacks, compiled on first use
+	added map[string][]netip.Addr // addresses this evaluation added to a list
 }
 
 // chainResult is how a chain walk ended.
@@ -331,35 +331,33 @@ func (e *evaluator) inIfaceList(name, iface string) bool {
 // answer is no but the list holds entries that could not be parsed (DNS
 // names the router would resolve).
 func (e *evaluator) inList(name string, a netip.Addr) (in, sure bool) {
-	rs := e.list(name)
-	for _, r := range rs {
-		if r.contains(a) {
-			return true, true
-		}
+	s := e.list(name)
+	if s.Contains(a) || slices.Contains(e.added[name], a.Unmap()) {
+		return true, true
 	}
-	return false, !e.bad[name]
+	return false, !s.Unsure()
 }
 
-func (e *evaluator) list(name string) []addrRange {
-	if rs, ok := e.lists[name]; ok {
-		return rs
+// list returns the compiled list name: from Env.Sets, or compiled once per
+// evaluation from Env.AddressLists.
+func (e *evaluator) list(name string) *AddrSet {
+	if s, ok := e.env.Sets[name]; ok {
+		return s
+	}
+	if s, ok := e.lists[name]; ok {
+		return s
 	}
 	if e.lists == nil {
-		e.lists, e.bad = map[string][]addrRange{}, map[string]bool{}
+		e.lists = map[string]*AddrSet{}
 	}
-	var rs []addrRange
-	for _, s := range e.env.AddressLists[name] {
-		r, err := parseAddrSpec(s)
-		if err != nil {
-			e.bad[name] = true
-			continue
-		}
-		rs = append(rs, r)
-	}
-	e.lists[name] = rs
-	return rs
+	s := NewAddrSet(e.env.AddressLists[name])
+	e.lists[name] = s
+	return s
 }
 
+// addToList records an add-src/dst-to-address-list for the rest of this
+// evaluation; the compiled lists, shared between evaluations, stay as
+// they are.
 func (e *evaluator) addToList(name string, src bool) {
 	if name == "" {
 		return
@@ -371,9 +369,10 @@ func (e *evaluator) addToList(name string, src bool) {
 	if !a.IsValid() {
 		return
 	}
-	a = a.Unmap()
-	rs := e.list(name) // also allocates e.lists
-	e.lists[name] = append(rs, addrRange{a, a})
+	if e.added == nil {
+		e.added = map[string][]netip.Addr{}
+	}
+	e.added[name] = append(e.added[name], a.Unmap())
 }
 
 // translate applies a dstnat action to the packet.

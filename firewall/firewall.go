@@ -26,6 +26,12 @@ type Env struct {
 	// or a-b range). Entries that are not addresses (DNS names) cannot be
 	// evaluated and make a verdict that consults them uncertain.
 	AddressLists map[string][]string
+	// Sets, when set, holds the address lists already compiled
+	// (CompileLists); a list found here is not read from AddressLists.
+	// Callers that evaluate many packets against one snapshot compile once
+	// so that each evaluation costs rules x log(entries), not rules x
+	// entries.
+	Sets map[string]*AddrSet
 	// LocalAddrs are the router's own addresses (dst-address-type=local,
 	// and the test whether a dstnat rule diverted a packet away).
 	LocalAddrs []netip.Addr

@@ -629,7 +629,8 @@ func (r *Router) portBusy(d *decision, port int) string {
 	case 20561:
 		return "RouterOS's MAC server (MAC-Telnet, MAC-WinBox) listens on UDP 20561"
 	}
-	t, env := r.tables(), r.env()
+	fw := r.compiled()
+	t, env := fw.t, fw.env
 	neutral := neutralSource(r)
 	for _, w := range d.WANs {
 		for _, a := range w.Addrs {

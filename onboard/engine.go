@@ -517,7 +517,14 @@ func inspect(ctx context.Context, cl session) (*Router, error) {
 			return nil, fmt.Errorf("onboard: inspect: %w", err)
 		}
 	}
-	return buildRouter(rows, errs)
+	r, err := buildRouter(rows, errs)
+	if err != nil {
+		return nil, err
+	}
+	if err := readNamedLists(ctx, cl, r); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // hasWireGuard reports whether the router can run WireGuard: RouterOS 7.1
@@ -600,11 +607,13 @@ func (r *Router) factGroups() [][]Fact {
 
 	d := &decision{API: r.apiServices(), WANs: wans}
 	var exposure []Fact
-	for _, p := range d.probes(r) {
+	fw := r.compiled()
+	probes, _ := d.probesOn(r, fw)
+	for _, p := range probes {
 		if p.Kind != "wan-api" && p.Kind != "wan-api-src" && p.Kind != "wan-api6" {
 			continue
 		}
-		v := evaluate(r, p)
+		v := fw.eval(p)
 		f := Fact{Name: "API exposure now: " + p.Label, Value: verdictText(v) + " " + decidedBy(r, p, v)}
 		if v.Action == "accept" {
 			f.Warning = "the API answers from the WAN" + sources(r, p, v) + ": wgboot closes it after the tunnel is proven"

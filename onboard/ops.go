@@ -161,7 +161,9 @@ func (r *Router) clone() *Router {
 	c.Interfaces, c.WireGuard, c.Peers = cp(r.Interfaces), cp(r.WireGuard), cp(r.Peers)
 	c.Addresses, c.Addresses6, c.Routes = cp(r.Addresses), cp(r.Addresses6), cp(r.Routes)
 	c.Filter, c.NAT, c.Raw, c.Filter6 = cp(r.Filter), cp(r.NAT), cp(r.Raw), cp(r.Filter6)
-	c.AddressLists, c.Services, c.Users = cp(r.AddressLists), cp(r.Services), cp(r.Users)
+	// Address lists may hold tens of thousands of entries: the copy shares
+	// their rows, which simulate copies before it changes one.
+	c.AddressLists, c.Services, c.Users = slices.Clone(r.AddressLists), cp(r.Services), cp(r.Users)
 	c.Lists, c.ListMembers = cp(r.Lists), cp(r.ListMembers)
 	c.Cloud = maps.Clone(r.Cloud)
 	return &c
@@ -228,6 +230,7 @@ func simulate(r *Router, run string, ops []op) (*Router, error) {
 			if i < 0 {
 				return nil, fmt.Errorf("onboard: simulate %s: item %s not found", o.Key, o.ID)
 			}
+			(*rows)[i] = maps.Clone((*rows)[i]) // clone may share rows with r
 			for _, a := range o.Args {
 				if a.V == "" {
 					delete((*rows)[i], a.K)

@@ -132,8 +132,16 @@ type probe struct {
 }
 
 func (d *decision) probes(r *Router) []probe {
-	var ps []probe
-	neutral := neutralSource(r)
+	ps, _ := d.probesOn(r, r.compiled())
+	return ps
+}
+
+// probesOn is probes for r compiled as fw; capped reports that the rules
+// tell more source classes apart than maxSourceClasses.
+func (d *decision) probesOn(r *Router, fw *fwView) (ps []probe, capped bool) {
+	env := fw.env
+	part := partitionSources(r, env, d)
+	neutral := neutralFrom(r, env, part)
 	neutral6, classes6 := neutralSource6(r), sourceClasses6(r)
 	dstOf := func(iface string) netip.Addr {
 		if a := r.ifaceAddrs(iface); len(a) > 0 {
@@ -176,6 +184,9 @@ func (d *decision) probes(r *Router) []probe {
 	// Sources some accept rule admits by address: a WAN packet claiming one
 	// of them must be dropped too, so they get probes of their own.
 	accepted := acceptedSources(r)
+	if len(accepted) > maxAcceptedProbes {
+		accepted = accepted[:maxAcceptedProbes]
+	}
 	for _, src := range accepted {
 		for _, w := range d.WANs {
 			for _, a := range d.API {
@@ -184,11 +195,11 @@ func (d *decision) probes(r *Router) []probe {
 			}
 		}
 	}
-	// Every other source class: inside and on both sides of each span a
-	// rule names (a drop of an allowlist followed by a blanket WAN accept
-	// leaves the API open to everyone outside the list), and the VPN's own
-	// addresses, which the plan's allow rule admits by address list.
-	classes := sourceClasses(r)
+	// Every other source class (a drop of an allowlist followed by a
+	// blanket WAN accept leaves the API open to everyone outside the list),
+	// and the VPN's own addresses, which the plan's allow rule admits by
+	// address list.
+	classes := slices.Clone(part.reps)
 	if d.LocalAddr.IsValid() {
 		classes = append(classes, d.LocalAddr.Addr(), d.Subnet.Addr().Prev(), lastOf(d.Subnet).Next())
 	}
@@ -222,8 +233,8 @@ func (d *decision) probes(r *Router) []probe {
 			Packet: firewall.Packet{InInterface: w.Name, Src: neutral, Dst: dstOf(w.Name), Protocol: "udp", SrcPort: 40000, DstPort: uint16(d.ListenPort)}})
 		ps = append(ps, probe{Label: fmt.Sprintf("WAN→WireGuard %s udp/%d established", w.Name, d.ListenPort), Kind: "wan-wg", Est: true,
 			Packet: firewall.Packet{InInterface: w.Name, Src: neutral, Dst: dstOf(w.Name), Protocol: "udp", SrcPort: 40000, DstPort: uint16(d.ListenPort), State: "established"}})
-		for _, src := range namedSources(r) {
-			if src == neutral {
+		for i, src := range part.reps {
+			if src == neutral || !part.named[i] {
 				continue
 			}
 			ps = append(ps, probe{Label: fmt.Sprintf("WAN→WireGuard %s udp/%d from %s", w.Name, d.ListenPort, src), Kind: "wan-wg-src",
@@ -283,7 +294,7 @@ func (d *decision) probes(r *Router) []probe {
 			}
 		}
 	}
-	return ps
+	return ps, part.capped
 }
 
 func wanNames(ws []wanIface) []string {
@@ -296,10 +307,7 @@ func wanNames(ws []wanIface) []string {
 
 // evaluate runs a probe on a snapshot.
 func evaluate(r *Router, p probe) firewall.Verdict {
-	if p.V6 {
-		return firewall.EvaluateInput(firewall.Tables{Filter: toRules(r.Filter6)}, r.env(), p.Packet)
-	}
-	return firewall.EvaluateInput(r.tables(), r.env(), p.Packet)
+	return r.compiled().eval(p)
 }
 
 func verdictText(v firewall.Verdict) string {
@@ -344,7 +352,18 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 	add(op{Key: "vpn-list", Step: StepApply, Desc: "VPN subnet in address list " + vpnList,
 		Menu: "/ip firewall address-list", Verb: "add", Args: []kv{{"address", d.Subnet.String()}, {"list", vpnList}}})
 
-	probes := d.probes(r)
+	// Each snapshot is compiled once for all the probes evaluated on it.
+	fwR := r.compiled()
+	probes, capped := d.probesOn(r, fwR)
+	views := map[*Router]*fwView{r: fwR}
+	ev := func(x *Router, p probe) firewall.Verdict {
+		v, ok := views[x]
+		if !ok {
+			v = x.compiledFrom(fwR)
+			views[x] = v
+		}
+		return v.eval(p)
+	}
 	cur, err := simulate(r, run, ops)
 	if err != nil {
 		return nil, nil, err
@@ -356,7 +375,7 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 		if p.Kind != "wan-wg" && p.Kind != "lan-wg" {
 			continue
 		}
-		v := evaluate(cur, p)
+		v := ev(cur, p)
 		if v.Action == "accept" {
 			continue
 		}
@@ -406,7 +425,7 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 		}
 		return probe{}
 	}()
-	v := evaluate(cur, vpnProbe)
+	v := ev(cur, vpnProbe)
 	at := anchor(cur.Filter, v)
 	// The allow rule must also sit above whatever denies the tunnel the
 	// other API port. A deny inside a user chain anchors at the jump that
@@ -416,7 +435,7 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 		if p.Kind != "vpn-api" || (p.Use && !p.Est) {
 			continue
 		}
-		if pv := evaluate(cur, p); pv.Action != "accept" {
+		if pv := ev(cur, p); pv.Action != "accept" {
 			if a := anchor(cur.Filter, pv); a >= 0 && (at < 0 || a < at) {
 				at = a
 			}
@@ -469,7 +488,7 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 			if p.Kind != "vpn-api" {
 				continue
 			}
-			if pv := evaluate(cur, p); pv.Action != "accept" {
+			if pv := ev(cur, p); pv.Action != "accept" {
 				if port := strconv.Itoa(int(p.Packet.DstPort)); !slices.Contains(restPorts, port) {
 					restPorts = append(restPorts, port)
 				}
@@ -519,7 +538,7 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 		if p.Kind != "wan-api" && p.Kind != "wan-api-src" {
 			continue
 		}
-		v := evaluate(mid, p)
+		v := ev(mid, p)
 		if v.Action != "accept" {
 			continue
 		}
@@ -533,7 +552,14 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 	// unsafe side, so an input accept that might match a WAN→API probe
 	// counts as accepting it. (Such rules inside user chains are not
 	// followed.)
-	if a := mayAcceptWAN(mid, probes, hb); a >= 0 {
+	if a := mayAcceptWAN(mid.compiledFrom(fwR), mid, probes, hb); a >= 0 {
+		hb = a
+		hardenBefore = mid.Filter[a][".id"]
+	}
+	// Too many source classes to probe them all (maxSourceClasses): the
+	// drop goes above every rule wgboot can place before, so no rule can
+	// accept a WAN source ahead of it whatever the source.
+	if a := firstStatic(mid.Filter); capped && a >= 0 && a < hb {
 		hb = a
 		hardenBefore = mid.Filter[a][".id"]
 	}
@@ -575,7 +601,7 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 			if (p.Kind != "wan-api6" && p.Kind != "wan-api6-src") || p.Packet.InInterface != w.Name {
 				continue
 			}
-			v := evaluate(mid, p)
+			v := ev(mid, p)
 			if v.Action == "accept" && v.Table == "filter" {
 				if a := anchor(mid.Filter6, v); a >= 0 && (at6 < 0 || a < at6) {
 					at6, before = a, mid.Filter6[a][".id"]
@@ -600,6 +626,9 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 
 	// Check: compute the table and refuse a plan that fails.
 	plan := &Plan{Settings: s.public(d), Warnings: append([]string{}, d.Warnings...)}
+	if capped {
+		plan.Warnings = append(plan.Warnings, fmt.Sprintf("the firewall tells more than %d classes of source address apart: wgboot checked the first %d and puts the API drop at the top of the filter, above every rule that could accept one of the others", maxSourceClasses, maxSourceClasses))
+	}
 	var problems []string
 	var wgBlocked []string
 	// The neutral source's verdict per WAN and port: a source-class row is
@@ -610,13 +639,13 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 	}
 	for _, p := range probes {
 		if (p.Kind == "wan-api" || p.Kind == "wan-api6") && !strings.Contains(p.Label, " from ") {
-			neutralBefore[classKey(p)] = verdictText(evaluate(r, p))
+			neutralBefore[classKey(p)] = verdictText(ev(r, p))
 		}
 	}
 	for _, p := range probes {
-		before := evaluate(r, p)
-		after := evaluate(final, p)
-		atMid := evaluate(mid, p)
+		before := ev(r, p)
+		after := ev(final, p)
+		atMid := ev(mid, p)
 		row := VerdictRow{Probe: p.Label, Before: verdictText(before), After: verdictText(after)}
 		if p.Kind == "vpn-api" {
 			row.Before = "none"
@@ -802,49 +831,26 @@ func spansOfFamily(v string, six bool) []addrSpan {
 	return out
 }
 
-// sourceSpans returns every source range an enabled filter, raw or nat rule
-// names through src-address or src-address-list, negated or not, in rule
-// order. These are the sources a rule can single out; every other address
-// is treated alike by the whole ruleset.
-func sourceSpans(r *Router) []addrSpan {
-	lists := map[string][]string{}
-	for _, a := range r.AddressLists {
-		if enabled(a) {
-			lists[a["list"]] = append(lists[a["list"]], a["address"])
-		}
-	}
-	var out []addrSpan
-	for _, rows := range [][]Row{r.Raw, r.NAT, r.Filter} {
-		for _, row := range rows {
-			if !enabled(row) {
-				continue
-			}
-			out = append(out, spansOf(row["src-address"])...)
-			if l := strings.TrimPrefix(row["src-address-list"], "!"); l != "" {
-				for _, e := range lists[l] {
-					out = append(out, spansOf(e)...)
-				}
-			}
-		}
-	}
-	return out
-}
-
 // neutralSource returns an IPv4 address that no address list entry and no
 // source matcher of any rule contains, and that is not the router's own: a
 // stand-in for the technician's public address, which is unknown in advance
 // and must not get special treatment. Documentation ranges come first so a
 // plan reads the same on every router that does not name them.
 func neutralSource(r *Router) netip.Addr {
-	spans := sourceSpans(r)
-	for _, a := range r.AddressLists {
-		spans = append(spans, spansOf(a["address"])...)
-	}
-	all := netip.MustParseAddr("255.255.255.255")
+	env := r.env()
+	env.Sets = firewall.CompileLists(env.AddressLists)
+	return neutralFrom(r, env, partitionSources(r, env, nil))
+}
+
+func neutralFrom(r *Router, env firewall.Env, part *sourcePartition) netip.Addr {
 	taken := func(a netip.Addr) bool {
-		for _, s := range spans {
-			// A span of every address singles nobody out.
-			if s.contains(a) && !(s.lo == netip.IPv4Unspecified() && s.hi == all) {
+		if part.isNamed(a) {
+			return true
+		}
+		// Entries of lists no rule names count too, unless a list spans
+		// every address (which singles nobody out).
+		for _, s := range env.Sets {
+			if s.Contains(a) && !coversIPv4(s) {
 				return true
 			}
 		}
@@ -876,49 +882,15 @@ func neutralSource(r *Router) netip.Addr {
 	return probeWANSrc
 }
 
-// sourceClasses returns one address for every class of source the rules can
-// tell apart: the first host inside each named span and the addresses just
-// outside it on both sides (the side a negated matcher selects). Together
-// with the neutral source they cover every verdict a WAN source can get
-// from source matching. Addresses no packet can carry are left out.
+// sourceClasses returns one address for every class of source the rules
+// can tell apart (sourcePartition), in address order. Together they
+// cover every verdict a WAN source can get from source matching: any
+// source gets the verdict of its class's representative. Addresses no
+// packet can carry are left out.
 func sourceClasses(r *Router) []netip.Addr {
-	seen := map[netip.Addr]bool{}
-	var out []netip.Addr
-	addOne := func(a netip.Addr) {
-		if !a.IsValid() || !a.Is4() || a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() || a == netip.MustParseAddr("255.255.255.255") || seen[a] {
-			return
-		}
-		seen[a] = true
-		out = append(out, a)
-	}
-	for _, s := range sourceSpans(r) {
-		in := s.lo
-		if s.hi != s.lo {
-			in = s.lo.Next()
-		}
-		addOne(in)
-		addOne(s.lo.Prev())
-		addOne(s.hi.Next())
-	}
-	return out
-}
-
-// namedSources returns the first host of each span a rule names: the
-// sources a rule singles out on purpose.
-func namedSources(r *Router) []netip.Addr {
-	seen := map[netip.Addr]bool{}
-	var out []netip.Addr
-	for _, s := range sourceSpans(r) {
-		in := s.lo
-		if s.hi != s.lo {
-			in = s.lo.Next()
-		}
-		if !seen[in] {
-			seen[in] = true
-			out = append(out, in)
-		}
-	}
-	return out
+	env := r.env()
+	env.Sets = firewall.CompileLists(env.AddressLists)
+	return partitionSources(r, env, nil).reps
 }
 
 // lastOf returns the last address of a prefix.
@@ -983,8 +955,8 @@ func sourceClasses6(r *Router) []netip.Addr {
 // above limit whose match on some WAN→API probe is uncertain, or -1. Each
 // rule is tried alone with action drop, which the evaluator assumes to
 // match when unsure.
-func mayAcceptWAN(r *Router, probes []probe, limit int) int {
-	env := r.env()
+func mayAcceptWAN(fw *fwView, r *Router, probes []probe, limit int) int {
+	env := fw.env
 	for i, row := range r.Filter {
 		if i >= limit {
 			break

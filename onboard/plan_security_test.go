@@ -303,9 +303,17 @@ func TestSourceClasses(t *testing.T) {
 	for _, a := range sourceClasses(r) {
 		got = append(got, a.String())
 	}
-	want := []string{"0.0.0.1", "10.0.0.1", "9.255.255.255", "11.0.0.0", "192.0.2.6", "192.0.2.4", "192.0.2.10", "198.51.100.7", "198.51.100.6", "198.51.100.8"}
+	// One per class, in address order: outside everything (the raw rule's
+	// 0.0.0.0/0 tells nobody apart), mgmt, the accept rule's sources (one
+	// class however many spans). The router's own address is a class only
+	// for rules that test src-address-type.
+	want := []string{"0.0.0.1", "10.0.0.1", "192.0.2.6"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("sourceClasses (-want +got):\n%s", diff)
+	}
+	r.Filter = append(r.Filter, Row{"chain": "input", "action": "drop", "src-address-type": "local"})
+	if got := sourceClasses(r); !slices.Contains(got, netip.MustParseAddr("192.168.88.1")) {
+		t.Errorf("sourceClasses with a src-address-type rule = %v, want the router's address as a class", got)
 	}
 }
 

@@ -82,8 +82,10 @@ func (r *Router) sideOf(a netip.Addr, wans []wanIface) string {
 func (r *Router) apiOpenOnWAN() bool {
 	wans, _ := wansOf(r)
 	d := &decision{API: r.apiServices(), WANs: wans}
-	for _, p := range d.probes(r) {
-		if (p.Kind == "wan-api" || p.Kind == "wan-api-src" || p.Kind == "wan-api6") && evaluate(r, p).Action == "accept" {
+	fw := r.compiled()
+	probes, _ := d.probesOn(r, fw)
+	for _, p := range probes {
+		if (p.Kind == "wan-api" || p.Kind == "wan-api-src" || p.Kind == "wan-api6") && fw.eval(p).Action == "accept" {
 			return true
 		}
 	}

@@ -1,6 +1,7 @@
 package onboard
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -60,16 +61,29 @@ type query struct {
 	// no secret of the router ever reaches wgboot's memory, logs or
 	// journal. They name every property the engine reads from those rows.
 	props string
+	// where are API query words ("?list=wgboot-vpn") that narrow the print.
+	where []string
 	set   func(r *Router, rows []Row)
 }
 
 // words is the print as sent.
 func (q query) words() []string {
-	if q.props == "" {
-		return []string{q.path}
+	w := []string{q.path}
+	if q.props != "" {
+		w = append(w, "=.proplist="+q.props)
 	}
-	return []string{q.path, "=.proplist=" + q.props}
+	return append(w, q.where...)
 }
+
+// addressListPath and addressListProps: inspect reads address-list
+// entries with the properties the engine uses, and only from wgboot's own
+// list in the batch; the lists that rules name follow (readNamedLists).
+// Imported blocklists hold tens of thousands of entries, and routers
+// keep lists that no rule consults.
+const (
+	addressListPath  = "/ip/firewall/address-list/print"
+	addressListProps = ".id,list,address,comment,disabled,dynamic"
+)
 
 // inspectQueries is the inspect batch. Every entry is one print; they are sent
 // pipelined so the whole inspection is one round trip.
@@ -96,7 +110,7 @@ var inspectQueries = []query{
 	{path: "/ip/firewall/nat/print", optional: true, set: func(r *Router, rows []Row) { r.NAT = rows }},
 	{path: "/ip/firewall/raw/print", optional: true, set: func(r *Router, rows []Row) { r.Raw = rows }},
 	{path: "/ipv6/firewall/filter/print", optional: true, set: func(r *Router, rows []Row) { r.Filter6 = rows }},
-	{path: "/ip/firewall/address-list/print", optional: true, set: func(r *Router, rows []Row) { r.AddressLists = rows }},
+	{path: addressListPath, optional: true, props: addressListProps, where: []string{"?list=" + vpnList}, set: func(r *Router, rows []Row) { r.AddressLists = rows }},
 	{path: "/ip/service/print", set: func(r *Router, rows []Row) {
 		// From 7.19 every open session is listed too, as a dynamic entry
 		// named after its service (reference §7): those are not services.
@@ -136,6 +150,58 @@ func buildRouter(replies [][]Row, errs []error) (*Router, error) {
 		q.set(r, replies[i])
 	}
 	return r, nil
+}
+
+// namedLists returns the address lists that enabled raw, nat and filter
+// rules match on (src- or dst-address-list, negated or not), sorted,
+// wgboot's own left out: the inspect batch reads that one.
+func (r *Router) namedLists() []string {
+	var out []string
+	for _, rows := range [][]Row{r.Raw, r.NAT, r.Filter} {
+		for _, row := range rows {
+			if !enabled(row) {
+				continue
+			}
+			for _, k := range []string{"src-address-list", "dst-address-list"} {
+				if l := strings.TrimPrefix(row[k], "!"); l != "" && l != vpnList && !slices.Contains(out, l) {
+					out = append(out, l)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// readNamedLists adds to r the entries of the address lists its rules
+// name, in one print whose query ORs the names (?list=a ?list=b ?#|): one
+// more round trip and one pass over the router's entries, and none when no
+// rule names a list.
+func readNamedLists(ctx context.Context, cl session, r *Router) error {
+	names := r.namedLists()
+	if len(names) == 0 || slices.Contains(r.Missing, addressListPath) {
+		return nil
+	}
+	cmd := []string{addressListPath, "=.proplist=" + addressListProps}
+	for i, n := range names {
+		cmd = append(cmd, "?list="+n)
+		if i > 0 {
+			cmd = append(cmd, "?#|")
+		}
+	}
+	replies, errs := cl.Batch(ctx, cmd)
+	if len(replies) != 1 || len(errs) != 1 {
+		return fmt.Errorf("onboard: inspect: %d replies for 1 address-list print", len(replies))
+	}
+	if errs[0] != nil {
+		return fmt.Errorf("onboard: inspect address lists %s: %w", strings.Join(names, ", "), errs[0])
+	}
+	if replies[0] != nil {
+		for _, m := range replies[0].Re {
+			r.AddressLists = append(r.AddressLists, Row(m))
+		}
+	}
+	return nil
 }
 
 // MajorVersion returns the RouterOS major version (6, 7) or 0 when unknown.

@@ -62,11 +62,13 @@ func statusOf(r *Router, plain bool) *Status {
 	d := &decision{API: r.apiServices()}
 	d.WANs, _ = wansOf(r)
 	s.APIClosed = len(d.WANs) > 0
-	for _, p := range d.probes(r) {
+	fw := r.compiled()
+	probes, _ := d.probesOn(r, fw)
+	for _, p := range probes {
 		if p.Kind != "wan-api" && p.Kind != "wan-api6" {
 			continue
 		}
-		v := evaluate(r, p)
+		v := fw.eval(p)
 		s.WANVerdict = append(s.WANVerdict, VerdictRow{Probe: p.Label, Before: verdictText(v), After: verdictText(v)})
 		if v.Action == "accept" {
 			s.APIClosed = false
@@ -166,11 +168,13 @@ func audit(r *Router, fp string) []Fact {
 	wans, _ := wansOf(r)
 	d := &decision{API: svcs, WANs: wans}
 	anyLogged := false
-	for _, p := range d.probes(r) {
+	fw := r.compiled()
+	probes, _ := d.probesOn(r, fw)
+	for _, p := range probes {
 		if p.Kind != "wan-api" && p.Kind != "wan-api6" {
 			continue
 		}
-		v := evaluate(r, p)
+		v := fw.eval(p)
 		f := Fact{Name: p.Label, Value: verdictText(v) + " " + decidedBy(r, p, v)}
 		if v.Action == "accept" {
 			f.Warning = "the API is reachable from the WAN" + sources(r, p, v) + ": close it (wgboot apply) or restrict it"

@@ -425,8 +425,42 @@ func (r *Router) add(t *table, q *request) (*reply, error) {
 	t.items = append(t.items, nil)
 	copy(t.items[idx+1:], t.items[idx:])
 	t.items[idx] = it
+	if bi := r.bootIndex(t); bi != nil {
+		bi[uniqKey(t, it, t.s.unique[0])] = true
+	}
 	r.touched(t.s.menu)
 	return &reply{ret: formatID(it.id), hasRet: true}, nil
+}
+
+// bootIndex returns, while the configuration loads, the unique keys of an
+// address list table's static entries: an imported blocklist of 50,000
+// entries would otherwise compare every add with every entry before it.
+// Any other command on the table drops the index (rebuilt on next use).
+func (r *Router) bootIndex(t *table) map[string]bool {
+	if r.bootUniq == nil || len(t.s.unique) != 1 || (t.s.menu != "/ip firewall address-list" && t.s.menu != "/ipv6 firewall address-list") {
+		return nil
+	}
+	if idx, ok := r.bootUniq[t]; ok {
+		return idx
+	}
+	idx := make(map[string]bool, len(t.items))
+	for _, o := range t.items {
+		if !o.dynamic {
+			idx[uniqKey(t, o, t.s.unique[0])] = true
+		}
+	}
+	r.bootUniq[t] = idx
+	return idx
+}
+
+func uniqKey(t *table, it *item, u uniq) string {
+	var b strings.Builder
+	for _, p := range u.props {
+		v, _ := t.get(it, p)
+		b.WriteString(v)
+		b.WriteByte(0)
+	}
+	return b.String()
 }
 
 func (r *Router) leadingDynamic(t *table) int {
@@ -451,6 +485,12 @@ func (r *Router) check(t *table, it *item, self *item) error {
 		return trap(1, "missing value(s) of argument(s) %s", strings.Join(missing, " "))
 	}
 	for _, u := range s.unique {
+		if idx := r.bootIndex(t); idx != nil && self == nil {
+			if idx[uniqKey(t, it, u)] {
+				return trap(-1, "%s", u.msg)
+			}
+			continue
+		}
 		for _, o := range t.items {
 			if o == self || o.dynamic && s.menu != "/interface list" {
 				continue

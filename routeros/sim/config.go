@@ -19,6 +19,8 @@ func (r *Router) loadConfig(ctx context.Context, text string) error {
 	if err != nil {
 		return err
 	}
+	r.bootUniq = map[*table]map[string]bool{}
+	defer func() { r.bootUniq = nil }()
 	for _, b := range f.Blocks {
 		menu := b.Menu
 		if menu == "/" {
@@ -118,6 +120,9 @@ func (r *Router) applyConfigCommand(ctx context.Context, menu string, c rsc.Comm
 		return fmt.Errorf("no such menu in RouterOS %s (WireGuard arrived in 7.1)", r.o.Version)
 	}
 	t := r.st.table(menu, true)
+	if c.Verb != "add" {
+		delete(r.bootUniq, t)
+	}
 	if t.s.generic && len(t.items) == 0 && c.Verb == "set" && c.Find == nil && c.Target == "" {
 		t.s.kind = kindSingle
 	}

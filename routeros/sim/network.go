@@ -573,12 +573,7 @@ func (r *Router) env() firewall.Env {
 		}
 		env.InterfaceLists[name] = out
 	}
-	at := st.tables["/ip firewall address-list"]
-	for _, it := range at.items {
-		if !at.disabled(it) {
-			env.AddressLists[it.props["list"]] = append(env.AddressLists[it.props["list"]], it.props["address"])
-		}
-	}
+	env.AddressLists, env.Sets = r.addressLists()
 	for _, menu := range []string{"/ip address", "/ipv6 address"} {
 		addrT := st.tables[menu]
 		for _, it := range addrT.items {
@@ -597,6 +592,33 @@ func (r *Router) env() firewall.Env {
 		}
 	}
 	return env
+}
+
+// addressLists returns the enabled address-list entries by list and the
+// lists compiled for the evaluator. They are rebuilt only after the table
+// changed (listGen, or an item count that differs), not per packet: a
+// router holding an imported blocklist of 50,000 entries would otherwise
+// parse all of them for every packet. The caller holds r.mu.
+func (r *Router) addressLists() (map[string][]string, map[string]*firewall.AddrSet) {
+	at := r.st.tables["/ip firewall address-list"]
+	if c := r.lists; c != nil && c.gen == r.listGen && c.n == len(at.items) {
+		return c.entries, c.sets
+	}
+	entries := map[string][]string{}
+	for _, it := range at.items {
+		if !at.disabled(it) {
+			entries[it.props["list"]] = append(entries[it.props["list"]], it.props["address"])
+		}
+	}
+	r.lists = &listCache{gen: r.listGen, n: len(at.items), entries: entries, sets: firewall.CompileLists(entries)}
+	return entries, r.lists.sets
+}
+
+// listCache is the compiled address lists of one state of the table.
+type listCache struct {
+	gen, n  int
+	entries map[string][]string
+	sets    map[string]*firewall.AddrSet
 }
 
 // appendLog writes one /log entry. The caller holds r.mu.

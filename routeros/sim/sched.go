@@ -188,5 +188,8 @@ func (r *Router) expireEntries(now time.Time) bool {
 	}
 	gone := len(kept) != len(t.items)
 	t.items = kept
+	if gone {
+		r.listGen++
+	}
 	return gone
 }

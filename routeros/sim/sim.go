@@ -91,9 +91,16 @@ type Stats struct {
 
 // Router is a running simulated router. Its methods are safe for concurrent use.
 type Router struct {
-	o    Options
-	logf func(string, ...any)
-	clk  *simClock
+	o Options
+	// bootUniq indexes the address lists while the configuration loads
+	// (see bootIndex); nil otherwise.
+	bootUniq map[*table]map[string]bool
+	// lists caches the compiled address lists for the packet path;
+	// listGen counts changes of /ip firewall address-list.
+	lists   *listCache
+	listGen int
+	logf    func(string, ...any)
+	clk     *simClock
 
 	// recMu serialises reconcile: listeners and WireGuard devices follow
 	// the state. Lock order: recMu, then mu; network.mu and wgInst.mu are
@@ -395,6 +402,9 @@ func (r *Router) notify(menu string) {
 // touched marks a menu changed; reconcile follows once the command is done.
 func (r *Router) touched(menu string) {
 	r.notify(menu)
+	if menu == "/ip firewall address-list" {
+		r.listGen++
+	}
 	if r.dirty == nil {
 		r.dirty = map[string]bool{}
 	}
