@@ -184,6 +184,7 @@ func (r *Router) clone() *Router {
 	c.Filter, c.NAT, c.Raw, c.Filter6 = cp(r.Filter), cp(r.NAT), cp(r.Raw), cp(r.Filter6)
 	c.AddressLists, c.Services, c.Users = cp(r.AddressLists), cp(r.Services), cp(r.Users)
 	c.Lists, c.ListMembers = cp(r.Lists), cp(r.ListMembers)
+	c.Scripts = cp(r.Scripts)
 	c.Cloud = maps.Clone(r.Cloud)
 	return &c
 }
@@ -207,6 +208,8 @@ func (r *Router) rowsFor(menu string) *[]Row {
 		return &r.Services
 	case "/user":
 		return &r.Users
+	case "/system script":
+		return &r.Scripts
 	}
 	return nil
 }
