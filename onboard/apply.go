@@ -1402,8 +1402,13 @@ func (e *Engine) Rollback(ctx context.Context) error {
 	if fromTags {
 		j = e.journalFromTags(run)
 		msg := "no journal of this router for run " + run + " in the state dir: removing its tagged objects"
-		if slices.ContainsFunc(j.Ops, func(o JournalOp) bool { return o.Verb == "set" || o.Verb == "move" }) {
+		switch {
+		case slices.ContainsFunc(j.Ops, func(o JournalOp) bool { return o.Verb == "set" || o.Verb == "move" }):
 			msg += " and restoring what it modified from the old values kept on the router"
+		case slices.ContainsFunc(j.Ops, func(o JournalOp) bool { return strings.HasPrefix(o.Key, "src-") }):
+			// A rule was moved to the address list by a run older than
+			// the old-values record: its old sources are in that list only.
+			msg += "; the run kept no old values on the router: API rules it moved to the address list " + vpnList + " keep matching it"
 		}
 		e.emit(Event{Step: StepRollback, Kind: KindWarning, Message: msg})
 	}

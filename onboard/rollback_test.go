@@ -238,3 +238,24 @@ func editRule(t *testing.T, ctx context.Context, o Options, addr, comment string
 		t.Fatal(err)
 	}
 }
+
+// A run id has 128 bits (32 hex digits): no two runs share one, so a
+// journal or a tag found by run id is that run's (finding 18).
+func TestRunIDIs128Bits(t *testing.T) {
+	seen := map[string]bool{}
+	for range 64 {
+		e, err := New(Options{Router: "192.0.2.1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := e.RunID()
+		if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" || seen[id] {
+			t.Fatalf("run id %q: want 32 hex digits, never repeated", id)
+		}
+		seen[id] = true
+	}
+	e, err := New(Options{Router: "192.0.2.1", RunID: "fixed"})
+	if err != nil || e.RunID() != "fixed" {
+		t.Errorf("a fixed run id: %v %q", err, e.RunID())
+	}
+}
