@@ -1157,6 +1157,9 @@ func (e *Engine) undoAfterFailure(ctx context.Context, a *applyRun, se *stepErro
 // undo reverts the journal's ops in reverse order, then removes the safety
 // net. It tries the current session first, then a new one.
 func (e *Engine) undo(ctx context.Context, j *Journal) ([]string, error) {
+	// reopened: the WAN path was proven open again (on any session).
+	hardened := slices.ContainsFunc(j.Ops, func(o JournalOp) bool { return hardenOp(&o) && o.Sent })
+	reopened := false
 	try := func(cl session) ([]string, error) {
 		// Best effort: an op the router refuses does not stop the others;
 		// the safety net then stays armed so the router finishes the job.
@@ -1170,8 +1173,6 @@ func (e *Engine) undo(ctx context.Context, j *Journal) ([]string, error) {
 		var undone []string
 		var errs []error
 		held := map[string]string{}
-		hardened := slices.ContainsFunc(j.Ops, func(o JournalOp) bool { return hardenOp(&o) && o.Sent && !o.Undone })
-		reopened := false
 		for i := len(j.Ops) - 1; i >= 0; i-- {
 			jo := &j.Ops[i]
 			if !jo.Sent || jo.Undone {
