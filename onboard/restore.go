@@ -74,9 +74,20 @@ func opMeta(r *Router, run string, ops []op) (map[string][]kv, map[string][]stri
 				}
 			}
 		}
+		// What a set of the same item changes is left out: a move is
+		// undone first, when that set may not have landed (a batch cut
+		// short), and the set checks those values itself.
+		setKeys := map[string]bool{}
+		for _, p := range ops {
+			if p.Verb == "set" && p.Menu == o.Menu && p.ID == o.ID {
+				for _, a := range p.Args {
+					setKeys[a.K] = true
+				}
+			}
+		}
 		var m []kv
 		for _, k := range matchKeys {
-			if row != nil && row[k] != "" && !slices.ContainsFunc(o.Args, func(a kv) bool { return a.K == k }) {
+			if row != nil && row[k] != "" && !setKeys[k] {
 				m = append(m, kv{k, row[k]})
 			}
 		}

@@ -93,36 +93,58 @@ func TestRollbackSameRunOtherRouter(t *testing.T) {
 }
 
 // A rollback without the journal gives a rule wgboot moved to its address
-// list back its exact old sources: the allow-listed WAN admin gets in
-// again, and the export is as before the onboarding (finding 19).
+// list (set by .id, and moved above a drop in lan-api-rule) back its exact
+// old sources and place: the allow-listed WAN admin gets in again, and the
+// export is as before the onboarding (finding 19).
 func TestRollbackWithoutJournalRestoresRule(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	s := startExample(t, loadExample(t, "testdata/rollback/wan-admin.rsc"), nil)
-	before := exportBody(s.r.Export())
-	state := t.TempDir()
-	o, _ := onboardAt(t, ctx, s, s.wan, state, "")
-	wan := netip.AddrPortFrom(s.wan, s.port(s.wan, o.Plain)).String()
-	if err := apiAnswers(ctx, o, wan); err == nil {
-		t.Fatal("the API still answers on the WAN after the onboarding")
-	}
-	if err := os.RemoveAll(filepath.Join(state, "routers")); err != nil {
-		t.Fatal(err)
-	}
-	var events []Event
-	if err := rollbackAt(t, ctx, s, s.lan, state, &events); err != nil {
-		t.Fatalf("rollback without a journal: %v", err)
-	}
-	if diff := cmp.Diff(before, exportBody(s.r.Export())); diff != "" {
-		t.Errorf("export after a journal-less rollback (-before +after):\n%s", diff)
-	}
-	if err := apiAnswers(ctx, o, wan); err != nil {
-		t.Errorf("the allow-listed admin on the WAN after the rollback: %v", err)
-	}
-	for _, ev := range events {
-		if ev.Kind == KindWarning && strings.Contains(ev.Message, "keep their new values") {
-			t.Errorf("warning that rules keep their new values: %s", ev.Message)
-		}
+	for _, tt := range []struct {
+		config string
+		wan    bool // the technician (and the admin) on the WAN
+	}{
+		{"testdata/rollback/wan-admin.rsc", true},
+		{"testdata/configs/lan-api-rule.rsc", false},
+	} {
+		t.Run(filepath.Base(tt.config), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			s := startExample(t, loadExample(t, tt.config), nil)
+			before := exportBody(s.r.Export())
+			state := t.TempDir()
+			reach := s.lan
+			if tt.wan {
+				reach = s.wan
+			}
+			o, _ := onboardAt(t, ctx, s, reach, state, "")
+			if !strings.Contains(s.r.Export(), "old-values") {
+				t.Fatal("no old values kept on the router")
+			}
+			wan := netip.AddrPortFrom(s.wan, s.port(s.wan, o.Plain)).String()
+			if tt.wan {
+				if err := apiAnswers(ctx, o, wan); err == nil {
+					t.Fatal("the API still answers on the WAN after the onboarding")
+				}
+			}
+			if err := os.RemoveAll(filepath.Join(state, "routers")); err != nil {
+				t.Fatal(err)
+			}
+			var events []Event
+			if err := rollbackAt(t, ctx, s, s.lan, state, &events); err != nil {
+				t.Fatalf("rollback without a journal: %v", err)
+			}
+			if diff := cmp.Diff(before, exportBody(s.r.Export())); diff != "" {
+				t.Errorf("export after a journal-less rollback (-before +after):\n%s", diff)
+			}
+			if tt.wan {
+				if err := apiAnswers(ctx, o, wan); err != nil {
+					t.Errorf("the allow-listed admin on the WAN after the rollback: %v", err)
+				}
+			}
+			for _, ev := range events {
+				if ev.Kind == KindWarning && strings.Contains(ev.Message, "keep") {
+					t.Errorf("warning that rules keep their new values: %s", ev.Message)
+				}
+			}
+		})
 	}
 }
 
