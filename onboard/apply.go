@@ -1416,7 +1416,23 @@ func (e *Engine) Rollback(ctx context.Context) error {
 	for i := range j.Ops {
 		j.Ops[i].Sent, j.Ops[i].Undone = true, false
 	}
-	if j.Net.Disarmed || j.Net.Timer == "" {
+	if timer, script, boot := r.netOf(run); timer != "" {
+		// A net of this run is armed on the router (an earlier rollback
+		// or apply cut off): it finishes the job if this one is cut off
+		// too, and is removed at the end like any net.
+		j.Net.Timer, j.Net.Script, j.Net.Boot, j.Net.Disarmed = timer, script, boot, false
+	} else {
+		// No net on the router, whatever the journal says (it fired, or
+		// the commit removed it): a fresh one first.
+		if script != "" || boot != "" {
+			// What an arm cut short left: it would clash with the new
+			// net's names, and without its timer it guards nothing.
+			stray := &Journal{RunID: run, Net: SafetyNet{Script: script, Boot: boot}}
+			if err := e.disarm(ctx, e.cl, stray, false); err != nil {
+				e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: "rollback not started", Diagnostics: err.Error(), Try: "nothing of the onboarding was undone; run wgboot rollback again"}})
+				return err
+			}
+		}
 		if err := e.armRollback(ctx, j); err != nil {
 			e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: "rollback not started", Diagnostics: err.Error(),
 				Try: "nothing of the onboarding was undone; check that the user may write /system script and /system scheduler, then run wgboot rollback again"}})

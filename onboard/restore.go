@@ -226,3 +226,22 @@ func (r *Router) taggedRun() string {
 	}
 	return ""
 }
+
+// netOf returns the ids of run's safety net on the router: the one-shot
+// timer, the undo script and the boot scheduler ("" for each one missing).
+func (r *Router) netOf(run string) (timer, script, boot string) {
+	for _, s := range r.Schedulers {
+		switch s["comment"] {
+		case tag(run, "undo-timer"):
+			timer = s[".id"]
+		case tag(run, "undo-boot"):
+			boot = s[".id"]
+		}
+	}
+	for _, s := range r.Scripts {
+		if s["comment"] == tag(run, "undo") {
+			script = s[".id"]
+		}
+	}
+	return timer, script, boot
+}

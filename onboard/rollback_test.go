@@ -281,3 +281,47 @@ func TestRunIDIs128Bits(t *testing.T) {
 		t.Errorf("a fixed run id: %v %q", err, e.RunID())
 	}
 }
+
+// A rollback cut off while it armed its net leaves part of the net: the
+// next rollback keeps a timer that is there (it finishes the job), clears a
+// script or boot scheduler without one (their names would clash with the
+// fresh net), and ends with the router as before (finding 20).
+func TestRollbackAfterCutOffArm(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		left [][]string // what the cut-off arm left, with RUN for the run id
+	}{
+		{"timer left", [][]string{{"/system/scheduler/add", "=name=wgboot-undo-RUN", "=start-time=startup", "=interval=0s", "=on-event=:log info x", "=comment=wgboot:RUN undo-timer"}}},
+		{"script and boot left", [][]string{
+			{"/system/script/add", "=name=wgboot-undo-RUN", "=source=:log info x", "=comment=wgboot:RUN undo"},
+			{"/system/scheduler/add", "=name=wgboot-undo-RUN-boot", "=start-time=startup", "=interval=0s", "=on-event=wgboot-undo-RUN", "=comment=wgboot:RUN undo-boot"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			s := startExample(t, loadExample(t, "testdata/rollback/wan-admin.rsc"), nil)
+			before := exportBody(s.r.Export())
+			state := t.TempDir()
+			o, _ := onboardAt(t, ctx, s, s.lan, state, "cut")
+			cl, err := routeros.Dial(ctx, routeros.Config{Addr: o.Router, TLS: !o.Plain, Fingerprint: o.Fingerprint, User: o.User, Password: o.Password, Timeout: 5 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.left {
+				for i := range w {
+					w[i] = strings.ReplaceAll(w[i], "RUN", "cut")
+				}
+				if _, err := cl.Run(ctx, w...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cl.Close()
+			if err := rollbackAt(t, ctx, s, s.lan, state, nil); err != nil {
+				t.Fatalf("rollback: %v", err)
+			}
+			if diff := cmp.Diff(before, exportBody(s.r.Export())); diff != "" {
+				t.Errorf("(-before +after):\n%s", diff)
+			}
+		})
+	}
+}
