@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -324,4 +325,42 @@ func TestRollbackAfterCutOffArm(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzReadOldValues: the old-values script comes from the router, so any
+// source is read without panic and yields only sets and moves of a named
+// item; what addOldValues writes reads back whole.
+func FuzzReadOldValues(f *testing.F) {
+	r := &Router{Filter: []Row{{".id": "*4", "chain": "input", "action": "accept", "protocol": "tcp", "dst-port": "8728,8729", "src-address": "203.0.113.99", "comment": "a \"quoted\"\n$x"}}}
+	pl := &planned{Ops: []op{
+		{Key: "src-1", Menu: "/ip firewall address-list", Verb: "add", Args: []kv{{"address", "203.0.113.99"}, {"list", vpnList}}},
+		{Key: "api-rule-1", Menu: "/ip firewall filter", Verb: "set", ID: "*4", Args: []kv{{"src-address", ""}, {"src-address-list", vpnList}},
+			Old: []kv{{"src-address", "203.0.113.99"}, {"src-address-list", ""}}},
+		{Key: "api-move-1", Menu: "/ip firewall filter", Verb: "move", ID: "*4", OldNext: "*5"},
+	}}
+	addOldValues(r, "fz", pl, nil)
+	if pl.Ops[1].Key != oldValuesKey {
+		f.Fatalf("the old-values record is not before the first set: %+v", pl.Ops)
+	}
+	var src string
+	for _, a := range pl.Ops[1].Args {
+		if a.K == "source" {
+			src = a.V
+		}
+	}
+	got := readOldValues(src)
+	if len(got) != 2 || got[0].Key != "api-rule-1" || got[0].Old[0].V != "203.0.113.99" || got[1].OldNext != "*5" ||
+		!slices.Contains(got[0].Deps, "src-1") || !slices.Contains(got[0].Deps, oldValuesKey) {
+		f.Fatalf("read back %+v", got)
+	}
+	f.Add(src)
+	f.Add("#wgboot-old {\"verb\":\"set\"}\n#wgboot-old [1,2]\n# x")
+	f.Add("#wgboot-old {\"key\":\"k\",\"menu\":\"/ip service\",\"verb\":\"remove\",\"id\":\"*1\"}")
+	f.Fuzz(func(t *testing.T, source string) {
+		for _, jo := range readOldValues(source) {
+			if (jo.Verb != "set" && jo.Verb != "move") || jo.ID == "" || jo.Menu == "" {
+				t.Fatalf("read %+v", jo)
+			}
+		}
+	})
 }
