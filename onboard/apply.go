@@ -64,9 +64,11 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) (*Summary, error) {
 	}
 	a := &applyRun{ids: map[string]string{}, started: e.now()}
 	a.j = &Journal{Router: e.addr, Identity: e.router.Identity, RunID: e.run, State: StateArmed, Started: e.now(), Settings: p.Settings}
+	match, deps := opMeta(e.router, e.run, e.plan.Ops)
 	for _, o := range e.plan.Ops {
 		a.j.Ops = append(a.j.Ops, JournalOp{Key: o.Key, Step: o.Step, Menu: o.Menu, Verb: o.Verb, ID: o.ID, Name: o.Name,
-			Args: o.Args, Before: o.Before, Old: o.Old, OldNext: o.OldNext, Command: oneLine(o.command(e.run)), Inverse: oneLine(o.inverse(e.run)), Desc: o.Desc})
+			Args: o.Args, Before: o.Before, Old: o.Old, OldNext: o.OldNext, Command: oneLine(o.command(e.run)), Inverse: oneLine(o.inverse(e.run)), Desc: o.Desc,
+			Match: match[o.Key], Deps: deps[o.Key]})
 	}
 	sum, err := e.apply(ctx, a, p)
 	if err != nil {
@@ -1168,15 +1170,43 @@ func (e *Engine) undoAfterFailure(ctx context.Context, a *applyRun, se *stepErro
 // undo reverts the journal's ops in reverse order, then removes the safety
 // net. It tries the current session first, then a new one.
 func (e *Engine) undo(ctx context.Context, j *Journal) ([]string, error) {
+	// reopened: the WAN path was proven open again (on any session).
+	hardened := slices.ContainsFunc(j.Ops, func(o JournalOp) bool { return hardenOp(&o) && o.Sent })
+	reopened := false
 	try := func(cl session) ([]string, error) {
 		// Best effort: an op the router refuses does not stop the others;
 		// the safety net then stays armed so the router finishes the job.
+		// Two exceptions keep the technician's ways in. The WAN drop goes
+		// first (the ops are undone in reverse and hardening came last):
+		// while any of it stays, or the original path does not answer once
+		// it is gone, nothing else is touched, the tunnel least of all
+		// (errStopped). And an item whose old values cannot be put back
+		// keeps what it depends on (the address-list entries a moved rule
+		// matches now, the old-values record).
 		var undone []string
 		var errs []error
+		held := map[string]string{}
 		for i := len(j.Ops) - 1; i >= 0; i-- {
 			jo := &j.Ops[i]
 			if !jo.Sent || jo.Undone {
 				continue
+			}
+			if hardened && !reopened && !hardenOp(jo) {
+				if len(errs) > 0 {
+					return undone, fmt.Errorf("onboard: %w: the WAN drop could not be removed, so the tunnel stays the way in: %w", errStopped, errors.Join(errs...))
+				}
+				if cl == e.cl && e.viaTunnel {
+					// Proof that the WAN path is open again: a new session
+					// on it, which also carries the rest (removing the
+					// tunnel through the tunnel loses the reply).
+					ocl, err := e.dialQuick(ctx)
+					if err != nil {
+						return undone, fmt.Errorf("onboard: %w: the WAN drop is gone but %s gives no answer (%w), so the tunnel stays the way in: run wgboot rollback again from where %s answers", errStopped, e.addr, err, e.addr)
+					}
+					e.cl.Close()
+					e.cl, e.viaTunnel, cl = ocl, false, ocl
+				}
+				reopened = true
 			}
 			if tunnelOp(jo) && cl == e.cl && e.viaTunnel {
 				// Removing the tunnel through the tunnel loses the reply:
@@ -1186,10 +1216,17 @@ func (e *Engine) undo(ctx context.Context, j *Journal) ([]string, error) {
 					e.cl, e.viaTunnel, cl = ocl, false, ocl
 				}
 			}
+			if why, ok := held[jo.Key]; ok && jo.Verb == "add" {
+				errs = append(errs, fmt.Errorf("onboard: kept %s: %s", jo.Desc, why))
+				continue
+			}
 			if err := undoOp(ctx, cl, j.RunID, jo); err != nil {
 				errs = append(errs, err)
 				if errors.Is(err, routeros.ErrBroken) || errors.Is(err, routeros.ErrClosed) {
 					break
+				}
+				for _, d := range jo.Deps {
+					held[d] = jo.Desc + " was not restored and still depends on it"
 				}
 				continue
 			}
@@ -1217,6 +1254,10 @@ func (e *Engine) undo(ctx context.Context, j *Journal) ([]string, error) {
 		if err == nil {
 			return all, nil
 		}
+		if permanentUndo(err) {
+			// Another session gets the same answer.
+			return all, err
+		}
 		errs = append(errs, err)
 	}
 	cl, err := e.reconnect(ctx)
@@ -1233,6 +1274,18 @@ func (e *Engine) undo(ctx context.Context, j *Journal) ([]string, error) {
 		return all, errors.Join(append(errs, err)...)
 	}
 	return all, nil
+}
+
+// permanentUndo reports whether an undo failed on what the router holds
+// rather than on the way to it.
+func permanentUndo(err error) bool {
+	return errors.Is(err, errStopped) || errors.Is(err, errRowChanged)
+}
+
+// hardenOp reports whether jo is part of the WAN drop (a journal rebuilt
+// from tags knows it by its key only).
+func hardenOp(jo *JournalOp) bool {
+	return jo.Step == StepHarden || jo.Verb == "add" && strings.HasPrefix(jo.Key, "harden")
 }
 
 // tunnelOp reports whether undoing jo cuts the tunnel.
@@ -1287,12 +1340,20 @@ func undoOp(ctx context.Context, cl session, run string, jo *JournalOp) error {
 			return fmt.Errorf("onboard: undo %s: %w", jo.Desc, err)
 		}
 	case "set":
+		if err := rowStill(ctx, cl, jo); errors.Is(err, errRestored) {
+			return nil
+		} else if err != nil {
+			return err
+		}
 		for _, w := range setWords(menu, jo.ID, jo.Old) {
 			if _, err := cl.Run(ctx, w...); err != nil {
 				return fmt.Errorf("onboard: undo %s: %w", jo.Desc, err)
 			}
 		}
 	case "move":
+		if err := rowStill(ctx, cl, jo); err != nil {
+			return err
+		}
 		w := []string{apiPath(menu, "move"), "=numbers=" + jo.ID}
 		if jo.OldNext != "" {
 			w = append(w, "=destination="+jo.OldNext)
@@ -1305,7 +1366,19 @@ func undoOp(ctx context.Context, cl session, run string, jo *JournalOp) error {
 }
 
 // Rollback removes what wgboot created on the router and restores what it
-// modified, from the journal when there is one (else from the tags).
+// modified, from the journal when there is one of this router (else from
+// the tags and the old values kept on the router).
+//
+// A rollback is itself a change that can be cut off midway, so it runs
+// like an Apply: when no safety net of the run is armed (the run was
+// committed), it first arms a fresh one, built by the same code from the
+// ops left to undo, whose one-shot timer finishes the rollback if wgboot
+// disappears. Then it reopens the WAN path (removes the drop rules) and
+// proves it with a new session on the original path; only then does it
+// touch the rest, the tunnel last. If the drop cannot be removed or the
+// path stays closed, it stops with the tunnel in place, disarms the net
+// (which would otherwise remove the tunnel later) and fails: the router
+// never ends with the WAN closed and the tunnel gone.
 func (e *Engine) Rollback(ctx context.Context) error {
 	if e.cl == nil && e.orig == nil && e.router == nil {
 		return errors.New("onboard: rollback before connect")
@@ -1321,40 +1394,82 @@ func (e *Engine) Rollback(ctx context.Context) error {
 		return err
 	}
 	e.router = r
-	run := r.onboardedRun()
-	if run == "" {
-		run = r.armedRun()
-	}
-	if j != nil && !(run != "" && j.RunID == run) && (j.Router != e.addr || j.Identity != "" && j.Identity != r.Identity) {
-		// Tags of the journal's run on this router would prove it is the
-		// same router under another address or name; without them the
-		// journal's old values belong to another router.
-		err := fmt.Errorf("onboard: the journal in %s was written for %s (%s), not this router %s (%s): remove it or use the right --state-dir",
-			journalPath(e.o.StateDir, e.addr), j.Router, j.Identity, e.addr, r.Identity)
+	jpath := journalPath(e.o.StateDir, e.addr)
+	if j != nil && !e.owns(j, r) {
+		err := fmt.Errorf("onboard: the journal in %s (run %s) was written for %s (%s), not this router %s (%s): remove it or use the right --state-dir",
+			jpath, j.RunID, j.Router, j.Identity, e.addr, r.Identity)
 		e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: err.Error(), Try: "nothing was changed on the router"}})
 		return err
 	}
-	if run != "" && (j == nil || j.RunID != run) {
-		if jj, err := findJournal(e.o.StateDir, run); err == nil && jj != nil {
-			j = jj
+	run := r.taggedRun()
+	if run == "" {
+		e.emit(Event{Step: StepRollback, Kind: KindDone, Message: "nothing of wgboot's on this router"})
+		return nil
+	}
+	if j == nil || j.RunID != run {
+		j = nil
+		if jj, p, err := findJournal(e.o.StateDir, run, func(x *Journal) bool { return e.owns(x, r) }); err == nil && jj != nil {
+			j, jpath = jj, p
 		}
 	}
-	if j == nil || (run != "" && j.RunID != run) {
-		if run == "" {
-			e.emit(Event{Step: StepRollback, Kind: KindDone, Message: "nothing of wgboot's on this router"})
-			return nil
-		}
-		// No journal for this run: remove what carries its tags; modified
-		// rules cannot be restored without their old values.
+	fromTags := j == nil
+	if fromTags {
 		j = e.journalFromTags(run)
-		e.emit(Event{Step: StepRollback, Kind: KindWarning, Message: "no journal for run " + run + " in the state dir: removing tagged objects only; rules wgboot modified keep their new values"})
+		msg := "no journal of this router for run " + run + " in the state dir: removing its tagged objects"
+		switch {
+		case slices.ContainsFunc(j.Ops, func(o JournalOp) bool { return o.Verb == "set" || o.Verb == "move" }):
+			msg += " and restoring what it modified from the old values kept on the router"
+		case slices.ContainsFunc(j.Ops, func(o JournalOp) bool { return strings.HasPrefix(o.Key, "src-") }):
+			// A rule was moved to the address list by a run older than
+			// the old-values record: its old sources are in that list only.
+			msg += "; the run kept no old values on the router: API rules it moved to the address list " + vpnList + " keep matching it"
+		}
+		e.emit(Event{Step: StepRollback, Kind: KindWarning, Message: msg})
 	}
 	for i := range j.Ops {
 		j.Ops[i].Sent, j.Ops[i].Undone = true, false
 	}
+	if timer, script, boot := r.netOf(run); timer != "" {
+		// A net of this run is armed on the router (an earlier rollback
+		// or apply cut off): it finishes the job if this one is cut off
+		// too, and is removed at the end like any net.
+		j.Net.Timer, j.Net.Script, j.Net.Boot, j.Net.Disarmed = timer, script, boot, false
+	} else {
+		// No net on the router, whatever the journal says (it fired, or
+		// the commit removed it): a fresh one first.
+		if script != "" || boot != "" {
+			// What an arm cut short left: it would clash with the new
+			// net's names, and without its timer it guards nothing.
+			stray := &Journal{RunID: run, Net: SafetyNet{Script: script, Boot: boot}}
+			if err := e.disarm(ctx, e.cl, stray, false); err != nil {
+				e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: "rollback not started", Diagnostics: err.Error(), Try: "nothing of the onboarding was undone; run wgboot rollback again"}})
+				return err
+			}
+		}
+		if err := e.armRollback(ctx, j); err != nil {
+			e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: "rollback not started", Diagnostics: err.Error(),
+				Try: "nothing of the onboarding was undone; check that the user may write /system script and /system scheduler, then run wgboot rollback again"}})
+			return err
+		}
+	}
 	undone, err := e.undo(ctx, j)
 	if err != nil {
-		e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: "rollback failed", Undone: undone, Diagnostics: err.Error(), Try: "run wgboot rollback again, through the tunnel if the WAN is closed"}})
+		try := "run wgboot rollback again, through the tunnel if the WAN is closed"
+		if permanentUndo(err) {
+			// Left armed, the net would do what wgboot just refused to:
+			// remove the tunnel, or replay old values over a changed rule.
+			if derr := e.disarm(ctx, e.cl, j, false); derr != nil {
+				err = errors.Join(err, fmt.Errorf("onboard: the safety net of the rollback is still armed and finishes the rollback at %s (router clock): %w", j.Net.Deadline, derr))
+			}
+			try = "the router keeps what could not be undone, and the tunnel if it was not removed: fix the cause named above, then run wgboot rollback again"
+		} else if !j.Net.Disarmed && j.Net.Deadline != "" {
+			try = "the router finishes the rollback by itself at " + j.Net.Deadline + " (router clock), or run wgboot rollback again"
+		}
+		j.Updated = e.now()
+		if werr := writeJournal(e.o.StateDir, j); werr != nil {
+			e.emit(Event{Step: StepRollback, Kind: KindWarning, Message: werr.Error()})
+		}
+		e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: "rollback failed", Undone: undone, Diagnostics: err.Error(), Try: try}})
 		return err
 	}
 	// A committed run's files went at its commit, unless an older wgboot
@@ -1365,11 +1480,52 @@ func (e *Engine) Rollback(ctx context.Context) error {
 	if err := writeJournal(e.o.StateDir, j); err != nil {
 		return err
 	}
-	if j.Tunnel != nil && j.Tunnel.ConfigPath != "" {
-		// The key is useless once the peer is gone from the router.
+	if !fromTags && j.Tunnel != nil && j.Tunnel.ConfigPath != "" && filepath.Dir(j.Tunnel.ConfigPath) == filepath.Dir(jpath) {
+		// The key is useless once the peer is gone from the router. Only
+		// the file beside this router's journal: a path in a journal is
+		// not trusted to name this router's file.
 		os.Remove(j.Tunnel.ConfigPath)
 	}
 	e.emit(Event{Step: StepRollback, Kind: KindDone, Message: fmt.Sprintf("rolled back run %s (%d changes)", j.RunID, len(undone)), Elapsed: e.now().Sub(start)})
+	return nil
+}
+
+// owns reports whether j was written for the router at hand: the same
+// identity, reached at the same address or at the tunnel address the
+// journal recorded.
+func (e *Engine) owns(j *Journal, r *Router) bool {
+	if j.Identity != r.Identity {
+		return false
+	}
+	return j.Router == e.addr || j.Tunnel != nil && j.Tunnel.RouterAddr == e.addr
+}
+
+// armRollback arms a fresh safety net for a rollback, with the same code
+// (and so the same undo script) as an Apply: the run's id and the ops left
+// to undo stand in for the plan while it runs.
+func (e *Engine) armRollback(ctx context.Context, j *Journal) error {
+	var ops []op
+	for _, jo := range j.Ops {
+		if jo.Sent && !jo.Undone {
+			ops = append(ops, jo.op())
+		}
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	ct := e.o.Settings.ConfirmTimeout
+	run, plan := e.run, e.plan
+	e.run, e.plan = j.RunID, &planned{Ops: ops, settings: Settings{ConfirmTimeout: ct}}
+	defer func() { e.run, e.plan = run, plan }()
+	j.Net = SafetyNet{}
+	a := &applyRun{j: j, ids: map[string]string{}, started: e.now()}
+	if err := e.arm(ctx, a, &Plan{Settings: Settings{ConfirmTimeout: ct}}); err != nil {
+		// Whatever part of the net did land goes again.
+		if derr := e.disarm(ctx, e.cl, j, false); derr != nil {
+			err = errors.Join(err, derr)
+		}
+		return fmt.Errorf("onboard: rollback: arm the safety net first: %w", err)
+	}
 	return nil
 }
 
@@ -1431,9 +1587,11 @@ func (e *Engine) inspectOrRedial(ctx context.Context, j *Journal) (*Router, erro
 	return nil, errors.Join(errs...)
 }
 
-// journalFromTags rebuilds a journal from the router's tagged objects.
+// journalFromTags rebuilds a journal from the router's tagged objects and
+// the old-values record: the adds first, then the record, then the sets
+// and moves it describes, the WAN drop last (the undo goes in reverse).
 func (e *Engine) journalFromTags(run string) *Journal {
-	j := &Journal{Router: e.addr, RunID: run, State: StateCommitted}
+	j := &Journal{Router: e.addr, Identity: e.router.Identity, RunID: run, State: StateCommitted}
 	menus := []struct {
 		menu string
 		rows []Row
@@ -1441,15 +1599,30 @@ func (e *Engine) journalFromTags(run string) *Journal {
 		{"/interface wireguard", e.router.WireGuard}, {"/ip address", e.router.Addresses}, {"/interface wireguard peers", e.router.Peers},
 		{"/ip firewall address-list", e.router.AddressLists}, {"/ip firewall filter", e.router.Filter}, {"/ipv6 firewall filter", e.router.Filter6},
 	}
+	var harden []JournalOp
 	for _, m := range menus {
 		for _, r := range m.rows {
 			key, ok := strings.CutPrefix(r["comment"], tagPrefix+run+" ")
-			if !ok || slices.ContainsFunc(j.Ops, func(o JournalOp) bool { return o.Menu == m.menu && o.Key == key }) {
+			if !ok || slices.ContainsFunc(append(j.Ops, harden...), func(o JournalOp) bool { return o.Menu == m.menu && o.Key == key }) {
 				continue
 			}
-			j.Ops = append(j.Ops, JournalOp{Key: key, Menu: m.menu, Verb: "add", Desc: m.menu + " " + key})
+			jo := JournalOp{Key: key, Step: StepApply, Menu: m.menu, Verb: "add", Desc: m.menu + " " + key}
+			if hardenOp(&jo) {
+				jo.Step = StepHarden
+				harden = append(harden, jo)
+				continue
+			}
+			j.Ops = append(j.Ops, jo)
 		}
 	}
+	for _, s := range e.router.Scripts {
+		if s["comment"] == tag(run, oldValuesKey) {
+			j.Ops = append(j.Ops, JournalOp{Key: oldValuesKey, Step: StepApply, Menu: "/system script", Verb: "add", Desc: "the old values of what run " + run + " modified"})
+			j.Ops = append(j.Ops, readOldValues(s["source"])...)
+			break
+		}
+	}
+	j.Ops = append(j.Ops, harden...)
 	for _, s := range e.router.Schedulers {
 		switch s["comment"] {
 		case tag(run, "undo-timer"):

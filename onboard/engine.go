@@ -132,7 +132,9 @@ func New(o Options) (*Engine, error) {
 	}
 	e.run = o.RunID
 	if e.run == "" {
-		var b [3]byte
+		// 128 bits: no two runs anywhere share an id, so a journal or a
+		// tag found by run id is this run's.
+		var b [16]byte
 		if _, err := rand.Read(b[:]); err != nil {
 			return nil, fmt.Errorf("onboard: run id: %w", err)
 		}
@@ -788,6 +790,7 @@ func (e *Engine) makePlan(s Settings) (*Plan, error) {
 	if err != nil {
 		return p, err
 	}
+	addOldValues(r, e.run, pl, p)
 	e.plan = pl
 	return p, nil
 }

@@ -81,6 +81,12 @@ type JournalOp struct {
 	Done    bool   `json:"done"`             // the router confirmed it
 	NewID   string `json:"new_id,omitempty"` // id of an added item
 	Undone  bool   `json:"undone,omitempty"`
+	// Match is what a set's or move's item reads once the run is applied:
+	// its old values are put back only while it still does.
+	Match []kv `json:"match,omitempty"`
+	// Deps are the adds a set's or move's restore depends on: they stay
+	// while it cannot be restored.
+	Deps []string `json:"deps,omitempty"`
 }
 
 func (j JournalOp) op() op {
@@ -153,15 +159,17 @@ func ReadJournal(stateDir, router string) (*Journal, error) {
 }
 
 // findJournal returns the journal of run from any router in stateDir (a
-// router reached through its tunnel has another address than before), or
-// nil.
-func findJournal(stateDir, run string) (*Journal, error) {
+// router reached through its tunnel has another address than before) that
+// owns says belongs to the router at hand, and its path; or nil. A run id
+// alone proves nothing: another router's journal may carry the same one
+// (a fixed --run-id, an old 24-bit id), and its ids name other items.
+func findJournal(stateDir, run string, owns func(*Journal) bool) (*Journal, string, error) {
 	if stateDir == "" || run == "" {
-		return nil, nil
+		return nil, "", nil
 	}
 	paths, err := filepath.Glob(filepath.Join(stateDir, "routers", "*", "journal.json"))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
@@ -169,9 +177,9 @@ func findJournal(stateDir, run string) (*Journal, error) {
 			continue
 		}
 		var j Journal
-		if json.Unmarshal(b, &j) == nil && j.RunID == run {
-			return &j, nil
+		if json.Unmarshal(b, &j) == nil && j.RunID == run && owns(&j) {
+			return &j, p, nil
 		}
 	}
-	return nil, nil
+	return nil, "", nil
 }

@@ -165,6 +165,7 @@ func (r *Router) clone() *Router {
 	// their rows, which simulate copies before it changes one.
 	c.AddressLists, c.Services, c.Users = slices.Clone(r.AddressLists), cp(r.Services), cp(r.Users)
 	c.Lists, c.ListMembers = cp(r.Lists), cp(r.ListMembers)
+	c.Scripts = cp(r.Scripts)
 	c.Cloud = maps.Clone(r.Cloud)
 	return &c
 }
@@ -188,6 +189,8 @@ func (r *Router) rowsFor(menu string) *[]Row {
 		return &r.Services
 	case "/user":
 		return &r.Users
+	case "/system script":
+		return &r.Scripts
 	}
 	return nil
 }

@@ -165,7 +165,7 @@ func badCases() []badCase {
 		}, want: []string{"journal", "damaged"}},
 		{name: "journal from another router", args: rollbackArgs, prep: func(t *testing.T, e *badEnv) {
 			writeJournalFile(t, e.state, e.rt.apiAddr(e.addr, false), `{"router":"192.0.2.77:8729","identity":"Other","run_id":"0badc0","state":"armed","ops":[]}`)
-		}, want: []string{"journal", "0badc0"}, skip: "rollback accepts a journal written for another router"},
+		}, want: []string{"journal", "0badc0"}},
 		{name: "trap on undo script add", sim: trapOn("/system/script/add"), want: []string{"undo script", "fault injected"}},
 		{name: "trap on scheduler add", sim: trapOn("/system/scheduler/add"), want: []string{"scheduler", "fault injected"}},
 		{name: "trap on clock print", sim: trapOn("/system/clock/print"), want: []string{"clock", "fault injected"}},

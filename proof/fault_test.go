@@ -125,13 +125,29 @@ type faultCase struct {
 	kind string // "sever", "kill", "trap"
 	n    int    // sever: after the nth counted command (logins not counted); kill: when the router has served n commands (logins counted)
 	path string // the command at that point (trap: the command trapped)
+	// rollback: the fault hits the rollback of a committed onboarding
+	// (n and occ count the rollback's commands), not the onboarding.
+	rollback bool
 }
 
 func (fc faultCase) String() string {
-	if fc.kind == "trap" {
-		return "trap " + fc.path
+	pre := ""
+	if fc.rollback {
+		pre = "rollback "
 	}
-	return fmt.Sprintf("%s %02d %s", fc.kind, fc.n, fc.path)
+	if fc.kind == "trap" {
+		return pre + "trap " + fc.path
+	}
+	return fmt.Sprintf("%s%s %02d %s", pre, fc.kind, fc.n, fc.path)
+}
+
+// column is the summary row a case counts in: its kind, and "rollback "
+// before it in the rollback column.
+func (fc faultCase) column() string {
+	if fc.rollback {
+		return "rollback " + fc.kind
+	}
+	return fc.kind
 }
 
 // faultCases lists the matrix for one recording: every command in the full
@@ -457,6 +473,9 @@ func TestFaultMatrix(t *testing.T) {
 			rc := recordOnboarding(t, ex)
 			t.Logf("%s (technician on the %s): %d commands: %s", ex.name, rc.reach, len(rc.cmds), strings.Join(rc.cmds, " "))
 			cases := faultCases(rc)
+			rb := recordRollback(t, ex)
+			t.Logf("%s rollback (technician on the %s): %d commands: %s", ex.name, rb.reach, len(rb.cmds), strings.Join(rb.cmds, " "))
+			cases = append(cases, sampleRollback(rollbackFaultCases(rb))...)
 			// The cases wait on the router's scheduler, not on the CPU:
 			// run several at once whatever -parallel says.
 			sem := make(chan struct{}, 6)
@@ -471,13 +490,18 @@ func TestFaultMatrix(t *testing.T) {
 						if k := knownIssue(rc, fc); k != "" && !full {
 							t.Skip("known issue: " + k + ", see proof/FINDINGS.md")
 						}
-						o := runFault(t, rc, fc)
+						var o outcome
+						if fc.rollback {
+							o = runRollbackFault(t, rb, fc)
+						} else {
+							o = runFault(t, rc, fc)
+						}
 						mu.Lock()
 						defer mu.Unlock()
-						k := totals[fc.kind]
+						k := totals[fc.column()]
 						if k == nil {
 							k = &tally{}
-							totals[fc.kind] = k
+							totals[fc.column()] = k
 						}
 						k.run++
 						if o.how != "" && !t.Failed() {

@@ -23,15 +23,16 @@ func (r *Router) command(ctx context.Context, path string, args []arg, queries [
 	r.cmdCount++
 	sever := r.o.DropAfterCommands > 0 && r.cmdCount == r.o.DropAfterCommands
 	menu, verb, terr := r.st.resolvePath(path)
+	trapOn, dropAt := r.o.TrapOn, r.o.DropAfterCommands
 	r.mu.Unlock()
 	if sever {
-		r.logf("sim: drop-after-commands: severing every API connection after command %d (%s)", r.o.DropAfterCommands, path)
+		r.logf("sim: drop-after-commands: severing every API connection after command %d (%s)", dropAt, path)
 	}
 	r.record(path, args, queries)
 	if terr != nil {
 		return nil, sever, terr
 	}
-	for _, p := range r.o.TrapOn {
+	for _, p := range trapOn {
 		if strings.Trim(p, "/") == strings.Trim(path, "/") {
 			return nil, sever, trap(-1, "failure: fault injected by rossim --trap-on")
 		}
@@ -39,6 +40,20 @@ func (r *Router) command(ctx context.Context, path string, args []arg, queries [
 	q := &request{menu: menu, verb: verb, args: args, query: queries, policy: policy}
 	rep, err := r.do(ctx, q)
 	return rep, sever, err
+}
+
+// InjectFaults arms faults from now on, as DropAfterCommands and TrapOn do
+// from the start: the link is severed after the nth command from now (0:
+// never) and every command on trapOn is answered with a trap. A test can so
+// fault the second run against a router (a rollback after an apply).
+func (r *Router) InjectFaults(dropAfterCommands int, trapOn []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.o.DropAfterCommands = 0
+	if dropAfterCommands > 0 {
+		r.o.DropAfterCommands = r.cmdCount + dropAfterCommands
+	}
+	r.o.TrapOn = append([]string(nil), trapOn...)
 }
 
 // maxJournal bounds the command journal.
