@@ -1349,6 +1349,9 @@ func (e *Engine) Rollback(ctx context.Context) error {
 		j = e.journalFromTags(run)
 		e.emit(Event{Step: StepRollback, Kind: KindWarning, Message: "no journal for run " + run + " in the state dir: removing tagged objects only; rules wgboot modified keep their new values"})
 	}
+	// Peers added after the onboarding (wgboot peer add) are not in its
+	// journal: they carry its tag and go first.
+	j.Ops = append(j.Ops, addedPeerOps(e.router, j.RunID, j.Ops)...)
 	for i := range j.Ops {
 		j.Ops[i].Sent, j.Ops[i].Undone = true, false
 	}
