@@ -57,6 +57,9 @@ type Options struct {
 	// LocalRoutes lists the networks this computer already routes, which
 	// the VPN subnet must avoid; nil: vpn.LocalRoutes (the routing table).
 	LocalRoutes func() ([]netip.Prefix, error)
+	// Via is a wg-quick file: Connect brings its tunnel up in process and
+	// reaches Router (the API inside the tunnel, see ViaRouter) through it.
+	Via string
 }
 
 // session is the part of routeros.Client the engine uses; tests may wrap it.
@@ -207,6 +210,11 @@ func connectHint(err error) string {
 }
 
 func (e *Engine) connect(ctx context.Context) error {
+	if e.o.Via != "" && e.local == nil {
+		if err := e.upVia(ctx); err != nil {
+			return err
+		}
+	}
 	if !e.o.Plain {
 		if err := e.trust(ctx); err != nil {
 			return err
@@ -217,7 +225,7 @@ func (e *Engine) connect(ctx context.Context) error {
 		if perr := e.pinned(e.addr, err); perr != nil {
 			return perr
 		}
-		if errors.Is(err, routeros.ErrFiltered) || errors.Is(err, routeros.ErrRefused) {
+		if e.o.Via == "" && (errors.Is(err, routeros.ErrFiltered) || errors.Is(err, routeros.ErrRefused)) {
 			if terr := e.connectViaTunnel(ctx); terr == nil {
 				return nil
 			} else if !errors.Is(terr, errNoTunnel) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -214,5 +215,78 @@ func TestSimPeers(t *testing.T) {
 		if diff := cmp.Diff(before, exportBody(s.r.Export())); diff != "" {
 			t.Errorf("journal %v: export after rollback differs (-before +after):\n%s", journal, diff)
 		}
+	}
+}
+
+// A team member's config alone reaches the router from the WAN, in
+// process: status and peer management through it; a removed peer's
+// config no longer does.
+func TestSimVia(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	s, o, sum, _ := onboardedSim(t, ctx)
+	_, port, _ := strings.Cut(sum.Endpoint, ":")
+	e := connectedEngine(t, ctx, o)
+	alice, err := e.AddPeer(ctx, "alice", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+
+	router, err := ViaRouter(alice.ConfigPath)
+	if err != nil || router != sum.RouterTunnel {
+		t.Fatalf("ViaRouter = %q, %v; want %s", router, err, sum.RouterTunnel)
+	}
+	vo := o
+	vo.StateDir = t.TempDir() // nothing but the config
+	vo.Router = router
+	vo.Via = alice.ConfigPath
+	vo.Settings.VerifyEndpoint = s.wan.String() + ":" + port
+	v := connectedEngine(t, ctx, vo)
+	st, err := v.Status(ctx)
+	if err != nil {
+		t.Fatalf("status --via: %v", err)
+	}
+	if st.RunID != "e2e" || !st.APIClosed {
+		t.Errorf("status --via: run %q, API closed %v", st.RunID, st.APIClosed)
+	}
+	peers, err := v.Peers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range peers {
+		if p.Name == "alice" && !strings.HasPrefix(p.Endpoint, wanClient.String()+":") {
+			t.Errorf("alice's session came from %q, want the WAN client %s", p.Endpoint, wanClient)
+		}
+	}
+	if _, err := v.AddPeer(ctx, "bob", false); err != nil {
+		t.Errorf("peer add --via: %v", err)
+	}
+	v.Close()
+
+	// The router's API is closed on the WAN: only the tunnel reaches it.
+	if err := apiAnswers(ctx, o, netip.AddrPortFrom(s.wan, s.port(s.wan, o.Plain)).String()); err == nil {
+		t.Fatal("the API answers on the WAN: the test proves nothing")
+	}
+	kept, _ := os.ReadFile(alice.ConfigPath)
+	vo.Via = filepath.Join(t.TempDir(), "alice.conf")
+	if err := os.WriteFile(vo.Via, kept, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e = connectedEngine(t, ctx, o)
+	if err := e.RemovePeer(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	vo.StateDir = t.TempDir()
+	v2, err := New(vo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v2.Close()
+	short, cancel2 := context.WithTimeout(ctx, 4*time.Second)
+	defer cancel2()
+	if err := v2.Connect(short); err == nil || !strings.Contains(err.Error(), "no WireGuard handshake") {
+		t.Errorf("connect through a removed peer's config: %v, want no handshake", err)
 	}
 }
