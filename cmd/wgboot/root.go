@@ -99,6 +99,7 @@ type commonFlags struct {
 	ConfirmTimeout time.Duration
 	LANKeepsAPI    bool
 	LogRefused     bool
+	Via            string
 }
 
 // usageError is bad input: exit code 2.
@@ -157,11 +158,13 @@ func (a *app) newRootCmd() *cobra.Command {
 	f.DurationVar(&c.ConfirmTimeout, "confirm-timeout", 5*time.Minute, "the router undoes everything after this unless wgboot confirms")
 	f.BoolVar(&c.LANKeepsAPI, "lan-keeps-api", true, "LAN access to the API stays as it was")
 	f.BoolVar(&c.LogRefused, "log-refused", false, "log refused API attempts from the WAN")
+	f.StringVar(&c.Via, "via", "", "reach the router through the tunnel of this wg-quick file, in process (--router defaults to the router's tunnel address)")
 
 	root.AddCommand(a.planCmd(), a.applyCmd(), a.rollbackCmd(), a.statusCmd(), a.auditCmd())
 	addWizard(root, a)
 	addDemo(root, a)
 	addFleet(root, a)
+	addPeer(root, a)
 	return root
 }
 
@@ -383,6 +386,9 @@ func (a *app) engine(ctx context.Context, yes, jsonOut bool, out io.Writer) (*on
 
 // engineSink is engine, also returning the sink that renders its events.
 func (a *app) engineSink(ctx context.Context, yes, jsonOut bool, out io.Writer) (*onboard.Engine, *sink, error) {
+	if err := a.viaRouter(); err != nil {
+		return nil, nil, err
+	}
 	if err := a.check(); err != nil {
 		return nil, nil, err
 	}
@@ -400,7 +406,7 @@ func (a *app) engineSink(ctx context.Context, yes, jsonOut bool, out io.Writer) 
 	o := onboard.Options{
 		Router: a.common.Router, Plain: a.common.Plain, User: a.common.User, Password: pw,
 		Fingerprint: a.common.Fingerprint, TOFU: a.common.TOFU, StateDir: a.common.StateDir,
-		Settings: a.settings(), Prompter: &prompter{a: a, yes: yes}, Sink: s.event,
+		Settings: a.settings(), Prompter: &prompter{a: a, yes: yes}, Sink: s.event, Via: a.common.Via,
 	}
 	if err := o.Validate(); err != nil {
 		return nil, nil, usageError{err}
