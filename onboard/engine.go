@@ -57,6 +57,9 @@ type Options struct {
 	// LocalRoutes lists the networks this computer already routes, which
 	// the VPN subnet must avoid; nil: vpn.LocalRoutes (the routing table).
 	LocalRoutes func() ([]netip.Prefix, error)
+	// ProveRemote, when set, proves the tunnel from outside with a phone
+	// before the Gate (see ProveRemote).
+	ProveRemote *ProveRemote
 	// Via is a wg-quick file: Connect brings its tunnel up in process and
 	// reaches Router (the API inside the tunnel, see ViaRouter) through it.
 	Via string
@@ -94,6 +97,7 @@ type Engine struct {
 	local       vpn.Backend
 	verifyEP    netip.AddrPort
 	routerPub   wgtypes.Key
+	provenFrom  string // where a phone proved the tunnel from outside
 	// The router's clock as last read (clockRouter) and the local time of
 	// that reading: the scheduler's times are estimated from them.
 	clockRouter, clockLocal time.Time

@@ -211,10 +211,10 @@ func (e *Engine) peerPath(name string) string {
 
 // peerConfig writes a peer's wg-quick config to path (0600; "" writes
 // nothing).
-func (e *Engine) peerConfig(s *wgSetup, name, path string, key wgtypes.Key, psk *wgtypes.Key, addr netip.Addr) (*NewPeer, error) {
+func (e *Engine) peerConfig(s *wgSetup, name, path string, key wgtypes.Key, psk *wgtypes.Key, addr netip.Addr, endpoint string) (*NewPeer, error) {
 	qc := vpn.QuickConfig{
 		Interface: vpn.QuickInterface{PrivateKey: key, Address: []netip.Prefix{netip.PrefixFrom(addr, s.routerAddr.Bits())}},
-		Peer: vpn.QuickPeer{PublicKey: s.pub, Endpoint: e.peerEndpoint(s), AllowedIPs: []netip.Prefix{netip.PrefixFrom(s.routerAddr.Addr(), 32)},
+		Peer: vpn.QuickPeer{PublicKey: s.pub, Endpoint: endpoint, AllowedIPs: []netip.Prefix{netip.PrefixFrom(s.routerAddr.Addr(), 32)},
 			PersistentKeepalive: defaultKeepSec * time.Second},
 	}
 	if psk != nil {
@@ -265,12 +265,18 @@ func (e *Engine) AddPeer(ctx context.Context, name string, psk bool) (*NewPeer, 
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range e.router.peersOf(s) {
+	return e.addPeer(ctx, s, e.router, name, e.peerEndpoint(s), psk)
+}
+
+// addPeer adds name on s's interface; r holds the interface's peers (for
+// the free address and the names in use).
+func (e *Engine) addPeer(ctx context.Context, s *wgSetup, r *Router, name, endpoint string, psk bool) (*NewPeer, error) {
+	for _, p := range r.peersOf(s) {
 		if p.Added && p.Name == name || p.Name == name && e.router.minorVersion() >= 15 {
 			return nil, fmt.Errorf("onboard: %s already has a peer named %s: remove it or rotate its key (wgboot peer rotate %s)", s.iface, name, name)
 		}
 	}
-	addr, err := e.router.nextAddress(s)
+	addr, err := r.nextAddress(s)
 	if err != nil {
 		return nil, err
 	}
@@ -286,12 +292,13 @@ func (e *Engine) AddPeer(ctx context.Context, name string, psk bool) (*NewPeer, 
 	if pk != nil {
 		words = append(words, "=preshared-key="+pk.String())
 	}
-	np, err := e.peerConfig(s, name, e.peerPath(name), key, pk, addr)
+	np, err := e.peerConfig(s, name, e.peerPath(name), key, pk, addr, endpoint)
 	if err != nil {
 		return nil, err
 	}
 	rep, err := e.cl.Run(ctx, words...)
 	if err != nil {
+		os.Remove(np.ConfigPath)
 		return nil, fmt.Errorf("onboard: add peer %s: %w", name, err)
 	}
 	np.id = rep.Done["ret"]
@@ -361,7 +368,7 @@ func (e *Engine) RotatePeer(ctx context.Context, name string, psk bool) (*NewPee
 		tmp = path + ".new"
 		os.Remove(tmp)
 	}
-	np, err := e.peerConfig(s, name, tmp, key, pk, addr.Addr())
+	np, err := e.peerConfig(s, name, tmp, key, pk, addr.Addr(), e.peerEndpoint(s))
 	if err != nil {
 		return nil, err
 	}
@@ -395,3 +402,5 @@ func addedPeerOps(r *Router, run string, have []JournalOp) []JournalOp {
 	}
 	return out
 }
+
+func removeQuiet(path string) { os.Remove(path) }
