@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
@@ -201,4 +202,37 @@ func (a *app) viaRouter() error {
 	}
 	a.common.Router = r
 	return nil
+}
+
+// remote are apply's flags for the proof from outside.
+type remote struct {
+	prove bool
+	keep  bool
+	name  string
+	wait  time.Duration
+}
+
+func (r *remote) flags(c *cobra.Command) {
+	c.Flags().BoolVar(&r.prove, "prove-remote", false, "before closing the API, prove the tunnel from outside: scan the QR code shown with the WireGuard app on a phone on mobile data")
+	c.Flags().BoolVar(&r.keep, "keep-phone", false, "keep the phone's peer after the proof (a second device); default: remove it")
+	c.Flags().StringVar(&r.name, "phone-name", "phone", "the phone peer's name")
+	c.Flags().DurationVar(&r.wait, "prove-remote-wait", 3*time.Minute, "how long to wait for the phone (at most half of --confirm-timeout)")
+}
+
+// options are the engine's ProveRemote; the QR code goes to the terminal
+// (stderr when stdout carries JSON), asked for by --prove-remote.
+func (r *remote) options(a *app, jsonOut bool) *onboard.ProveRemote {
+	if !r.prove {
+		return nil
+	}
+	w := a.Stdout
+	if jsonOut {
+		w = a.Stderr
+	}
+	return &onboard.ProveRemote{Name: r.name, Wait: r.wait, Keep: r.keep, Show: func(np *onboard.NewPeer) {
+		fmt.Fprintf(w, "Prove the tunnel from outside: on a phone, turn Wi-Fi OFF (mobile data), open the WireGuard app, + > scan from QR code, activate the tunnel %s:\n", np.Name)
+		if err := vpn.WriteQRTerminal(w, np.Config); err != nil {
+			fmt.Fprintf(w, "(no QR code: %v; import %s instead)\n", err, np.ConfigPath)
+		}
+	}}
 }

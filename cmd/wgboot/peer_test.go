@@ -1,16 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wgboot/wgboot/onboard"
+	"github.com/wgboot/wgboot/routeros/sim"
 	"github.com/wgboot/wgboot/vpn"
 )
 
@@ -111,5 +114,78 @@ func TestCLIPeers(t *testing.T) {
 	run("rollback", "--yes", "--router", addr)
 	if diff := cmp.Diff(before, exportBody(r.Export())); diff != "" {
 		t.Errorf("export after rollback (-before +after):\n%s", diff)
+	}
+}
+
+// apply --prove-remote: the QR code for the phone is shown, the simulated
+// phone connects from an outside WAN address, and the summary and --json
+// say the tunnel was proven from outside by the phone at that address.
+func TestCLIProveRemote(t *testing.T) {
+	ex := loadExample(t, "../../examples/soho-defconf.rsc")
+	phoneAt, lan := loopback(), loopback()
+	o := sim.Options{Config: ex.config, DynamicAddresses: ex.dynamic, Password: "pw-golden", Logf: t.Logf, Listen: []sim.Listen{
+		{Iface: ex.wan[0], Addr: phoneAt, Src: netip.MustParseAddr("198.51.100.23")}, {Iface: ex.lan, Addr: lan, Src: lanSource(t, ex)}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r, err := sim.Start(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	addr := ""
+	for _, l := range r.Info().Listen {
+		if l.Addr == lan {
+			addr = netip.AddrPortFrom(lan, l.APISSL).String()
+		}
+	}
+	var phones []*vpn.Netstack
+	defer func() {
+		for _, p := range phones {
+			p.Close()
+		}
+	}()
+	hook := func(o *onboard.Options) {
+		o.RunID = "cli"
+		if o.ProveRemote == nil {
+			return
+		}
+		show := o.ProveRemote.Show
+		o.ProveRemote.Show = func(np *onboard.NewPeer) {
+			show(np)
+			q := np.Config
+			_, port, _ := strings.Cut(q.Peer.Endpoint, ":")
+			n := vpn.NewNetstack(t.Logf)
+			phones = append(phones, n)
+			if err := n.Up(ctx, vpn.Config{PrivateKey: q.Interface.PrivateKey, Address: q.Interface.Address[0], Peer: vpn.Peer{PublicKey: q.Peer.PublicKey,
+				Endpoint: netip.MustParseAddrPort(phoneAt.String() + ":" + port), AllowedIPs: q.Peer.AllowedIPs, Keepalive: time.Second}}); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	env := map[string]string{"WGBOOT_PASSWORD": "pw-golden"}
+	args := []string{"apply", "--yes", "--json", "--prove-remote", "--prove-remote-wait", "30s", "--router", addr, "--fingerprint", r.Info().Fingerprint,
+		"--state-dir", t.TempDir(), "--local", "netstack", "--verify-endpoint", lan.String()}
+	code, out, errOut := runCLI(t, env, hook, args...)
+	if code != 0 {
+		t.Fatalf("apply --prove-remote: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "scan from QR code") || !strings.Contains(errOut, "▀") {
+		t.Errorf("no QR code for the phone on stderr:\n%s", errOut)
+	}
+	var sum *onboard.Summary
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var ev onboard.Event
+		if err := json.Unmarshal([]byte(line), &ev); err == nil && ev.Summary != nil {
+			sum = ev.Summary
+		}
+	}
+	if sum == nil || sum.ProvenVia != "outside" || sum.ProvenFrom != "198.51.100.23" {
+		t.Fatalf("summary: %+v", sum)
+	}
+	if !strings.Contains(out, `"proven_via":"outside"`) || !strings.Contains(out, `"proven_from":"198.51.100.23"`) {
+		t.Errorf("--json does not say how the tunnel was proven:\n%s", out)
+	}
+	if strings.Contains(r.Export(), "peer:phone") {
+		t.Error("the phone's peer stayed without --keep-phone")
 	}
 }

@@ -78,6 +78,8 @@ type app struct {
 	// engineHook lets tests adjust the engine's options (dialer, local
 	// peer, run id, key); nil leaves them.
 	engineHook func(*onboard.Options)
+	// proveRemote is apply --prove-remote's proof from outside; nil: none.
+	proveRemote *onboard.ProveRemote
 
 	common commonFlags
 	in     *bufio.Reader // Stdin, buffered once so prompts share it
@@ -406,7 +408,7 @@ func (a *app) engineSink(ctx context.Context, yes, jsonOut bool, out io.Writer) 
 	o := onboard.Options{
 		Router: a.common.Router, Plain: a.common.Plain, User: a.common.User, Password: pw,
 		Fingerprint: a.common.Fingerprint, TOFU: a.common.TOFU, StateDir: a.common.StateDir,
-		Settings: a.settings(), Prompter: &prompter{a: a, yes: yes}, Sink: s.event, Via: a.common.Via,
+		Settings: a.settings(), Prompter: &prompter{a: a, yes: yes}, Sink: s.event, Via: a.common.Via, ProveRemote: a.proveRemote,
 	}
 	if err := o.Validate(); err != nil {
 		return nil, nil, usageError{err}
