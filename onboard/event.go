@@ -21,6 +21,7 @@ const (
 	StepReverify Step = "reverify" // API through the tunnel again, WAN probe
 	StepCommit   Step = "commit"   // disarm, write config, journal, summary
 	StepRollback Step = "rollback" // undo (on failure or on request)
+	StepPeer     Step = "peer"     // a team peer added, removed or rotated (wgboot peer)
 )
 
 // Kind says what an Event reports.

@@ -302,7 +302,7 @@ func (e *Engine) addPeer(ctx context.Context, s *wgSetup, r *Router, name, endpo
 		return nil, fmt.Errorf("onboard: add peer %s: %w", name, err)
 	}
 	np.id = rep.Done["ret"]
-	e.emit(Event{Kind: KindDone, Message: "added peer " + name + " at " + np.Address + " on " + s.iface})
+	e.emit(Event{Step: StepPeer, Kind: KindDone, Message: "added peer " + name + " at " + np.Address + " on " + s.iface})
 	return np, nil
 }
 
@@ -335,7 +335,7 @@ func (e *Engine) RemovePeer(ctx context.Context, name string) error {
 	if path := e.peerPath(name); path != "" {
 		os.Remove(path) // useless now, and it holds a private key
 	}
-	e.emit(Event{Kind: KindDone, Message: "removed peer " + name})
+	e.emit(Event{Step: StepPeer, Kind: KindDone, Message: "removed peer " + name})
 	return nil
 }
 
@@ -383,7 +383,7 @@ func (e *Engine) RotatePeer(ctx context.Context, name string, psk bool) (*NewPee
 		np.ConfigPath = path
 	}
 	np.id = p.id
-	e.emit(Event{Kind: KindDone, Message: "rotated the key of peer " + name + ": its old config no longer connects"})
+	e.emit(Event{Step: StepPeer, Kind: KindDone, Message: "rotated the key of peer " + name + ": its old config no longer connects"})
 	return np, nil
 }
 

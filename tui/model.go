@@ -336,6 +336,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case qrMsg:
 		m.done.setQR(msg)
 		return m, nil
+	case peerAddedMsg:
+		m.done.setPeer(msg)
+		return m, nil
 	case submitConnectMsg:
 		return m, m.startConnect()
 	case tea.KeyMsg:
@@ -381,6 +384,8 @@ func (m *Model) typing() bool {
 		return m.connect.typing()
 	case scrPlan:
 		return m.plan.editing()
+	case scrDone:
+		return m.done.adding
 	}
 	return false
 }
@@ -569,6 +574,9 @@ func (m *Model) onApplied(msg appliedMsg) tea.Cmd {
 	m.summary = msg.sum
 	m.err = nil
 	m.scr = scrDone
+	if pa, ok := m.eng.(PeerAdder); ok {
+		m.done.adder = pa // the Done screen offers "add a device"
+	}
 	return m.done.set(msg.sum, m.apply.state[onboard.StepHarden].kind == onboard.KindDone)
 }
 

@@ -1,0 +1,97 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/wgboot/wgboot/onboard"
+	"github.com/wgboot/wgboot/vpn"
+	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
+)
+
+// peerEngine is the scripted engine that can also add team peers.
+type peerEngine struct {
+	*fakeEngine
+	mu    sync.Mutex
+	added []string
+}
+
+func (p *peerEngine) AddPeer(ctx context.Context, name string, psk bool) (*onboard.NewPeer, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if name == "taken" {
+		return nil, fmt.Errorf("onboard: wgboot already has a peer named %s", name)
+	}
+	p.added = append(p.added, name)
+	k, _ := wgtypes.GeneratePrivateKey()
+	addr := netip.AddrFrom4([4]byte{10, 77, 0, byte(2 + len(p.added))})
+	q := vpn.QuickConfig{Interface: vpn.QuickInterface{PrivateKey: k, Address: []netip.Prefix{netip.PrefixFrom(addr, 24)}},
+		Peer: vpn.QuickPeer{PublicKey: k.PublicKey(), Endpoint: "203.0.113.7:13231", AllowedIPs: []netip.Prefix{netip.MustParsePrefix("10.77.0.1/32")}}}
+	return &onboard.NewPeer{PeerInfo: onboard.PeerInfo{Name: name, Address: netip.PrefixFrom(addr, 32).String(), Added: true}, Config: q,
+		ConfigPath: "/state/peer-" + name + ".conf"}, nil
+}
+
+// TestDoneAddDevice: the Done screen offers "add a device": a name (q is
+// text there, a bad name is refused), then the device's QR code; a name
+// the engine refuses says why.
+func TestDoneAddDevice(t *testing.T) {
+	pe := &peerEngine{fakeEngine: &fakeEngine{summary: fakeSummary}}
+	factory := func(c Connection) (Engine, error) {
+		pe.c = c
+		if pe.now == nil {
+			pe.now = c.Now
+		}
+		return pe, nil
+	}
+	h := start(t, demoOptions(factory, newFakeClock()))
+	h.waitFor("Router", "Password", "api-ssl")
+	h.submitConnect()
+	h.waitFor("Trust and continue")
+	h.key("enter")
+	h.waitFor("Press enter")
+	h.key("enter")
+	h.waitFor("Commands (7)")
+	h.key("enter")
+	h.waitFor("Yes, close it")
+	h.key("enter")
+	h.waitFor("Reconnect next time")
+	for _, k := range []string{"down", "down", "down", "down", "down", "down", "down", "down"} {
+		h.key(k) // the offer is at the end of the summary
+	}
+	h.waitFor("Press a to add a device")
+	h.key("a")
+	h.waitFor("Name of the device")
+	h.key("a b")
+	h.key("enter")
+	h.waitFor("peer name")
+	for range 3 {
+		h.key("backspace")
+	}
+	h.key("quinn") // q is text in the field, not quit
+	h.key("enter")
+	v := h.waitFor("Device quinn", "Scan with the WireGuard app")
+	if strings.Contains(v, "Quit?") || strings.Contains(v, "quit") && !strings.Contains(v, "quinn") {
+		t.Errorf("q in the name asked to quit:\n%s", v)
+	}
+	if !strings.Contains(v, "█") && !strings.Contains(v, "▀") && !strings.Contains(v, "▄") {
+		t.Errorf("no QR code for quinn:\n%s", v)
+	}
+	h.key("tab") // back to the summary
+	for range 8 {
+		h.key("down")
+	}
+	h.waitFor("quinn 10.77.0.3/32")
+	h.key("a")
+	h.key("taken")
+	h.key("enter")
+	h.waitFor("already has a peer named taken")
+	pe.mu.Lock()
+	defer pe.mu.Unlock()
+	if fmt.Sprint(pe.added) != "[quinn]" {
+		t.Errorf("peers added: %v, want [quinn]", pe.added)
+	}
+}
