@@ -95,3 +95,40 @@ func TestDoneAddDevice(t *testing.T) {
 		t.Errorf("peers added: %v, want [quinn]", pe.added)
 	}
 }
+
+// TestManageOnboarded: the wizard run against a router that is already
+// onboarded offers device management instead of onboarding again.
+func TestManageOnboarded(t *testing.T) {
+	pe := &peerEngine{fakeEngine: &fakeEngine{}}
+	pe.plan = func(ctx context.Context, s onboard.Settings) (*onboard.Plan, error) {
+		p := &onboard.Plan{Settings: s, Noop: true}
+		pe.emit(onboard.StepPlan, onboard.KindDone, "already onboarded: nothing to change", func(e *onboard.Event) { e.Plan = p })
+		return p, nil
+	}
+	factory := func(c Connection) (Engine, error) {
+		pe.c = c
+		if pe.now == nil {
+			pe.now = c.Now
+		}
+		return pe, nil
+	}
+	h := start(t, demoOptions(factory, newFakeClock()))
+	h.waitFor("Router", "Password", "api-ssl")
+	h.submitConnect()
+	h.waitFor("Trust and continue")
+	h.key("enter")
+	h.waitFor("Press enter")
+	h.key("enter")
+	h.waitFor("already onboarded")
+	h.key("enter")
+	h.waitFor("already onboarded by wgboot", "Press a to add a device")
+	h.key("a")
+	h.key("laptop")
+	h.key("enter")
+	h.waitFor("Device laptop")
+	for _, c := range pe.Calls() {
+		if c == "apply" {
+			t.Errorf("the wizard applied on an onboarded router: %v", pe.Calls())
+		}
+	}
+}

@@ -25,6 +25,7 @@ type doneScreen struct {
 	sum      *onboard.Summary
 	hardened bool // the API was closed on the WAN
 	declined bool // declined at the Gate: everything was rolled back
+	manage   bool // the router was onboarded before: devices only
 	undone   []string
 	qr       string // the engine's QR, or one made from the config file
 	qrErr    error
@@ -77,6 +78,14 @@ func (d *doneScreen) setDeclined(info *onboard.FailureInfo) tea.Cmd {
 	if info != nil {
 		d.undone = info.Undone
 	}
+	d.layout()
+	return nil
+}
+
+// setManage turns the screen into device management for a router that
+// was onboarded before: there is no new summary, config or QR code.
+func (d *doneScreen) setManage() tea.Cmd {
+	d.manage, d.sum, d.showQR = true, &onboard.Summary{}, false
 	d.layout()
 	return nil
 }
@@ -178,6 +187,9 @@ func (d *doneScreen) summaryText() string {
 		}
 		b.WriteString(st.Muted.Render("No WireGuard config was kept. Run wgboot again to onboard this router.") + "\n")
 		return b.String()
+	}
+	if d.manage {
+		return st.OK.Render(wrapWords(st.IconOK+" This router is already onboarded by wgboot: nothing to change. Add devices for the team here.", d.w)) + "\n" + d.deviceText()
 	}
 	kv := func(k, v string) string {
 		if v == "" {
@@ -330,6 +342,9 @@ func (d *doneScreen) view(w, h int) string {
 	tabs := st.TabOn.Render("Summary") + st.Muted.Render(" │ ") + st.Tab.Render("QR code")
 	if d.declined {
 		return st.TabOn.Render("Rolled back") + "\n\n" + d.vp.View()
+	}
+	if d.manage && !d.showQR {
+		tabs = st.TabOn.Render("Devices") + st.Muted.Render(" │ ") + st.Tab.Render("QR code")
 	}
 	if d.showQR {
 		tabs = st.Tab.Render("Summary") + st.Muted.Render(" │ ") + st.TabOn.Render("QR code")

@@ -540,6 +540,12 @@ func (m *Model) replan(s onboard.Settings) tea.Cmd {
 }
 
 func (m *Model) startApply() tea.Cmd {
+	if pa, ok := m.eng.(PeerAdder); ok && m.plan.plan.Noop {
+		// Already onboarded: manage its devices instead.
+		m.scr = scrDone
+		m.done.adder = pa
+		return m.done.setManage()
+	}
 	if m.plan.plan.Noop {
 		// Nothing to change: the router is already onboarded.
 		m.noted = append(m.noted, "The router was already onboarded; nothing was changed.")
