@@ -1357,10 +1357,15 @@ func (e *Engine) Rollback(ctx context.Context) error {
 	// Peers added after the onboarding (wgboot peer add) are not in its
 	// journal: they carry its tag and go first.
 	j.Ops = append(j.Ops, addedPeerOps(e.router, j.RunID, j.Ops)...)
+	var later []JournalOp
+	j.Ops, later = e.viaSplit(j.Ops)
 	for i := range j.Ops {
 		j.Ops[i].Sent, j.Ops[i].Undone = true, false
 	}
 	undone, err := e.undo(ctx, j)
+	if err == nil {
+		undone, err = e.finishVia(ctx, j, later, undone)
+	}
 	if err != nil {
 		e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: "rollback failed", Undone: undone, Diagnostics: err.Error(), Try: "run wgboot rollback again, through the tunnel if the WAN is closed"}})
 		return err

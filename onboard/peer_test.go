@@ -290,3 +290,61 @@ func TestSimVia(t *testing.T) {
 		t.Errorf("connect through a removed peer's config: %v, want no handshake", err)
 	}
 }
+
+// rollback --via a team member's config, from the WAN, with no journal:
+// every tagged object goes, the tunnel it came through last.
+func TestSimRollbackVia(t *testing.T) {
+	for _, name := range []string{"soho-defconf", "open-cpe"} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			ex := loadExample(t, "../examples/"+name+".rsc")
+			s := startExample(t, ex, nil)
+			reach := s.lan
+			if !reach.IsValid() {
+				reach = s.wan
+			}
+			o := s.options(t, reach, nil)
+			o.Settings.VerifyEndpoint = reach.String()
+			e := connectedEngine(t, ctx, o)
+			p, err := e.Plan(ctx, o.Settings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := e.Apply(ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.Close()
+			e = connectedEngine(t, ctx, o)
+			alice, err := e.AddPeer(ctx, "alice", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.AddPeer(ctx, "bob", false); err != nil {
+				t.Fatal(err)
+			}
+			e.Close()
+			_, port, _ := strings.Cut(sum.Endpoint, ":")
+			vo := o
+			vo.StateDir, vo.Router, vo.Via = t.TempDir(), sum.RouterTunnel, alice.ConfigPath
+			vo.Settings.VerifyEndpoint = s.wan.String() + ":" + port
+			v := connectedEngine(t, ctx, vo)
+			if err := v.Rollback(ctx); err != nil {
+				t.Errorf("rollback --via: %v", err)
+			}
+			v.Close()
+			// The router removes the tunnel by itself, seconds later.
+			left := ""
+			for i := 0; i < 100; i++ {
+				if left = s.r.Export(); !strings.Contains(left, "wgboot:") {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if strings.Contains(left, "wgboot:") {
+				t.Errorf("tagged objects left after rollback --via:\n%s", left)
+			}
+		})
+	}
+}

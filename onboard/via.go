@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -115,4 +116,50 @@ func (e *Engine) viaEndpoint(ctx context.Context, endpoint string) (netip.AddrPo
 		return netip.AddrPort{}, fmt.Errorf("onboard: --via %s: resolve the endpoint %s: %w", e.o.Via, host, err)
 	}
 	return netip.AddrPortFrom(addrs[0].Unmap(), p), nil
+}
+
+// viaSplit takes out of ops, when this engine came in through Options.Via,
+// the removals that cut that tunnel (the WireGuard interface, its address,
+// its peers): sent through the tunnel, the first would end the session and
+// strand the rest. finishVia hands them to the router instead.
+func (e *Engine) viaSplit(ops []JournalOp) (now, later []JournalOp) {
+	if e.o.Via == "" {
+		return ops, nil
+	}
+	for _, o := range ops {
+		if o.Verb == "add" && (tunnelOp(&o) || strings.HasPrefix(o.Key, peerKeyPrefix)) {
+			later = append(later, o)
+		} else {
+			now = append(now, o)
+		}
+	}
+	return now, later
+}
+
+// finishVia has the router remove later by itself, a few seconds after
+// this session ends: a scheduler tagged "wgboot:<run> finish" whose script
+// removes them in reverse order, then itself. It is the one way to remove
+// the tunnel a session runs through.
+func (e *Engine) finishVia(ctx context.Context, j *Journal, later []JournalOp, undone []string) ([]string, error) {
+	if len(later) == 0 {
+		return undone, nil
+	}
+	var b strings.Builder
+	b.WriteString(":log warning \"wgboot: removing the tunnel of run " + j.RunID + "\"\n")
+	for i := len(later) - 1; i >= 0; i-- {
+		b.WriteString(later[i].op().inverse(j.RunID) + "\n")
+	}
+	b.WriteString("/system scheduler remove " + findTag(j.RunID, "finish") + "\n")
+	_, err := e.cl.Run(ctx, "/system/scheduler/add", "=name=wgboot-finish-"+j.RunID, "=interval=3s",
+		"=on-event="+b.String(), "=comment="+tag(j.RunID, "finish"))
+	if err != nil {
+		return undone, fmt.Errorf("onboard: hand the tunnel's removal to the router: %w", err)
+	}
+	for _, o := range later {
+		o.Sent, o.Undone = true, true
+		j.Ops = append(j.Ops, o)
+		undone = append(undone, o.Desc)
+	}
+	e.emit(Event{Step: StepRollback, Kind: KindInfo, Message: "the router removes the tunnel this session runs through (" + strconv.Itoa(len(later)) + " items) by itself in a few seconds"})
+	return undone, nil
 }
