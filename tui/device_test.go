@@ -132,3 +132,48 @@ func TestManageOnboarded(t *testing.T) {
 		}
 	}
 }
+
+// TestProveRemoteQR: with ProveRemote, the Apply screen shows the phone's
+// QR code while the engine waits for its handshake from outside, and the
+// Done screen says the tunnel was proven from outside by the phone.
+func TestProveRemoteQR(t *testing.T) {
+	fe := &fakeEngine{}
+	release := make(chan struct{})
+	fe.apply = func(ctx context.Context, p *onboard.Plan) (*onboard.Summary, error) {
+		fe.emit(onboard.StepVerify, onboard.KindDone, "the API answered through the tunnel", nil)
+		if fe.c.ProveRemote == nil || fe.c.ProveRemote.Show == nil {
+			return nil, fmt.Errorf("no ProveRemote in the connection")
+		}
+		pe := &peerEngine{fakeEngine: fe}
+		np, _ := pe.AddPeer(ctx, "phone", false)
+		fe.c.ProveRemote.Show(np)
+		fe.emit(onboard.StepVerify, onboard.KindStarted, "waiting for phone's handshake from outside", nil)
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		fe.emit(onboard.StepVerify, onboard.KindDone, "proven from outside: phone's handshake came from 198.51.100.23", nil)
+		s := *fakeSummary
+		s.ProvenVia, s.ProvenFrom = "outside", "198.51.100.23"
+		return &s, nil
+	}
+	factory, _ := fakeFactory(fe)
+	o := demoOptions(factory, newFakeClock())
+	o.ProveRemote = true
+	h := start(t, o)
+	h.waitFor("Router", "Password", "api-ssl")
+	h.submitConnect()
+	h.waitFor("Trust and continue")
+	h.key("enter")
+	h.waitFor("Press enter")
+	h.key("enter")
+	h.waitFor("Commands (7)")
+	h.key("enter")
+	v := h.waitFor("Prove it from outside", "waiting for phone's handshake", "activate")
+	if !strings.ContainsAny(v, "█▀▄") {
+		t.Errorf("no QR code on the Apply screen:\n%s", v)
+	}
+	close(release)
+	h.waitFor("Proven via  outside, by a phone at 198.51.100.23")
+}

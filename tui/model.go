@@ -52,6 +52,12 @@ type Options struct {
 	// command says what it started).
 	Banner string
 
+	// ProveRemote proves the tunnel from outside before the Gate: the
+	// Apply screen shows a QR code for a phone on mobile data and the
+	// engine waits for its handshake (see onboard.ProveRemote). KeepPhone
+	// keeps the phone's peer afterwards.
+	ProveRemote, KeepPhone bool
+
 	// Now is the clock for the auto-rollback countdown. Nil: time.Now.
 	Now func() time.Time
 	// Logf receives debug lines. Nil: discarded. It never gets secrets.
@@ -339,6 +345,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case peerAddedMsg:
 		m.done.setPeer(msg)
 		return m, nil
+	case phoneMsg:
+		m.apply.phone = &msg
+		return m, m.br.wait()
 	case submitConnectMsg:
 		return m, m.startConnect()
 	case tea.KeyMsg:
@@ -479,6 +488,9 @@ func (m *Model) startConnect() tea.Cmd {
 		Prompter: eb,
 		Sink:     eb.sink,
 		Now:      m.o.Now,
+	}
+	if m.o.ProveRemote {
+		o.ProveRemote = &onboard.ProveRemote{Keep: m.o.KeepPhone, Show: eb.phone}
 	}
 	factory := m.o.NewEngine
 	m.logf("tui: connecting to %s as %s", o.Router, o.User)
