@@ -1382,6 +1382,7 @@ func (e *Engine) Rollback(ctx context.Context) error {
 		// The key is useless once the peer is gone from the router.
 		os.Remove(j.Tunnel.ConfigPath)
 	}
+	e.removePeerConfigs(j.Ops)
 	e.emit(Event{Step: StepRollback, Kind: KindDone, Message: fmt.Sprintf("rolled back run %s (%d changes)", j.RunID, len(undone)), Elapsed: e.now().Sub(start)})
 	return nil
 }

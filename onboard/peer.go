@@ -404,3 +404,15 @@ func addedPeerOps(r *Router, run string, have []JournalOp) []JournalOp {
 }
 
 func removeQuiet(path string) { os.Remove(path) }
+
+// removePeerConfigs deletes the configs of the added peers among ops once
+// they are gone from the router: their keys are useless, and secret.
+func (e *Engine) removePeerConfigs(ops []JournalOp) {
+	for _, o := range ops {
+		if name, ok := strings.CutPrefix(o.Key, peerKeyPrefix); ok && ValidatePeerName(name) == nil {
+			if path := e.peerPath(name); path != "" {
+				os.Remove(path)
+			}
+		}
+	}
+}

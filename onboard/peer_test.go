@@ -204,6 +204,11 @@ func TestSimPeers(t *testing.T) {
 		if err := e.Rollback(ctx); err != nil {
 			t.Fatalf("rollback (journal %v): %v", journal, err)
 		}
+		if journal {
+			if _, err := os.Stat(bob.ConfigPath); err == nil {
+				t.Errorf("bob's config %s is left after the rollback removed bob", bob.ConfigPath)
+			}
+		}
 		if !journal {
 			// Without a journal, modified rules keep their values: every
 			// tagged object (the added peer among them) is gone.
