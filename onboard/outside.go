@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -76,6 +77,24 @@ func (e *Engine) proveOutside(ctx context.Context, a *applyRun, via string) (str
 		return via, fmt.Errorf("onboard: read the peers of %s: %w", d.IfName, err)
 	}
 	key := peerKeyPrefix + name
+	// The armed undo on the router learns of the phone's peer first: a run
+	// cut off from here on (the router's timer fires) leaves nothing behind.
+	src := undoScript(e.run, append(slices.Clone(e.plan.Ops), op{Key: key, Menu: "/interface wireguard peers", Verb: "add"}))
+	var cmds [][]string
+	if id := a.j.Net.Timer; id != "" {
+		cmds = append(cmds, []string{"/system/scheduler/set", "=numbers=" + id, "=on-event=" + src})
+	}
+	if id := a.j.Net.Script; id != "" {
+		cmds = append(cmds, []string{"/system/script/set", "=numbers=" + id, "=source=" + src})
+	}
+	if len(cmds) > 0 {
+		_, errs := e.cl.Batch(ctx, cmds...)
+		for _, err := range errs {
+			if err != nil {
+				return via, fmt.Errorf("onboard: add the phone's peer to the armed rollback: %w", err)
+			}
+		}
+	}
 	a.j.Ops = append(a.j.Ops, JournalOp{Key: key, Step: StepVerify, Menu: "/interface wireguard peers", Verb: "add", Desc: "peer " + name + " (proof from outside)", Sent: true})
 	e.save(a)
 	endpoint := net.JoinHostPort(d.Endpoint, strconv.Itoa(d.ListenPort))

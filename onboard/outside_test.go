@@ -97,6 +97,9 @@ func TestSimProveOutside(t *testing.T) {
 				wait = 4 * time.Second
 			}
 			o.ProveRemote = &ProveRemote{Wait: wait, Keep: true, Show: func(np *NewPeer) {
+				if ex := s.r.Export(); strings.Count(ex, `remove [find where comment=\"wgboot:e2e peer:phone\"]`) < 2 {
+					t.Errorf("the armed rollback (timer and script) does not remove the phone's peer:\n%s", ex)
+				}
 				_, port, _ := strings.Cut(np.Config.Peer.Endpoint, ":")
 				ph.up(t, np, netip.MustParseAddrPort(phoneAt.String()+":"+port))
 			}}
