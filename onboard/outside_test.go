@@ -125,6 +125,11 @@ func TestSimProveOutside(t *testing.T) {
 				t.Errorf("summary: proven %q from %q, outside unproven %v", sum.ProvenVia, sum.ProvenFrom, sum.OutsideUnproven)
 			}
 			ph.close()
+			// The wizard's Done screen adds devices on the engine that
+			// just applied (through the tunnel: the WAN is closed).
+			if _, err := e.AddPeer(ctx, "tablet", false); err != nil {
+				t.Errorf("add a device right after Apply: %v", err)
+			}
 			e.Close()
 			checkNoSecrets(t, o, events, e.key)
 			e = connectedEngine(t, ctx, o)
@@ -132,7 +137,7 @@ func TestSimProveOutside(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(peers) != 2 || peers[1].Name != "phone" || !peers[1].Added {
+			if len(peers) != 3 || peers[1].Name != "phone" || !peers[1].Added || peers[2].Name != "tablet" {
 				t.Errorf("the kept phone peer: %+v", peers)
 			}
 			if err := e.Rollback(ctx); err != nil {
