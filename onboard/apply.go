@@ -155,6 +155,9 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	if err := e.recordTunnel(a); err != nil {
 		return nil, &stepError{step: StepVerify, err: err}
 	}
+	if via, err = e.proveOutside(ctx, a, via); err != nil {
+		return nil, &stepError{step: StepVerify, err: err, try: "the phone's handshake must reach the router from the internet (mobile data, Wi-Fi off); a modem in front, CGNAT or an ISP filter can stop UDP " + strconv.Itoa(d.ListenPort) + "; the router was restored"}
+	}
 	// 5. Harden.
 	hardened := false
 	yes, err := e.confirm(ctx, Question{ID: "harden", Title: "Close the API on the WAN?",
@@ -1021,7 +1024,7 @@ func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, h
 	a.j.State = StateCommitted
 	sum := &Summary{
 		Router: e.addr, Identity: e.router.Identity, RouterTunnel: d.RouterAddr.Addr().String(), LocalTunnel: d.LocalAddr.String(),
-		Endpoint: endpoint, ConfigPath: path, ProvenVia: via, OutsideUnproven: e.outsideUnproven(via), Changes: len(e.plan.Ops),
+		Endpoint: endpoint, ConfigPath: path, ProvenVia: via, ProvenFrom: e.provenFrom, OutsideUnproven: e.outsideUnproven(via), Changes: len(e.plan.Ops),
 		Reconnect: "wg-quick up " + path, Undo: "wgboot rollback --router " + e.o.Router,
 	}
 	if !hardened {
@@ -1120,6 +1123,8 @@ func summaryText(s *Summary, hardened bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "router %s (%s)\ntunnel: router %s, technician %s\nendpoint: %s\nconfig: %s\n", s.Router, s.Identity, s.RouterTunnel, s.LocalTunnel, s.Endpoint, s.ConfigPath)
 	switch s.ProvenVia {
+	case "outside":
+		b.WriteString("proven: the tunnel was proven from outside: a phone's handshake came from " + s.ProvenFrom + "\n")
 	case "wan":
 		b.WriteString("proven: the tunnel was proven over the WAN (the router saw the handshake arrive on its WAN side)\n")
 	default:
@@ -1426,6 +1431,11 @@ func (e *Engine) Rollback(ctx context.Context) error {
 		}
 		e.emit(Event{Step: StepRollback, Kind: KindWarning, Message: msg})
 	}
+	// Peers added after the onboarding (wgboot peer add) are not in its
+	// journal: they carry its tag and go first.
+	j.Ops = append(j.Ops, addedPeerOps(e.router, j.RunID, j.Ops)...)
+	var later []JournalOp
+	j.Ops, later = e.viaSplit(j.Ops)
 	for i := range j.Ops {
 		j.Ops[i].Sent, j.Ops[i].Undone = true, false
 	}
@@ -1453,6 +1463,9 @@ func (e *Engine) Rollback(ctx context.Context) error {
 		}
 	}
 	undone, err := e.undo(ctx, j)
+	if err == nil {
+		undone, err = e.finishVia(ctx, j, later, undone)
+	}
 	if err != nil {
 		try := "run wgboot rollback again, through the tunnel if the WAN is closed"
 		if permanentUndo(err) {
@@ -1486,6 +1499,7 @@ func (e *Engine) Rollback(ctx context.Context) error {
 		// not trusted to name this router's file.
 		os.Remove(j.Tunnel.ConfigPath)
 	}
+	e.removePeerConfigs(j.Ops)
 	e.emit(Event{Step: StepRollback, Kind: KindDone, Message: fmt.Sprintf("rolled back run %s (%d changes)", j.RunID, len(undone)), Elapsed: e.now().Sub(start)})
 	return nil
 }

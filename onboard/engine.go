@@ -57,6 +57,12 @@ type Options struct {
 	// LocalRoutes lists the networks this computer already routes, which
 	// the VPN subnet must avoid; nil: vpn.LocalRoutes (the routing table).
 	LocalRoutes func() ([]netip.Prefix, error)
+	// ProveRemote, when set, proves the tunnel from outside with a phone
+	// before the Gate (see ProveRemote).
+	ProveRemote *ProveRemote
+	// Via is a wg-quick file: Connect brings its tunnel up in process and
+	// reaches Router (the API inside the tunnel, see ViaRouter) through it.
+	Via string
 }
 
 // session is the part of routeros.Client the engine uses; tests may wrap it.
@@ -91,6 +97,7 @@ type Engine struct {
 	local       vpn.Backend
 	verifyEP    netip.AddrPort
 	routerPub   wgtypes.Key
+	provenFrom  string // where a phone proved the tunnel from outside
 	// The router's clock as last read (clockRouter) and the local time of
 	// that reading: the scheduler's times are estimated from them.
 	clockRouter, clockLocal time.Time
@@ -210,6 +217,11 @@ func connectHint(err error) string {
 }
 
 func (e *Engine) connect(ctx context.Context) error {
+	if e.o.Via != "" && e.local == nil {
+		if err := e.upVia(ctx); err != nil {
+			return err
+		}
+	}
 	if !e.o.Plain {
 		if err := e.trust(ctx); err != nil {
 			return err
@@ -220,7 +232,7 @@ func (e *Engine) connect(ctx context.Context) error {
 		if perr := e.pinned(e.addr, err); perr != nil {
 			return perr
 		}
-		if errors.Is(err, routeros.ErrFiltered) || errors.Is(err, routeros.ErrRefused) {
+		if e.o.Via == "" && (errors.Is(err, routeros.ErrFiltered) || errors.Is(err, routeros.ErrRefused)) {
 			if terr := e.connectViaTunnel(ctx); terr == nil {
 				return nil
 			} else if !errors.Is(terr, errNoTunnel) {

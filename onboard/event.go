@@ -21,6 +21,7 @@ const (
 	StepReverify Step = "reverify" // API through the tunnel again, WAN probe
 	StepCommit   Step = "commit"   // disarm, write config, journal, summary
 	StepRollback Step = "rollback" // undo (on failure or on request)
+	StepPeer     Step = "peer"     // a team peer added, removed or rotated (wgboot peer)
 )
 
 // Kind says what an Event reports.
@@ -141,14 +142,15 @@ type VerdictRow struct {
 
 // Summary is what a finished onboarding leaves the technician.
 type Summary struct {
-	Router       string `json:"router"`        // host:port used
-	Identity     string `json:"identity"`      // /system identity
-	RouterTunnel string `json:"router_tunnel"` // e.g. 10.77.0.1
-	LocalTunnel  string `json:"local_tunnel"`  // e.g. 10.77.0.2/24
-	Endpoint     string `json:"endpoint"`      // published endpoint host:port
-	ConfigPath   string `json:"config_path"`   // wg-quick file
-	QR           string `json:"qr,omitempty"`  // QR code of the config, terminal text
-	ProvenVia    string `json:"proven_via"`    // "wan" or "lan": where the router saw the handshake come from (see docs)
+	Router       string `json:"router"`                // host:port used
+	Identity     string `json:"identity"`              // /system identity
+	RouterTunnel string `json:"router_tunnel"`         // e.g. 10.77.0.1
+	LocalTunnel  string `json:"local_tunnel"`          // e.g. 10.77.0.2/24
+	Endpoint     string `json:"endpoint"`              // published endpoint host:port
+	ConfigPath   string `json:"config_path"`           // wg-quick file
+	QR           string `json:"qr,omitempty"`          // QR code of the config, terminal text
+	ProvenVia    string `json:"proven_via"`            // "wan" or "lan": where the router saw the handshake come from (see docs); "outside": a phone's, from ProvenFrom
+	ProvenFrom   string `json:"proven_from,omitempty"` // the outside address a phone proved the tunnel from
 	// OutsideUnproven is set when the tunnel was proven from the LAN only
 	// while the API answered on the WAN before: nobody has reached the
 	// tunnel from outside (the internet) yet, so remote access now rests

@@ -95,7 +95,7 @@ func (r *Router) apiOpenOnWAN() bool {
 // outsideUnproven reports whether the proof ran from the LAN only while the
 // API answered on the WAN before this run (the router as inspected).
 func (e *Engine) outsideUnproven(via string) bool {
-	return via != "wan" && e.router != nil && e.router.apiOpenOnWAN()
+	return via != "wan" && via != "outside" && e.router != nil && e.router.apiOpenOnWAN()
 }
 
 // notReachedText is how every front end says outsideUnproven.

@@ -55,6 +55,9 @@ func TestSecretScan(t *testing.T) {
 	run(true, append([]string{"audit"}, common...)...)
 	run(true, append([]string{"status", "--json"}, common...)...)
 	run(true, append([]string{"apply", "--yes", "--json"}, common...)...)
+	// A team peer: its key is made here and only its config holds it.
+	run(true, append([]string{"peer", "add", "alice", "--preshared-key", "--json"}, common...)...)
+	run(true, append([]string{"peer", "list"}, common...)...)
 	// Keys found in the wg-quick files before the rollback removes them.
 	keys := map[string]bool{}
 	confs := map[string]bool{}

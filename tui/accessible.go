@@ -254,8 +254,17 @@ func (a *accessible) run(ctx context.Context) (*onboard.Summary, error) {
 	if a.o.NewEngine == nil {
 		return nil, errors.New("tui: no engine factory configured")
 	}
-	eng, err := a.o.NewEngine(Connection{Router: c.addr(), Plain: c.plain(), User: c.User, Password: c.Password,
-		StateDir: a.o.StateDir, Prompter: a, Sink: a.sink, Now: a.o.Now})
+	conn := Connection{Router: c.addr(), Plain: c.plain(), User: c.User, Password: c.Password,
+		StateDir: a.o.StateDir, Prompter: a, Sink: a.sink, Now: a.o.Now}
+	if a.o.ProveRemote {
+		// A screen reader cannot show a QR code: the phone imports the
+		// config file instead.
+		conn.ProveRemote = &onboard.ProveRemote{Keep: a.o.KeepPhone, Show: func(np *onboard.NewPeer) {
+			a.println("Prove the tunnel from outside: on a phone with Wi-Fi off (mobile data), import " + np.ConfigPath +
+				" into the WireGuard app and activate " + np.Name + ".")
+		}}
+	}
+	eng, err := a.o.NewEngine(conn)
 	if err != nil {
 		return nil, a.failed(err)
 	}

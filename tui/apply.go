@@ -41,6 +41,7 @@ type applyScreen struct {
 	rollback string // the engine's rollback message, when it rolled back
 	undoneOK bool   // the engine's last rollback finished (done, not failed)
 	failure  *onboard.FailureInfo
+	phone    *phoneMsg // the proof from outside is waiting for this phone
 }
 
 func (a *applyScreen) reset() {
@@ -101,6 +102,23 @@ func (a *applyScreen) add(e onboard.Event) {
 func (a *applyScreen) view(busy func(string) string, countdown string, now time.Time) string {
 	st := a.st
 	var b strings.Builder
+	if p := a.phone; p != nil && a.state[onboard.StepVerify].kind != onboard.KindDone && a.state[onboard.StepVerify].kind != onboard.KindFailed {
+		// The phone's code takes the screen: a camera needs all of it.
+		b.WriteString(busy(a.state[onboard.StepVerify].msg) + "\n")
+		for _, w := range a.warnings {
+			b.WriteString(st.Warn.Render(st.IconWarn+" "+w) + "\n")
+		}
+		b.WriteString(wrapWords(st.Title.Render("Prove it from outside:")+" on a phone, turn Wi-Fi off (mobile data), open the WireGuard app, + > scan from QR code, activate "+p.name+". Enlarge the terminal if the code is cut.", 78) + "\n")
+		if p.err != nil {
+			b.WriteString(st.Err.Render("No QR code: "+p.err.Error()) + "\n")
+		} else {
+			b.WriteString(p.qr)
+		}
+		if countdown != "" {
+			b.WriteString("\n" + countdown)
+		}
+		return b.String()
+	}
 	for _, s := range applySteps {
 		cur := a.state[s.step]
 		label := pad(s.label, 15)

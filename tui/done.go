@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -23,12 +25,34 @@ type doneScreen struct {
 	sum      *onboard.Summary
 	hardened bool // the API was closed on the WAN
 	declined bool // declined at the Gate: everything was rolled back
+	manage   bool // the router was onboarded before: devices only
 	undone   []string
 	qr       string // the engine's QR, or one made from the config file
 	qrErr    error
 	showQR   bool
 	vp       viewport.Model
 	w, h     int
+
+	// "Add a device": a name, then the new peer's QR code. adder is the
+	// engine when it can add peers (nil: the offer is not made).
+	adder   PeerAdder
+	adding  bool   // the name field has the keys
+	name    string // the name being typed
+	busy    bool   // the engine is adding it
+	devErr  error
+	devices []*onboard.NewPeer
+	qrFor   string // whose QR code the QR tab shows ("" the technician's)
+}
+
+// PeerAdder is an engine that adds team peers (*onboard.Engine is one).
+type PeerAdder interface {
+	AddPeer(ctx context.Context, name string, psk bool) (*onboard.NewPeer, error)
+}
+
+// peerAddedMsg is the result of adding a device.
+type peerAddedMsg struct {
+	np  *onboard.NewPeer
+	err error
 }
 
 func newDoneScreen(m *Model) *doneScreen {
@@ -54,6 +78,14 @@ func (d *doneScreen) setDeclined(info *onboard.FailureInfo) tea.Cmd {
 	if info != nil {
 		d.undone = info.Undone
 	}
+	d.layout()
+	return nil
+}
+
+// setManage turns the screen into device management for a router that
+// was onboarded before: there is no new summary, config or QR code.
+func (d *doneScreen) setManage() tea.Cmd {
+	d.manage, d.sum, d.showQR = true, &onboard.Summary{}, false
 	d.layout()
 	return nil
 }
@@ -106,7 +138,11 @@ func (d *doneScreen) layout() {
 		case qr == "":
 			qr = "No QR code: no config file was written (no state dir)."
 		}
-		d.vp.SetContent(d.m.st.Muted.Render(qrHint(qr, d.vp.Width, d.vp.Height)) + "\n" + qr)
+		head := d.m.st.Muted.Render(qrHint(qr, d.vp.Width, d.vp.Height))
+		if d.qrFor != "" {
+			head = d.m.st.Title.Render("Device "+d.qrFor+": its own key and config") + "\n" + head
+		}
+		d.vp.SetContent(head + "\n" + qr)
 	} else {
 		// Wrapped, not clipped: the reconnect and undo commands must be
 		// whole on screen (they are printed again when the wizard ends).
@@ -152,6 +188,9 @@ func (d *doneScreen) summaryText() string {
 		b.WriteString(st.Muted.Render("No WireGuard config was kept. Run wgboot again to onboard this router.") + "\n")
 		return b.String()
 	}
+	if d.manage {
+		return st.OK.Render(wrapWords(st.IconOK+" This router is already onboarded by wgboot: nothing to change. Add devices for the team here.", d.w)) + "\n" + d.deviceText()
+	}
 	kv := func(k, v string) string {
 		if v == "" {
 			return ""
@@ -179,7 +218,11 @@ func (d *doneScreen) summaryText() string {
 	b.WriteString(kv("Router", s.Router))
 	b.WriteString(kv("Tunnel", s.RouterTunnel+" (router) · "+s.LocalTunnel+" (you)"))
 	b.WriteString(kv("Endpoint", s.Endpoint))
-	b.WriteString(kv("Proven via", s.ProvenVia))
+	if s.ProvenVia == "outside" {
+		b.WriteString(kv("Proven via", "outside, by a phone at "+s.ProvenFrom))
+	} else {
+		b.WriteString(kv("Proven via", s.ProvenVia))
+	}
 	b.WriteString(kv("Changes", strconv.Itoa(s.Changes)))
 	b.WriteString(kv("Config", s.ConfigPath))
 	// Commands wrap the way a shell continues a line (a trailing
@@ -187,12 +230,21 @@ func (d *doneScreen) summaryText() string {
 	cmd := func(c string) string { return "  " + strings.ReplaceAll(wrapCommand(c, d.w-2), "\n", "\n  ") }
 	b.WriteString("\n" + st.Title.Render("Reconnect next time:") + "\n" + cmd(s.Reconnect) + "\n")
 	b.WriteString(st.Title.Render("Undo everything:") + "\n" + cmd(s.Undo) + "\n")
+	b.WriteString(d.deviceText())
 	return b.String()
 }
 
 func (d *doneScreen) update(k tea.KeyMsg) tea.Cmd {
 	keys := d.m.keys
+	if d.adding {
+		return d.typeName(k)
+	}
 	switch {
+	case k.String() == "a" && d.adder != nil && !d.declined && !d.busy:
+		d.adding, d.name, d.devErr = true, "", nil
+		d.showQR = false
+		d.layout()
+		return nil
 	case key.Matches(k, keys.Next, keys.Prev) && !d.declined:
 		d.showQR = !d.showQR
 		d.layout()
@@ -203,11 +255,96 @@ func (d *doneScreen) update(k tea.KeyMsg) tea.Cmd {
 	return cmd
 }
 
+// typeName edits the device name: enter adds it, esc gives up.
+func (d *doneScreen) typeName(k tea.KeyMsg) tea.Cmd {
+	switch k.Type {
+	case tea.KeyEsc:
+		d.adding = false
+	case tea.KeyEnter:
+		if err := onboard.ValidatePeerName(d.name); err != nil {
+			d.devErr = errors.New(strings.TrimPrefix(err.Error(), "onboard: "))
+			break
+		}
+		d.adding, d.busy, d.devErr = false, true, nil
+		d.layout()
+		adder, name := d.adder, d.name
+		return d.m.op(func(ctx context.Context) tea.Msg {
+			np, err := adder.AddPeer(ctx, name, false)
+			return peerAddedMsg{np: np, err: err}
+		})
+	case tea.KeyBackspace:
+		if r := []rune(d.name); len(r) > 0 {
+			d.name = string(r[:len(r)-1])
+		}
+	case tea.KeyRunes:
+		if len(d.name) < 32 {
+			d.name += string(k.Runes)
+		}
+	}
+	d.layout()
+	return nil
+}
+
+// setPeer shows the added device's QR code, or why it was not added.
+func (d *doneScreen) setPeer(msg peerAddedMsg) {
+	d.busy = false
+	if msg.err != nil {
+		d.devErr = errors.New(strings.TrimPrefix(msg.err.Error(), "onboard: "))
+		d.layout()
+		return
+	}
+	d.devices = append(d.devices, msg.np)
+	text, err := msg.np.Config.Marshal()
+	if err == nil {
+		var q *qrcode.QRCode
+		if q, err = qrcode.New(string(text), qrcode.Low); err == nil {
+			d.qr, d.qrErr, d.qrFor = q.ToSmallString(false), nil, msg.np.Name
+		}
+	}
+	if err != nil {
+		d.qrErr = fmt.Errorf("tui: QR code: %w", err)
+	}
+	d.showQR = true
+	d.layout()
+}
+
+// deviceText is the "add a device" part of the summary.
+func (d *doneScreen) deviceText() string {
+	if d.adder == nil {
+		return ""
+	}
+	st := d.m.st
+	var b strings.Builder
+	b.WriteString("\n" + st.Title.Render("Devices:") + "\n")
+	for _, np := range d.devices {
+		line := "  " + np.Name + " " + np.Address
+		if np.ConfigPath != "" {
+			line += " · " + np.ConfigPath
+		}
+		b.WriteString(line + "\n")
+	}
+	switch {
+	case d.adding:
+		b.WriteString("  Name of the device: " + d.name + "█\n" + st.Muted.Render("  enter: add it and show its QR code · esc: cancel") + "\n")
+	case d.busy:
+		b.WriteString("  Adding " + d.name + "…\n")
+	default:
+		b.WriteString(st.Muted.Render("  Press a to add a device for someone else (a name, then a QR code for the WireGuard app).") + "\n")
+	}
+	if d.devErr != nil {
+		b.WriteString(st.Warn.Render("  "+d.devErr.Error()) + "\n")
+	}
+	return b.String()
+}
+
 func (d *doneScreen) view(w, h int) string {
 	st := d.m.st
 	tabs := st.TabOn.Render("Summary") + st.Muted.Render(" │ ") + st.Tab.Render("QR code")
 	if d.declined {
 		return st.TabOn.Render("Rolled back") + "\n\n" + d.vp.View()
+	}
+	if d.manage && !d.showQR {
+		tabs = st.TabOn.Render("Devices") + st.Muted.Render(" │ ") + st.Tab.Render("QR code")
 	}
 	if d.showQR {
 		tabs = st.Tab.Render("Summary") + st.Muted.Render(" │ ") + st.TabOn.Render("QR code")

@@ -9,6 +9,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	qrcode "github.com/skip2/go-qrcode"
+
 	"github.com/wgboot/wgboot/onboard"
 )
 
@@ -36,6 +38,38 @@ type Connection struct {
 	Prompter onboard.Prompter
 	Sink     onboard.Sink
 	Now      func() time.Time
+	// ProveRemote, when set, is handed to the engine: its Show puts the
+	// phone's QR code on the Apply screen.
+	ProveRemote *onboard.ProveRemote
+}
+
+// phoneMsg is the QR code of the phone's config for the proof from
+// outside, rendered in the engine's goroutine (the config itself, with
+// its private key, never enters the model).
+type phoneMsg struct {
+	name, qr string
+	err      error
+}
+
+// phone is ProveRemote.Show: it queues the phone's QR code in order with
+// the engine's events.
+func (e engineBridge) phone(np *onboard.NewPeer) {
+	if e.b.gen.Load() != e.gen {
+		return
+	}
+	msg := phoneMsg{name: np.Name}
+	text, err := np.Config.Marshal()
+	if err == nil {
+		var q *qrcode.QRCode
+		if q, err = qrcode.New(string(text), qrcode.Low); err == nil {
+			msg.qr = q.ToSmallString(false)
+		}
+	}
+	msg.err = err
+	select {
+	case e.b.ch <- msg:
+	case <-e.b.done:
+	}
 }
 
 // Factory makes an Engine for a connection. The real one (cmd/wgboot) copies

@@ -52,6 +52,12 @@ type Options struct {
 	// command says what it started).
 	Banner string
 
+	// ProveRemote proves the tunnel from outside before the Gate: the
+	// Apply screen shows a QR code for a phone on mobile data and the
+	// engine waits for its handshake (see onboard.ProveRemote). KeepPhone
+	// keeps the phone's peer afterwards.
+	ProveRemote, KeepPhone bool
+
 	// Now is the clock for the auto-rollback countdown. Nil: time.Now.
 	Now func() time.Time
 	// Logf receives debug lines. Nil: discarded. It never gets secrets.
@@ -336,6 +342,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case qrMsg:
 		m.done.setQR(msg)
 		return m, nil
+	case peerAddedMsg:
+		m.done.setPeer(msg)
+		return m, nil
+	case phoneMsg:
+		m.apply.phone = &msg
+		return m, m.br.wait()
 	case submitConnectMsg:
 		return m, m.startConnect()
 	case tea.KeyMsg:
@@ -381,6 +393,8 @@ func (m *Model) typing() bool {
 		return m.connect.typing()
 	case scrPlan:
 		return m.plan.editing()
+	case scrDone:
+		return m.done.adding
 	}
 	return false
 }
@@ -475,6 +489,9 @@ func (m *Model) startConnect() tea.Cmd {
 		Sink:     eb.sink,
 		Now:      m.o.Now,
 	}
+	if m.o.ProveRemote {
+		o.ProveRemote = &onboard.ProveRemote{Keep: m.o.KeepPhone, Show: eb.phone}
+	}
 	factory := m.o.NewEngine
 	m.logf("tui: connecting to %s as %s", o.Router, o.User)
 	return func() tea.Msg {
@@ -535,6 +552,12 @@ func (m *Model) replan(s onboard.Settings) tea.Cmd {
 }
 
 func (m *Model) startApply() tea.Cmd {
+	if pa, ok := m.eng.(PeerAdder); ok && m.plan.plan.Noop {
+		// Already onboarded: manage its devices instead.
+		m.scr = scrDone
+		m.done.adder = pa
+		return m.done.setManage()
+	}
 	if m.plan.plan.Noop {
 		// Nothing to change: the router is already onboarded.
 		m.noted = append(m.noted, "The router was already onboarded; nothing was changed.")
@@ -569,6 +592,9 @@ func (m *Model) onApplied(msg appliedMsg) tea.Cmd {
 	m.summary = msg.sum
 	m.err = nil
 	m.scr = scrDone
+	if pa, ok := m.eng.(PeerAdder); ok {
+		m.done.adder = pa // the Done screen offers "add a device"
+	}
 	return m.done.set(msg.sum, m.apply.state[onboard.StepHarden].kind == onboard.KindDone)
 }
 

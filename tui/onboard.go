@@ -18,6 +18,9 @@ func OnboardFactory(base onboard.Options) Factory {
 			o.StateDir = c.StateDir
 		}
 		o.Prompter, o.Sink = c.Prompter, c.Sink
+		if c.ProveRemote != nil {
+			o.ProveRemote = c.ProveRemote
+		}
 		if c.Now != nil {
 			o.Now = c.Now
 		}

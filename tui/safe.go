@@ -46,7 +46,7 @@ func safeSummary(s *onboard.Summary) *onboard.Summary {
 	}
 	c := *s
 	for _, f := range []*string{&c.Router, &c.Identity, &c.RouterTunnel, &c.LocalTunnel, &c.Endpoint,
-		&c.ConfigPath, &c.ProvenVia, &c.Reconnect, &c.Undo} {
+		&c.ConfigPath, &c.ProvenVia, &c.ProvenFrom, &c.Reconnect, &c.Undo} {
 		*f = line(*f)
 	}
 	c.QR = text(c.QR)

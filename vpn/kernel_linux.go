@@ -407,6 +407,10 @@ func (k *Kernel) configureModuleLocked(ctx context.Context, cfg Config) error {
 	if cfg.Peer.Endpoint.IsValid() {
 		pc.Endpoint = net.UDPAddrFromAddrPort(cfg.Peer.Endpoint)
 	}
+	if cfg.Peer.PresharedKey != (wgtypes.Key{}) {
+		psk := cfg.Peer.PresharedKey
+		pc.PresharedKey = &psk
+	}
 	err = c.ConfigureDevice(k.name, wgtypes.Config{
 		PrivateKey:   &cfg.PrivateKey,
 		ListenPort:   &port,

@@ -39,6 +39,9 @@ type QuickInterface struct {
 // QuickPeer is the [Peer] section.
 type QuickPeer struct {
 	PublicKey wgtypes.Key
+	// PresharedKey is optional (zero: none). It is a secret like the
+	// private key: String never prints it.
+	PresharedKey wgtypes.Key
 	// Endpoint is the published host:port; the host may be a DNS name.
 	Endpoint            string
 	AllowedIPs          []netip.Prefix
@@ -122,6 +125,9 @@ func (q QuickConfig) Marshal() ([]byte, error) {
 	}
 	b.WriteString("\n[Peer]\n")
 	fmt.Fprintf(&b, "PublicKey = %s\n", q.Peer.PublicKey)
+	if q.Peer.PresharedKey != (wgtypes.Key{}) {
+		fmt.Fprintf(&b, "PresharedKey = %s\n", q.Peer.PresharedKey)
+	}
 	fmt.Fprintf(&b, "Endpoint = %s\n", q.Peer.Endpoint)
 	masked := make([]netip.Prefix, len(q.Peer.AllowedIPs))
 	for i, p := range q.Peer.AllowedIPs {

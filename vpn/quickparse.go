@@ -31,7 +31,7 @@ var quickKeyNames = map[string]string{
 // writes or a technician edited: keys are case-insensitive, '#' starts a
 // comment, list values may be repeated or comma-separated. Keys that only
 // matter to wg-quick (FwMark, Table, PostUp, ...) are skipped; anything that
-// would change the tunnel and is not modelled (PresharedKey, a second peer)
+// would change the tunnel and is not modelled (a second peer)
 // is an error. Errors name the line and the key, never a value.
 func ParseQuick(text []byte) (QuickConfig, error) {
 	var q QuickConfig
@@ -123,6 +123,8 @@ func (q *QuickConfig) set(section, key, v string) error {
 		q.Interface.MTU, err = strconv.Atoi(v)
 	case "peer.publickey":
 		q.Peer.PublicKey, err = parseKey()
+	case "peer.presharedkey":
+		q.Peer.PresharedKey, err = parseKey()
 	case "peer.endpoint":
 		q.Peer.Endpoint = v
 	case "peer.allowedips":

@@ -58,7 +58,7 @@ func TestParseQuick(t *testing.T) {
 			}(),
 		},
 		{name: "bad private key", in: "[Interface]\nPrivateKey = " + priv[:20] + "\n", wantErr: "line 2: PrivateKey: invalid value"},
-		{name: "preshared key", in: "[Interface]\nPrivateKey = " + priv + "\n[Peer]\nPresharedKey = " + priv + "\n", wantErr: "line 4: PresharedKey: not supported"},
+		{name: "bad preshared key", in: "[Interface]\nPrivateKey = " + priv + "\n[Peer]\nPresharedKey = " + priv[:20] + "\n", wantErr: "line 4: PresharedKey: invalid value"},
 		{name: "two peers", in: "[Peer]\n[Peer]\n", wantErr: "line 2: more than one [Peer]"},
 		{name: "unknown section", in: "[Wat]\n", wantErr: "line 1: unknown section"},
 		{name: "no equals", in: "[Interface]\nPrivateKey " + priv[:43] + "\n", wantErr: "line 2: no '='"},

@@ -59,6 +59,9 @@ func uapiConfig(cfg Config) string {
 	fmt.Fprintf(&b, "listen_port=%d\n", cfg.ListenPort)
 	b.WriteString("replace_peers=true\n")
 	fmt.Fprintf(&b, "public_key=%s\n", hex.EncodeToString(cfg.Peer.PublicKey[:]))
+	if !isZeroKey(cfg.Peer.PresharedKey) {
+		fmt.Fprintf(&b, "preshared_key=%s\n", hex.EncodeToString(cfg.Peer.PresharedKey[:]))
+	}
 	if cfg.Peer.Endpoint.IsValid() {
 		fmt.Fprintf(&b, "endpoint=%s\n", cfg.Peer.Endpoint)
 	}
@@ -257,3 +260,5 @@ func parseUAPI(text string) (uapiState, error) {
 	st.Peers = peers
 	return st, nil
 }
+
+func isZeroKey(k [32]byte) bool { return k == [32]byte{} }

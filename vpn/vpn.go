@@ -69,6 +69,8 @@ type Peer struct {
 	// started then.
 	Endpoint   netip.AddrPort
 	AllowedIPs []netip.Prefix
+	// PresharedKey is optional; zero means none.
+	PresharedKey wgtypes.Key
 	// Keepalive is the persistent keepalive interval; 0 disables it. The
 	// first handshake is triggered at Up whatever its value.
 	Keepalive time.Duration

@@ -14,6 +14,7 @@ import (
 type applyFlags struct {
 	yes  bool
 	json bool
+	remote
 }
 
 func (a *app) applyCmd() *cobra.Command {
@@ -26,10 +27,17 @@ func (a *app) applyCmd() *cobra.Command {
 	}
 	c.Flags().BoolVar(&f.yes, "yes", false, "do not ask before applying or hardening")
 	c.Flags().BoolVar(&f.json, "json", false, "print one JSON object per event per line")
+	f.remote.flags(c)
 	return c
 }
 
 func (a *app) runApply(ctx context.Context, f applyFlags) error {
+	if f.remote.prove {
+		if err := onboard.ValidatePeerName(f.remote.name); err != nil {
+			return usageError{fmt.Errorf("--phone-name: %w", err)}
+		}
+	}
+	a.proveRemote = f.remote.options(a, f.json)
 	e, events, err := a.engineSink(ctx, f.yes, f.json, a.Stdout)
 	if err != nil {
 		return err
@@ -76,6 +84,9 @@ func (a *app) runApply(ctx context.Context, f applyFlags) error {
 	if !f.json {
 		fmt.Fprintf(safetext.NewWriter(a.Stdout), "\nconfig:    %s\nendpoint:  %s\nreconnect: %s\nundo:      %s\n",
 			safetext.Line(sum.ConfigPath), safetext.Line(sum.Endpoint), safetext.Line(sum.Reconnect), safetext.Line(sum.Undo))
+		if sum.ProvenVia == "outside" {
+			fmt.Fprintln(a.Stdout, "proven:    from outside, by a phone at "+safetext.Line(sum.ProvenFrom))
+		}
 		if sum.ProvenVia == "lan" {
 			fmt.Fprintln(a.Stdout, "note: the tunnel was proven from the LAN only; that the WireGuard port is reachable from the WAN rests on the firewall evaluator")
 		}

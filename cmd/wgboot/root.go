@@ -78,6 +78,8 @@ type app struct {
 	// engineHook lets tests adjust the engine's options (dialer, local
 	// peer, run id, key); nil leaves them.
 	engineHook func(*onboard.Options)
+	// proveRemote is apply --prove-remote's proof from outside; nil: none.
+	proveRemote *onboard.ProveRemote
 
 	common commonFlags
 	in     *bufio.Reader // Stdin, buffered once so prompts share it
@@ -105,6 +107,7 @@ type commonFlags struct {
 	LANKeepsAPI    bool
 	LogRefused     bool
 	ConnectTimeout time.Duration
+	Via            string
 }
 
 // usageError is bad input: exit code 2.
@@ -166,11 +169,13 @@ func (a *app) newRootCmd() *cobra.Command {
 	f.BoolVar(&c.LogRefused, "log-refused", false, "log refused API attempts from the WAN")
 	f.DurationVar(&c.ConnectTimeout, "connect-timeout", 10*time.Second, "give up a connection attempt to the router after this")
 	f.BoolVar(&a.debug, "debug", false, "print an error's full cause chain (for a ticket)")
+	f.StringVar(&c.Via, "via", "", "reach the router through the tunnel of this wg-quick file, in process (--router defaults to the router's tunnel address)")
 
 	root.AddCommand(a.planCmd(), a.applyCmd(), a.rollbackCmd(), a.statusCmd(), a.auditCmd())
 	addWizard(root, a)
 	addDemo(root, a)
 	addFleet(root, a)
+	addPeer(root, a)
 	argsAreUsage(root)
 	return root
 }
@@ -406,6 +411,9 @@ func (a *app) engine(ctx context.Context, yes, jsonOut bool, out io.Writer) (*on
 
 // engineSink is engine, also returning the sink that renders its events.
 func (a *app) engineSink(ctx context.Context, yes, jsonOut bool, out io.Writer) (*onboard.Engine, *sink, error) {
+	if err := a.viaRouter(); err != nil {
+		return nil, nil, err
+	}
 	if err := a.check(); err != nil {
 		return nil, nil, err
 	}
@@ -423,7 +431,7 @@ func (a *app) engineSink(ctx context.Context, yes, jsonOut bool, out io.Writer) 
 	o := onboard.Options{
 		Router: a.common.Router, Plain: a.common.Plain, User: a.common.User, Password: pw,
 		Fingerprint: a.common.Fingerprint, TOFU: a.common.TOFU, StateDir: a.common.StateDir,
-		Settings: a.settings(), Prompter: &prompter{a: a, yes: yes}, Sink: s.event,
+		Settings: a.settings(), Prompter: &prompter{a: a, yes: yes}, Sink: s.event, Via: a.common.Via, ProveRemote: a.proveRemote,
 	}
 	if err := o.Validate(); err != nil {
 		return nil, nil, usageError{err}

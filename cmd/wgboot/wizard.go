@@ -20,8 +20,10 @@ import (
 
 // addWizard makes `wgboot` with no subcommand start the wizard.
 func addWizard(root *cobra.Command, a *app) {
-	var accessible bool
+	var accessible, prove, keep bool
 	root.Flags().BoolVar(&accessible, "accessible", false, "plain line-by-line prompts for screen readers and dumb terminals (no full-screen UI, no animation)")
+	root.Flags().BoolVar(&prove, "prove-remote", false, "before the Gate, prove the tunnel from outside with a phone on mobile data (a QR code on the Apply screen)")
+	root.Flags().BoolVar(&keep, "keep-phone", false, "keep the phone's peer after the proof from outside")
 	root.Args = unknownCommand
 	root.RunE = func(cmd *cobra.Command, _ []string) error {
 		// Prefilled values are checked as the headless commands check them:
@@ -37,7 +39,7 @@ func addWizard(root *cobra.Command, a *app) {
 		if err := checkConnectTimeout(a.common.ConnectTimeout); err != nil {
 			return err
 		}
-		w := wizardRun{accessible: accessible, stateDir: a.common.StateDir}
+		w := wizardRun{accessible: accessible, stateDir: a.common.StateDir, prove: prove, keepPhone: keep}
 		w.base = onboard.Options{Fingerprint: a.common.Fingerprint, TOFU: a.common.TOFU}
 		w.host, w.port = splitRouter(a.common.Router)
 		w.password, w.passwordSet = a.lookup("WGBOOT_PASSWORD")
@@ -86,6 +88,8 @@ type wizardRun struct {
 	passwordSet bool // WGBOOT_PASSWORD was set, maybe to "" (a valid RouterOS password)
 	stateDir    string
 	base        onboard.Options
+	prove       bool // --prove-remote
+	keepPhone   bool // --keep-phone
 }
 
 // splitRouter splits --router HOST[:PORT]; a bad port is left to the form.
@@ -125,7 +129,7 @@ func (a *app) runWizard(ctx context.Context, w wizardRun) error {
 	o := tui.Options{
 		Router: w.host, Port: w.port, User: a.common.User, Password: w.password, PasswordSet: w.passwordSet, Plain: a.common.Plain,
 		StateDir: w.stateDir, Settings: base.Settings, NewEngine: tui.OnboardFactory(base),
-		Accessible: accessible, Banner: w.banner,
+		Accessible: accessible, Banner: w.banner, ProveRemote: w.prove, KeepPhone: w.keepPhone,
 	}
 	var err error
 	if accessible {
