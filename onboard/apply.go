@@ -1419,6 +1419,9 @@ func (e *Engine) Rollback(ctx context.Context) error {
 	}
 	fromTags := j == nil
 	if fromTags {
+		if err := e.readOldValuesSource(ctx, run); err != nil {
+			e.emit(Event{Step: StepRollback, Kind: KindWarning, Message: err.Error()})
+		}
 		j = e.journalFromTags(run)
 		msg := "no journal of this router for run " + run + " in the state dir: removing its tagged objects"
 		switch {

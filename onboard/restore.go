@@ -245,3 +245,24 @@ func (r *Router) netOf(run string) (timer, script, boot string) {
 	}
 	return timer, script, boot
 }
+
+// readOldValuesSource reads the source of run's old-values script, and of
+// no other script: inspect reads scripts without their sources (another
+// script's source may hold secrets, finding 22), so the one record a
+// journal-less rollback needs is fetched by its id.
+func (e *Engine) readOldValuesSource(ctx context.Context, run string) error {
+	for _, s := range e.router.Scripts {
+		if s["comment"] != tag(run, oldValuesKey) || s["source"] != "" {
+			continue
+		}
+		rep, err := e.cl.Run(ctx, "/system/script/print", "?.id="+s[".id"], "=.proplist=source")
+		if err != nil {
+			return fmt.Errorf("onboard: read the old values kept on the router: %w", err)
+		}
+		if len(rep.Re) > 0 {
+			s["source"] = rep.Re[0]["source"]
+		}
+		return nil
+	}
+	return nil
+}
