@@ -231,29 +231,6 @@ type hostileBackend struct {
 	gone func() bool
 }
 
-// Close first waits (up to a second) until nothing has arrived through the
-// tunnel for 100 ms: wireguard-go's netstack (CreateNetTUN) closes its
-// packet channel while WireGuard's receive goroutine and gVisor's TCP
-// goroutines may still write to it, and a TCP reset sent to a segment
-// arriving just then is a data race and a "send on closed channel" panic
-// (seen in about one run of this test in three; see the helper's report).
-func (b hostileBackend) Close() error {
-	last, quiet := uint64(0), 0
-	for i := 0; i < 50 && quiet < 5; i++ {
-		st, err := b.Stats()
-		if err != nil {
-			break
-		}
-		if st.Rx == last {
-			quiet++
-		} else {
-			last, quiet = st.Rx, 0
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return b.Backend.Close()
-}
-
 func (b hostileBackend) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	if b.gone() {
 		return nil, errors.New("proof: the technician's link is gone")

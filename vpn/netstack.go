@@ -9,7 +9,8 @@ import (
 
 	"golang.zx2c4.com/wireguard/conn"
 	"golang.zx2c4.com/wireguard/device"
-	"golang.zx2c4.com/wireguard/tun/netstack"
+
+	"github.com/wgboot/wgboot/internal/gvtun"
 )
 
 // Netstack is the backend that runs wireguard-go on gVisor's userspace
@@ -23,8 +24,7 @@ type Netstack struct {
 	up     bool
 	closed bool
 	us     *userspace
-	tnet   *netstack.Net
-	addr   netip.Addr
+	tnet   *gvtun.Device
 }
 
 var _ Backend = (*Netstack)(nil)
@@ -52,21 +52,31 @@ func (n *Netstack) Up(ctx context.Context, cfg Config) error {
 	case n.up:
 		return fmt.Errorf("vpn: netstack tunnel is already up")
 	}
-	tdev, tnet, err := netstack.CreateNetTUN([]netip.Addr{cfg.Address.Addr()}, nil, DefaultMTU)
+	// gvtun, not wireguard-go's netstack.CreateNetTUN: that one's Close
+	// races gVisor's goroutines still sending packets and can panic the
+	// process (finding 29).
+	tnet, err := gvtun.New("wgboot", DefaultMTU)
 	if err != nil {
 		return fmt.Errorf("vpn: create netstack interface: %w", err)
 	}
+	// The address alone (a /32 or /128), as before: the peer's allowed-ips
+	// decide what goes into the tunnel.
+	a := cfg.Address.Addr()
+	if err := tnet.SetAddresses([]netip.Prefix{netip.PrefixFrom(a, a.BitLen())}); err != nil {
+		tnet.Close()
+		return fmt.Errorf("vpn: create netstack interface: %w", err)
+	}
 	us := &userspace{events: make(chan struct{}, 1)}
-	us.dev = device.NewDevice(tdev, conn.NewDefaultBind(), newUserspaceLogger(n.logf, us.events, &us.attempts))
+	us.dev = device.NewDevice(tnet, conn.NewDefaultBind(), newUserspaceLogger(n.logf, us.events, &us.attempts))
 	if err := us.configure(cfg); err != nil {
-		us.dev.Close() // closes tdev too
+		us.dev.Close() // closes tnet too
 		return err
 	}
-	n.us, n.tnet, n.addr, n.up = us, tnet, cfg.Address.Addr(), true
+	n.us, n.tnet, n.up = us, tnet, true
 	return nil
 }
 
-func (n *Netstack) state() (*userspace, *netstack.Net, error) {
+func (n *Netstack) state() (*userspace, *gvtun.Device, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	switch {
@@ -119,21 +129,17 @@ func (n *Netstack) ListenPort() (int, error) {
 	return us.listenPort()
 }
 
-// ListenTCP listens on port of the tunnel address inside the userspace
-// stack. Tests use it to stand in for a service behind the tunnel; the
-// listener is closed with the backend.
+// ListenTCP listens on port of the tunnel address (the userspace stack's
+// only address). Tests use it to stand in for a service behind the
+// tunnel; the listener is closed with the backend.
 func (n *Netstack) ListenTCP(port uint16) (net.Listener, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	switch {
-	case n.closed:
-		return nil, ErrClosed
-	case !n.up:
-		return nil, ErrNotUp
-	}
-	l, err := n.tnet.ListenTCPAddrPort(netip.AddrPortFrom(n.addr, port))
+	_, tnet, err := n.state()
 	if err != nil {
-		return nil, fmt.Errorf("vpn: listen on %s port %d in the tunnel: %w", n.addr, port, err)
+		return nil, err
+	}
+	l, err := tnet.ListenTCP(port)
+	if err != nil {
+		return nil, fmt.Errorf("vpn: listen on port %d in the tunnel: %w", port, err)
 	}
 	return l, nil
 }

@@ -20,7 +20,7 @@ func BenchmarkSetPeersToFirstByte(b *testing.B) {
 			b.Fatal(err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-		conn, err := c.net.DialContextTCPAddrPort(ctx, netip.AddrPortFrom(routerTunnel.Addr(), 8729))
+		conn, err := c.net.DialContext(ctx, "tcp", netip.AddrPortFrom(routerTunnel.Addr(), 8729).String())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -48,7 +48,7 @@ func BenchmarkLatency(b *testing.B) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 			defer cancel()
-			conn, err := c.net.DialContextTCPAddrPort(ctx, netip.AddrPortFrom(routerTunnel.Addr(), 8729))
+			conn, err := c.net.DialContext(ctx, "tcp", netip.AddrPortFrom(routerTunnel.Addr(), 8729).String())
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"golang.zx2c4.com/wireguard/device"
-	"golang.zx2c4.com/wireguard/tun/netstack"
 )
 
 // TestIPv6 runs the UDP side over ::1 and the tunnel over IPv6 and IPv4 at
@@ -28,12 +27,9 @@ func TestIPv6(t *testing.T) {
 	})
 
 	key := newKey(t)
-	tn, tnet, err := netstack.CreateNetTUN([]netip.Addr{clientTunnel, clientV6}, nil, DefaultMTU)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tnet := newClientTUN(t, clientTunnel, clientV6)
 	b := newBind(Options{Listen: []netip.AddrPort{netip.MustParseAddrPort("[::1]:0")}}, t.Logf)
-	dev := device.NewDevice(tn, b, device.NewLogger(device.LogLevelSilent, ""))
+	dev := device.NewDevice(tnet, b, device.NewLogger(device.LogLevelSilent, ""))
 	t.Cleanup(dev.Close)
 	pub := r.key.PublicKey()
 	if err := dev.IpcSet(fmt.Sprintf("private_key=%s\npublic_key=%s\nendpoint=%s\nallowed_ip=10.77.0.0/24\nallowed_ip=fd77::/64\n",

@@ -14,11 +14,8 @@ import (
 	"time"
 
 	"golang.zx2c4.com/wireguard/device"
-	"gvisor.dev/gvisor/pkg/tcpip"
-	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
-	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
-	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
-	"gvisor.dev/gvisor/pkg/waiter"
+
+	"github.com/wgboot/wgboot/internal/gvtun"
 )
 
 // DefaultMTU is RouterOS's default WireGuard MTU.
@@ -70,7 +67,7 @@ type PeerStats struct {
 // device whose tunnel end is a gVisor stack and whose UDP side is a
 // socket per listen address.
 type Device struct {
-	tun  *stackTUN
+	tun  *gvtun.Device
 	bind *udpBind
 	dev  *device.Device
 	logf func(string, ...any)
@@ -95,11 +92,11 @@ func New(o Options) (*Device, error) {
 	if mtu < 576 || mtu > 65535 {
 		return nil, fmt.Errorf("wgdev: mtu %d out of range 576..65535", mtu)
 	}
-	t, err := newStackTUN(mtu)
+	t, err := gvtun.New("wgdev", mtu)
 	if err != nil {
 		return nil, err
 	}
-	if err := t.setAddresses(o.Addresses); err != nil {
+	if err := t.SetAddresses(o.Addresses); err != nil {
 		t.Close()
 		return nil, err
 	}
@@ -186,7 +183,7 @@ func (d *Device) SetAddresses(p []netip.Prefix) error {
 	if d.closed {
 		return fmt.Errorf("wgdev: set addresses: %w", net.ErrClosed)
 	}
-	return d.tun.setAddresses(p)
+	return d.tun.SetAddresses(p)
 }
 
 // ResetFlows forgets the admitted WireGuard flows, so that the next packet
@@ -206,41 +203,20 @@ func (d *Device) ListenTCP(port uint16) (net.Listener, error) {
 	if d.closed {
 		return nil, fmt.Errorf("wgdev: listen tcp: %w", net.ErrClosed)
 	}
-	// One dual-stack endpoint on the unspecified IPv6 address also takes
-	// IPv4 (as v4-mapped), and addresses added later are covered.
-	var wq waiter.Queue
-	ep, terr := d.tun.st.NewEndpoint(tcp.ProtocolNumber, ipv6.ProtocolNumber, &wq)
-	if terr != nil {
-		return nil, fmt.Errorf("wgdev: listen tcp port %d: %v", port, terr)
+	gl, err := d.tun.ListenTCP(port)
+	if err != nil {
+		return nil, fmt.Errorf("wgdev: %w", err)
 	}
-	ep.SocketOptions().SetV6Only(false)
-	if terr := ep.Bind(tcpip.FullAddress{NIC: nicID, Port: port}); terr != nil {
-		ep.Close()
-		return nil, fmt.Errorf("wgdev: listen tcp port %d: %v", port, terr)
-	}
-	if terr := ep.Listen(128); terr != nil {
-		ep.Close()
-		return nil, fmt.Errorf("wgdev: listen tcp port %d: %v", port, terr)
-	}
-	l := &listener{TCPListener: gonet.NewTCPListener(d.tun.st, &wq, ep), d: d}
+	l := &listener{Listener: gl, d: d}
 	d.listeners[l] = struct{}{}
 	return l, nil
 }
 
-// listener unmaps the v4-mapped addresses of the dual-stack endpoint.
+// listener leaves the device's set when closed.
 type listener struct {
-	*gonet.TCPListener
+	net.Listener
 	d    *Device
 	once sync.Once
-}
-
-func (l *listener) Accept() (net.Conn, error) {
-	c, err := l.TCPListener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	tc := c.(*gonet.TCPConn)
-	return &tunnelConn{TCPConn: tc, local: unmapTCP(tc.LocalAddr()), remote: unmapTCP(tc.RemoteAddr())}, nil
 }
 
 func (l *listener) Close() error {
@@ -249,29 +225,9 @@ func (l *listener) Close() error {
 		l.d.mu.Lock()
 		delete(l.d.listeners, l)
 		l.d.mu.Unlock()
-		err = l.TCPListener.Close()
+		err = l.Listener.Close()
 	})
 	return err
-}
-
-func (l *listener) Addr() net.Addr { return unmapTCP(l.TCPListener.Addr()) }
-
-// tunnelConn is an accepted connection inside the tunnel.
-type tunnelConn struct {
-	*gonet.TCPConn
-	local, remote net.Addr
-}
-
-func (c *tunnelConn) LocalAddr() net.Addr  { return c.local }
-func (c *tunnelConn) RemoteAddr() net.Addr { return c.remote }
-
-func unmapTCP(a net.Addr) net.Addr {
-	ta, ok := a.(*net.TCPAddr)
-	if !ok {
-		return a
-	}
-	ap := ta.AddrPort()
-	return net.TCPAddrFromAddrPort(netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
 }
 
 // Stats returns every peer's figures, ordered by public key.

@@ -19,8 +19,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.zx2c4.com/wireguard/device"
-	"golang.zx2c4.com/wireguard/tun/netstack"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
+
+	"github.com/wgboot/wgboot/internal/gvtun"
 )
 
 // waitLimit bounds every wait for something that should happen promptly;
@@ -109,22 +110,38 @@ func (r *router) peer(k wgtypes.Key) Peer {
 // client is the technician's side, built with wireguard-go directly.
 type client struct {
 	dev  *device.Device
-	net  *netstack.Net
+	net  *gvtun.Device
 	key  wgtypes.Key
 	bind *udpBind
+}
+
+// newClientTUN is the technician's side of the tunnel: the same gVisor
+// device vpn.Netstack uses, with addrs as host addresses.
+func newClientTUN(t testing.TB, addrs ...netip.Addr) *gvtun.Device {
+	t.Helper()
+	tnet, err := gvtun.New("client", DefaultMTU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps []netip.Prefix
+	for _, a := range addrs {
+		ps = append(ps, netip.PrefixFrom(a, a.BitLen()))
+	}
+	if err := tnet.SetAddresses(ps); err != nil {
+		tnet.Close()
+		t.Fatal(err)
+	}
+	return tnet
 }
 
 func newClient(t testing.TB, r *router) *client {
 	t.Helper()
 	key := newKey(t)
-	tn, tnet, err := netstack.CreateNetTUN([]netip.Addr{clientTunnel}, nil, DefaultMTU)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tnet := newClientTUN(t, clientTunnel)
 	// Our own bind on a loopback address: the default one listens on
 	// every address of the machine.
 	b := newBind(Options{Listen: []netip.AddrPort{netip.AddrPortFrom(loopback(), 0)}}, t.Logf)
-	dev := device.NewDevice(tn, b, device.NewLogger(device.LogLevelSilent, ""))
+	dev := device.NewDevice(tnet, b, device.NewLogger(device.LogLevelSilent, ""))
 	pub := r.key.PublicKey()
 	conf := fmt.Sprintf("private_key=%s\npublic_key=%s\nendpoint=%s\nallowed_ip=10.77.0.0/24\n",
 		hex.EncodeToString(key[:]), hex.EncodeToString(pub[:]), r.listen)
@@ -147,7 +164,7 @@ func (c *client) addr() netip.AddrPort {
 // hello dials the router inside the tunnel, reads the remote address the
 // router saw and checks an echo.
 func (c *client) hello(ctx context.Context, dst netip.Addr) (string, error) {
-	conn, err := c.net.DialContextTCPAddrPort(ctx, netip.AddrPortFrom(dst, 8729))
+	conn, err := c.net.DialContext(ctx, "tcp", netip.AddrPortFrom(dst, 8729).String())
 	if err != nil {
 		return "", err
 	}
