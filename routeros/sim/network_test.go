@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"github.com/wgboot/wgboot/internal/gvtun"
 	"net"
 	"net/netip"
 	"os"
@@ -15,7 +16,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.zx2c4.com/wireguard/conn"
 	"golang.zx2c4.com/wireguard/device"
-	"golang.zx2c4.com/wireguard/tun/netstack"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 )
 
@@ -151,20 +151,25 @@ func TestEnforcement(t *testing.T) {
 	}
 }
 
-// wgClient is the technician's side: wireguard-go on netstack.
+// wgClient is the technician's side: wireguard-go on a gVisor stack
+// (gvtun, which closes safely: wireguard-go's netstack can race on close,
+// finding 29).
 type wgClient struct {
 	dev *device.Device
-	net *netstack.Net
+	net *gvtun.Device
 	key wgtypes.Key
 }
 
 func newWGClient(t *testing.T, addr netip.Addr) *wgClient {
 	t.Helper()
-	tun, tnet, err := netstack.CreateNetTUN([]netip.Addr{addr}, nil, 1420)
+	tnet, err := gvtun.New("wgclient", 1420)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev := device.NewDevice(tun, conn.NewDefaultBind(), device.NewLogger(device.LogLevelSilent, ""))
+	if err := tnet.SetAddresses([]netip.Prefix{netip.PrefixFrom(addr, addr.BitLen())}); err != nil {
+		t.Fatal(err)
+	}
+	dev := device.NewDevice(tnet, conn.NewDefaultBind(), device.NewLogger(device.LogLevelSilent, ""))
 	k, _ := wgtypes.GeneratePrivateKey()
 	if err := dev.IpcSet("private_key=" + hex.EncodeToString(k[:]) + "\n"); err != nil {
 		t.Fatal(err)
