@@ -85,7 +85,7 @@ func TestArmFiles(t *testing.T) {
 				t.Errorf("plan files (-want +got):\n%s", diff)
 			}
 			if tt.rollback {
-				a := &applyRun{ids: map[string]string{}, started: e.now(), j: &Journal{Router: e.addr, RunID: e.run, State: StateArmed}}
+				a := &applyRun{ids: map[string]string{}, started: e.now(), j: &Journal{Router: e.addr, Identity: e.router.Identity, RunID: e.run, State: StateArmed}}
 				if err := e.arm(ctx, a, p); err != nil {
 					t.Fatal(err)
 				}
