@@ -77,7 +77,7 @@ func TestRunSkips(t *testing.T) {
 	var out bytes.Buffer
 	n, err := run(&out, []string{root}, 100, 2)
 	if err != nil || n != 3 || strings.Count(out.String(), filepath.Join("pkg", "a.go")) != 3 ||
-		!strings.Contains(out.String(), "a.go:7:1: branches: 21 lines, complexity 10") {
+		!strings.Contains(out.String(), "a.go:8:1: branches: 21 lines, complexity 10") {
 		t.Errorf("run: %d findings, err %v:\n%s", n, err, &out)
 	}
 }
