@@ -182,6 +182,9 @@ func neg(n bool, t tri) tri {
 }
 
 // matcher evaluates one property of a rule. why explains an unknown result.
+//
+// Long because: one case per RouterOS matcher property, each a few lines; a table of
+// funcs would scatter them without making any one simpler.
 func (e *evaluator) matcher(key, val string) (t tri, why string) {
 	n, v := splitNeg(val)
 	switch key {

@@ -109,6 +109,10 @@ func validate(table string, r Rule) error {
 	return nil
 }
 
+// validateValue checks one property value as RouterOS does on add/set.
+//
+// Long because: one case per property with its RouterOS trap message, read
+// side by side with the matcher in eval.go.
 func validateValue(table, k, val string) error {
 	n, v := splitNeg(val)
 	switch k {

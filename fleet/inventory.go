@@ -78,6 +78,7 @@ func Parse(r io.Reader) (*Inventory, error) {
 	var doc yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(b)).Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
+			//lint:ignore ST1005 the message ends with the YAML key to write, routers:
 			return nil, errors.New("fleet: the inventory is empty: list the routers under routers:")
 		}
 		return nil, fmt.Errorf("fleet: the inventory is not valid YAML: %w", err)
@@ -189,6 +190,10 @@ func plainText(s string) bool {
 	return true
 }
 
+// check validates one inventory entry before anything is dialled.
+//
+// Long because: one plain check per field with its own message, in the order
+// the inventory lists them.
 func (r Router) check() error {
 	fields := []struct{ name, v string }{{"address", r.Address}, {"name", r.Name}, {"user", r.User}, {"password_env", r.PasswordEnv},
 		{"fingerprint", r.Fingerprint}, {"subnet", r.Subnet}, {"endpoint", r.Endpoint}, {"verify_endpoint", r.VerifyEndpoint}}

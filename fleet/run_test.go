@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -135,6 +136,11 @@ func TestRunAgainstRossim(t *testing.T) {
 	}
 	if len(keys) != 3 {
 		t.Errorf("%d distinct keys for 3 routers", len(keys))
+	}
+	// Each router has its own config file.
+	slices.Sort(configs)
+	if len(slices.Compact(configs)) != 3 {
+		t.Errorf("config files %v: want 3 distinct", configs)
 	}
 	// The index maps each file to its router's identity and address.
 	var want []string

@@ -58,6 +58,7 @@ func checkSchema(doc *yaml.Node) error {
 		root = root.Content[0]
 	}
 	if root.Kind != yaml.MappingNode {
+		//lint:ignore ST1005 the message ends with the YAML key to write, routers:
 		return fmt.Errorf("fleet: line %d: the inventory is a list of keys (pool:, defaults:, routers:), with the routers under routers:", root.Line)
 	}
 	if err := checkKeys(root, topKeys, "the inventory"); err != nil {

@@ -91,6 +91,10 @@ func usableSource(a netip.Addr) bool {
 // what the plan adds (the VPN subnet, which its rules name through
 // wgboot-vpn, and the router's tunnel address, one of its own), so that
 // they stay exact for the planned ruleset.
+//
+// Long because: one sweep (collect the named sets, sort the range ends, cut
+// the classes, pick a representative) whose steps share the sorted ends;
+// splitting it would pass them all around.
 func partitionSources(r *Router, env firewall.Env, d *decision) *sourcePartition {
 	var extra []netip.Prefix
 	var extraLocal []netip.Addr

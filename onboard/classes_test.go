@@ -102,9 +102,7 @@ func TestSourceClassesExact(t *testing.T) {
 			}
 		}
 		edges(firewall.NewAddrSet([]string{d.Subnet.String()}))
-		for _, a := range env.LocalAddrs {
-			sample = append(sample, a)
-		}
+		sample = append(sample, env.LocalAddrs...)
 		for range 50 {
 			sample = append(sample, netip.AddrFrom4([4]byte{byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))}))
 		}

@@ -403,6 +403,10 @@ func overlapsAny(p netip.Prefix, used []netip.Prefix) bool {
 
 // decide makes every choice the plan is built from. It is pure: the same
 // snapshot and input give the same decision.
+//
+// Long because: every choice of the plan in the order it depends on the
+// previous ones (API, user, WAN, LAN, name, subnet, port, endpoint), each
+// a short section under its heading.
 func decide(r *Router, in decideInput) (*decision, error) {
 	d := &decision{RunID: in.RunID, User: in.User}
 	s := in.Settings

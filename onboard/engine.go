@@ -563,15 +563,6 @@ func (r *Router) minorVersion() int {
 	return atoi(rest)
 }
 
-// facts is the inspect checklist.
-func (r *Router) facts() []Fact {
-	var fs []Fact
-	for _, g := range r.factGroups() {
-		fs = append(fs, g...)
-	}
-	return fs
-}
-
 // factGroups is the inspect checklist in the order it is decided: the
 // router, its API services, its WAN side and public endpoint, how the API
 // is exposed now, the WireGuard it already has and wgboot's own objects.

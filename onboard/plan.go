@@ -138,6 +138,9 @@ func (d *decision) probes(r *Router) []probe {
 
 // probesOn is probes for r compiled as fw; capped reports that the rules
 // tell more source classes apart than maxSourceClasses.
+//
+// Long because: one block per kind of probe packet (WAN, accepted sources,
+// source classes, LAN, tunnel), all appending to the same list.
 func (d *decision) probesOn(r *Router, fw *fwView) (ps []probe, capped bool) {
 	env := fw.env
 	part := partitionSources(r, env, d)
@@ -337,6 +340,12 @@ func makePlan(r *Router, d *decision, s Settings, localPub string) (*planned, *P
 	return pl, p, err
 }
 
+// makePlanWith builds the plan; moveRules says whether API-only rules move
+// to the address list (see makePlan).
+//
+// Long because: each step places its rules against the simulation of the
+// steps before it (anchors, the ops so far, the running ruleset), so the
+// steps read in order here rather than threading that state through helpers.
 func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules bool) (*planned, *Plan, error) {
 	run := d.RunID
 	pl := &planned{Decision: d, LocalPub: localPub}
@@ -387,9 +396,6 @@ func makePlanWith(r *Router, d *decision, s Settings, localPub string, moveRules
 		add(op{Key: "wg-accept", Step: StepApply, Desc: "accept WireGuard UDP " + strconv.Itoa(d.ListenPort),
 			Menu: "/ip firewall filter", Verb: "add", Before: cur.Filter[wgAt][".id"],
 			Args: []kv{{"action", "accept"}, {"chain", "input"}, {"dst-port", strconv.Itoa(d.ListenPort)}, {"protocol", "udp"}}})
-		if cur, err = simulate(r, run, ops); err != nil {
-			return nil, nil, err
-		}
 	}
 
 	// The API allow rule moves to the address list.

@@ -110,10 +110,10 @@ func TestTunnelPathUsesKnownHost(t *testing.T) {
 
 	// rollback --router X, as printed.
 	e4, _, err := connect()
-	defer e4.Close()
 	if err != nil {
 		t.Fatalf("rollback's connect: %v", err)
 	}
+	defer e4.Close()
 	if err := e4.Rollback(ctx); err != nil {
 		t.Fatalf("rollback: %v", err)
 	}

@@ -30,7 +30,6 @@ type rttMeter struct {
 	mu    sync.Mutex // guards following
 	rtts  int
 	conns int
-	last  *meterConn // connection that wrote last
 }
 
 type meterConn struct {

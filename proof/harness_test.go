@@ -21,8 +21,6 @@ import (
 	"github.com/wgboot/wgboot/routeros/sim"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
 // full is true under WGBOOT_FAULTS=full (make faults): every example, every
 // command, thousands of rulesets.
 var full = os.Getenv("WGBOOT_FAULTS") == "full"

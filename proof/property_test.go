@@ -30,7 +30,6 @@ type ruleset struct {
 }
 
 var (
-	lanPrefix  = netip.MustParsePrefix("192.168.88.0/24")
 	wanAddrs   = []string{"192.0.2.2/24", "198.51.100.2/24"}
 	wanSrcs    = []netip.Addr{netip.MustParseAddr("203.0.113.99"), netip.MustParseAddr("198.18.7.7")}
 	neutralSrc = netip.MustParseAddr("45.33.1.1")

@@ -288,6 +288,10 @@ func (c *Client) Batch(ctx context.Context, cmds ...[]string) ([]*Reply, []error
 // read or write at once (the net/http trick for cancellation).
 var aLongTimeAgo = time.Unix(1, 0)
 
+// do writes cmds pipelined, each with its .tag, and reads their replies.
+//
+// Long because: the pipelined send, the tagged receive loop and the
+// cancellation that wakes both share one connection state and its lock.
 func (c *Client) do(ctx context.Context, cmds [][]string) ([]*Reply, []error) {
 	replies := make([]*Reply, len(cmds))
 	errs := make([]error, len(cmds))

@@ -241,6 +241,8 @@ func (m *Model) op(f func(ctx context.Context) tea.Msg) tea.Cmd {
 }
 
 // Update is the root of the state machine.
+//
+// Long because: one case per message type of the state machine, each short.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
@@ -399,6 +401,9 @@ func (m *Model) typing() bool {
 	return false
 }
 
+// onKey handles a key press for the screen on show.
+//
+// Long because: one case per key and screen, each short.
 func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 	if m.quitting {
 		if k.String() == "ctrl+c" {

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,9 +82,11 @@ var built struct {
 func buildWgboot(t *testing.T) string {
 	t.Helper()
 	built.once.Do(func() {
+		// go test puts its own GOROOT/bin first on the PATH.
 		gobin, err := exec.LookPath("go")
 		if err != nil {
-			gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+			built.err = fmt.Errorf("no go on the PATH to build wgboot: %w", err)
+			return
 		}
 		if built.dir, built.err = os.MkdirTemp("", "wgboot-test-bin-"); built.err != nil {
 			return

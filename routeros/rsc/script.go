@@ -224,6 +224,9 @@ func (p *parser) hasValue(stop string) bool {
 }
 
 // builtin reads a ":command" after the colon.
+//
+// Long because: one case per script command (:local, :foreach, :if, ...), each
+// short, as in the RouterOS manual.
 func (p *parser) builtin(line int, stop string) (*stmt, error) {
 	c := p.c
 	name := c.readName()
@@ -726,6 +729,10 @@ func (r *runner) exec(ctx context.Context, sc *scope, st *stmt) (value, error) {
 	return v, nil
 }
 
+// execInner runs one statement; exec wraps its errors with the line.
+//
+// Long because: one case per statement kind, each short; they share the
+// eval closure.
 func (r *runner) execInner(ctx context.Context, sc *scope, st *stmt) (value, error) {
 	eval := func(e expr) (value, error) {
 		if e == nil {

@@ -303,6 +303,9 @@ func (r *Router) noteGiven(it *item, k, raw, stored string) {
 }
 
 // normalize checks one user-supplied value and returns it in RouterOS form.
+//
+// Long because: one case per value type of the schema (bool, int, duration,
+// enum, interface, list, prefix, address), each with its RouterOS trap.
 func (r *Router) normalize(t *table, k, v string) (string, string, error) {
 	s := t.s
 	if s.generic {
@@ -472,6 +475,9 @@ func (r *Router) leadingDynamic(t *table) int {
 }
 
 // check validates a whole item (after add or set) against its menu.
+//
+// Long because: one rule per RouterOS invariant on an item (required,
+// unique, references, per-menu constraints), each with its trap message.
 func (r *Router) check(t *table, it *item, self *item) error {
 	s := t.s
 	var missing []string

@@ -13,6 +13,8 @@ import (
 
 // computed returns the read-only values print shows for an item.
 // The caller holds Router.mu.
+//
+// Long because: one case per menu with read-only values, each short.
 func (r *Router) computed(t *table, it *item) map[string]string {
 	c := map[string]string{}
 	running := strconv.FormatBool(!t.disabled(it))

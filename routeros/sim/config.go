@@ -100,6 +100,10 @@ func configArgs(c rsc.Command) []arg {
 	return out
 }
 
+// applyConfigCommand applies one command of a loaded export.
+//
+// Long because: one case per verb and target form (find, named target,
+// the /interface aggregate view), each as the command layer takes it.
 func (r *Router) applyConfigCommand(ctx context.Context, menu string, c rsc.Command) error {
 	if menu == "/interface" && (c.Verb == "set" || c.Verb == "enable" || c.Verb == "disable" || c.Verb == "remove") {
 		// Resolved against the aggregate view.

@@ -52,6 +52,9 @@ func parseQuery(words []string) (query, error) {
 }
 
 // match runs the query against one item's values.
+//
+// Long because: one case per query word (?name, ?-name, ?=, ?<, ?>, ?#),
+// as the API documents them, over one stack.
 func (q query) match(get func(string) (string, bool)) (bool, error) {
 	var st []bool
 	pop := func() (bool, error) {

@@ -152,12 +152,14 @@ const firewallFields = `chain action=accept protocol src-address dst-address src
  log:bool=false log-prefix= comment disabled:bool=false ^bytes ^packets ^dynamic:bool=false ^invalid:bool=false`
 
 // schemas returns the modelled menus for an emulated version.
+//
+// Long because: it is the table of modelled menus, one line or two each.
 func schemas(version string) map[string]*schema {
 	m := map[string]*schema{}
 	add := func(s *schema) *schema { m[s.menu] = s; return s }
 
-	s := add(newSchema("/system identity", kindSingle, "name=MikroTik"))
-	s = add(newSchema("/system resource", kindSingle, "^uptime ^version ^build-time ^factory-software ^free-memory ^total-memory ^cpu ^cpu-count ^cpu-frequency ^cpu-load ^free-hdd-space ^total-hdd-space ^architecture-name ^board-name ^platform"))
+	add(newSchema("/system identity", kindSingle, "name=MikroTik"))
+	s := add(newSchema("/system resource", kindSingle, "^uptime ^version ^build-time ^factory-software ^free-memory ^total-memory ^cpu ^cpu-count ^cpu-frequency ^cpu-load ^free-hdd-space ^total-hdd-space ^architecture-name ^board-name ^platform"))
 	s.readOnly = true
 	s = add(newSchema("/system routerboard", kindSingle, "^routerboard:bool=true ^board-name ^model ^serial-number ^firmware-type ^factory-firmware ^current-firmware ^upgrade-firmware"))
 	s.readOnly = true
@@ -206,7 +208,7 @@ func schemas(version string) map[string]*schema {
 	s = add(newSchema("/ip address", kindList, "address:prefix network interface:iface comment disabled:bool=false ^actual-interface ^dynamic:bool=false ^invalid:bool=false"))
 	s.required = []string{"address", "interface"}
 	s.unique = []uniq{{[]string{"address", "interface"}, "failure: already have such address"}}
-	s = add(newSchema("/ip route", kindList, "dst-address=0.0.0.0/0 gateway distance:int(1-255)=1 routing-table=main scope:int(0-255)=30 target-scope:int(0-255)=10 check-gateway suppress-hw-offload:bool=false pref-src vrf-interface comment disabled:bool=false ^dynamic:bool=false ^active:bool ^static:bool ^immediate-gw"))
+	add(newSchema("/ip route", kindList, "dst-address=0.0.0.0/0 gateway distance:int(1-255)=1 routing-table=main scope:int(0-255)=30 target-scope:int(0-255)=10 check-gateway suppress-hw-offload:bool=false pref-src vrf-interface comment disabled:bool=false ^dynamic:bool=false ^active:bool ^static:bool ^immediate-gw"))
 	for _, t := range []string{"filter", "nat", "raw", "mangle"} {
 		s = add(newSchema("/ip firewall "+t, kindList, firewallFields))
 		s.required, s.ordered = []string{"chain"}, true

@@ -36,10 +36,6 @@ type item struct {
 // as rossim stored it (stored).
 type givenValue struct{ raw, stored string }
 
-// flagValue stores a flag argument (no-summaries, !keepalive) of a menu
-// rossim does not model, so that export writes it back bare.
-const flagValue = rsc.FlagValue
-
 func (it *item) set(k, v string) {
 	if _, ok := it.props[k]; !ok {
 		it.order = append(it.order, k)

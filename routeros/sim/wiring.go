@@ -134,6 +134,8 @@ var (
 //     address, since nothing in the export says what the ISP gives.
 //
 // An export whose WAN cannot be told gets an error that says so.
+//
+// Long because: the fallbacks above, in order, read as the list says.
 func FindWiring(config string) (Wiring, error) {
 	if strings.Contains(config, "# wgboot-example:") {
 		return ParseWiring(config)
