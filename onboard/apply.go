@@ -108,6 +108,14 @@ func (e *Engine) closeLocal() {
 	}
 }
 
+// apply runs the pipeline of one Apply: arm, apply, tunnel, verify, the
+// Gate, harden, re-verify, commit, each a stepError when it fails.
+//
+// Long because: the steps share the run's state (the journal, the session
+// that moves into the tunnel, the proof path) in a fixed order that is
+// the safety argument itself; read top to bottom it is the order in which
+// nothing is dropped before the tunnel carries the API. The house issue
+// splits it into a step helper.
 func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, error) {
 	d := e.plan.Decision
 	// 1. Arm.
@@ -1174,6 +1182,12 @@ func (e *Engine) undoAfterFailure(ctx context.Context, a *applyRun, se *stepErro
 
 // undo reverts the journal's ops in reverse order, then removes the safety
 // net. It tries the current session first, then a new one.
+//
+// Long because: each op's undo is guarded by the row check (a set or move
+// is replayed only while the row reads as wgboot left it) and by the
+// session fallback, and the order of those checks is what keeps an undo
+// from rewriting a row that someone changed since; splitting it would
+// spread one invariant over several functions.
 func (e *Engine) undo(ctx context.Context, j *Journal) ([]string, error) {
 	// reopened: the WAN path was proven open again (on any session).
 	hardened := slices.ContainsFunc(j.Ops, func(o JournalOp) bool { return hardenOp(&o) && o.Sent })
@@ -1384,6 +1398,11 @@ func undoOp(ctx context.Context, cl session, run string, jo *JournalOp) error {
 // path stays closed, it stops with the tunnel in place, disarms the net
 // (which would otherwise remove the tunnel later) and fails: the router
 // never ends with the WAN closed and the tunnel gone.
+//
+// Long because: the comment above is the order, and every early return in
+// it is a point where the router must be left reachable; the phases (find
+// the journal, arm, reopen and prove the WAN, undo the rest) are kept in
+// one place so that order can be checked by reading it.
 func (e *Engine) Rollback(ctx context.Context) error {
 	if e.cl == nil && e.orig == nil && e.router == nil {
 		return errors.New("onboard: rollback before connect")

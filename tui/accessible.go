@@ -220,6 +220,12 @@ func (a *accessible) sink(e onboard.Event) {
 	a.println(fmt.Sprintf("[%s] %s: %s", e.Step, word, e.Message))
 }
 
+// run walks the accessible wizard: connect, inspect, plan, apply, done,
+// one prompt at a time.
+//
+// Long because: it is the whole line-by-line conversation in order, the
+// same steps as the full-screen wizard without its screens; each step is
+// a few prompts and reads best in sequence.
 func (a *accessible) run(ctx context.Context) (*onboard.Summary, error) {
 	a.println("wgboot: onboard a MikroTik router onto WireGuard (accessible mode).")
 	if a.o.Banner != "" {
