@@ -21,7 +21,12 @@ import (
 // or the engine's error after a failure.
 func Run(ctx context.Context, o Options, in io.Reader, out io.Writer) (*onboard.Summary, error) {
 	m := New(o)
-	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out)}
+	// Signals end the wizard through ctx (the caller's signal.NotifyContext)
+	// only. bubbletea's own SIGINT/SIGTERM handler sends a QuitMsg without
+	// watching the program's end: a signal that also cancels ctx can end
+	// the event loop first, leave that send blocked, and the program then
+	// waits for its handler for ever (a demo killed early never exited).
+	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithoutSignalHandler()}
 	if !o.Accessible {
 		opts = append(opts, tea.WithAltScreen())
 	}
