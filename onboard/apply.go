@@ -987,6 +987,18 @@ func (e *Engine) wanProbe(ctx context.Context, via string) error {
 	return nil
 }
 
+// configPath is where the technician's wg-quick file goes: next to the
+// journal, named so that `wg-quick up FILE` takes it (an interface name of
+// at most 15 characters: the interface's name and the start of the run id,
+// which is 32 hex digits whole).
+func (e *Engine) configPath(ifName string) string {
+	run := e.run
+	if len(run) > 8 {
+		run = run[:8]
+	}
+	return filepath.Join(filepath.Dir(journalPath(e.o.StateDir, e.addr)), vpn.QuickFileName(ifName+"-"+run))
+}
+
 // recordTunnel writes the technician's wg-quick file and records the
 // tunnel in the journal, so a later run can come back through it when the
 // original path is closed.
@@ -997,7 +1009,7 @@ func (e *Engine) recordTunnel(a *applyRun) error {
 		AllowedIPs: []netip.Prefix{netip.PrefixFrom(d.RouterAddr.Addr(), 32)}, Keepalive: defaultKeepSec * time.Second}}, endpoint)
 	path := ""
 	if e.o.StateDir != "" {
-		path = filepath.Join(filepath.Dir(journalPath(e.o.StateDir, e.addr)), d.IfName+"-"+e.run+".conf")
+		path = e.configPath(d.IfName)
 		if err := vpn.WriteQuick(path, qc); err != nil {
 			return fmt.Errorf("onboard: write the technician's config: %w", err)
 		}

@@ -206,7 +206,7 @@ func (e *Engine) peerPath(name string) string {
 	if e.o.StateDir == "" {
 		return ""
 	}
-	return filepath.Join(filepath.Dir(journalPath(e.o.StateDir, e.addr)), "peer-"+name+".conf")
+	return filepath.Join(filepath.Dir(journalPath(e.o.StateDir, e.addr)), vpn.QuickFileName("peer-"+name))
 }
 
 // peerConfig writes a peer's wg-quick config to path (0600; "" writes

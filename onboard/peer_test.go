@@ -361,3 +361,26 @@ func TestSimRollbackVia(t *testing.T) {
 		})
 	}
 }
+
+// The technician's and every added peer's wg-quick file is named so that
+// `wg-quick up FILE` takes it as it is: with a 128-bit run id and a
+// 32-character peer name, the plain "IFNAME-RUN.conf" and
+// "peer-NAME.conf" were too long for an interface name.
+func TestConfigNamesWGQuickTakes(t *testing.T) {
+	e, err := New(Options{Router: "192.0.2.1", StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{filepath.Base(e.configPath("wgboot"))}
+	for _, p := range []string{"alice", "a-very-long-device-name-for-bob1", "phone"} {
+		names = append(names, filepath.Base(e.peerPath(p)))
+	}
+	for _, n := range names {
+		if !vpn.ValidQuickFileName(n) {
+			t.Errorf("wg-quick refuses %q", n)
+		}
+	}
+	if a, b := e.peerPath("a-very-long-device-name-for-bob1"), e.peerPath("a-very-long-device-name-for-bob2"); a == b {
+		t.Errorf("two peers share %s", a)
+	}
+}
