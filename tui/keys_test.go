@@ -205,11 +205,17 @@ func TestFailureScreen(t *testing.T) {
 	h := startFake(t, fe, newFakeClock(), "plan")
 	h.key("enter")
 	goldenScreen(t, "failure", h.waitFor("What was undone", "Diagnostics"))
-	h.key("esc") // changes were made: esc must not go back to Connect
-	h.key("enter")
+	// The engine undid its changes: esc starts again at Connect (the issue:
+	// Esc from Failure returns with everything typed kept); an undo that
+	// did not finish keeps Failure (TestEscAfterApplyFailure).
+	h.key("esc")
+	h.waitFor("Router", "Password")
+	h.key("ctrl+c")
+	h.waitFor("Quit?")
+	h.key("y")
 	h.tm.WaitFinished(t, teatestFinal)
-	if h.m.Err() == nil || h.m.Summary() != nil {
-		t.Errorf("after a failure: err %v, summary %v", h.m.Err(), h.m.Summary())
+	if h.m.Summary() != nil {
+		t.Errorf("after a failure: summary %v", h.m.Summary())
 	}
 }
 

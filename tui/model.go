@@ -591,6 +591,15 @@ func (m *Model) onApplied(msg appliedMsg) tea.Cmd {
 		return m.done.setDeclined(m.apply.failure)
 	}
 	if msg.err != nil {
+		if m.apply.undoneOK && !m.fired {
+			// The engine undid what it had changed: esc may start again
+			// at Connect, with everything typed kept (a new session, as
+			// the router changed since Inspect). An undo that did not
+			// finish keeps the technician on Failure, which says what
+			// is left.
+			m.armed = false
+			return m.fail(msg.err, true)
+		}
 		return m.fail(msg.err, false)
 	}
 	m.armed = false

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -392,4 +393,51 @@ func TestHelpEverywhere(t *testing.T) {
 	h.key("enter")
 	h.waitFor("Reconnect next time")
 	help("done", "Reconnect next time")
+}
+
+// An Apply that failed and whose changes the engine undid: esc on Failure
+// starts again at Connect (a new session: the router changed twice since
+// Inspect) with what was typed kept. An Apply whose undo did not finish
+// keeps the technician on Failure: what is left must be read first.
+func TestEscAfterApplyFailure(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		undoneOK bool
+	}{
+		{"undone", true},
+		{"undo failed", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fe := &fakeEngine{}
+			fe.apply = func(ctx context.Context, p *onboard.Plan) (*onboard.Summary, error) {
+				deadline := fe.now().Add(p.Settings.ConfirmTimeout)
+				fe.emit(onboard.StepArm, onboard.KindDone, "rollback armed", func(e *onboard.Event) { e.Deadline = &deadline })
+				fe.emit(onboard.StepApply, onboard.KindFailed, "router said: no such item", func(e *onboard.Event) {
+					e.Err = &onboard.FailureInfo{What: "The router refused a change.", Undone: []string{"WireGuard interface wgboot"}}
+				})
+				fe.emit(onboard.StepRollback, onboard.KindStarted, "rolling back", nil)
+				if tt.undoneOK {
+					fe.emit(onboard.StepRollback, onboard.KindDone, "undid 1 change", nil)
+				} else {
+					fe.emit(onboard.StepRollback, onboard.KindFailed, "could not undo", nil)
+				}
+				return nil, errors.New("onboard: apply: router said: no such item")
+			}
+			h := startFake(t, fe, newFakeClock(), "plan")
+			h.key("enter")
+			h.waitFor("The router refused a change.")
+			h.key("esc")
+			if tt.undoneOK {
+				h.waitFor("┃ Router", "Password")
+				if !eventually(func() bool { return contains(fe.Calls(), "close") }) {
+					t.Errorf("going back to Connect left the engine open")
+				}
+				return
+			}
+			time.Sleep(200 * time.Millisecond)
+			if v := h.waitFor("The router refused a change."); strings.Contains(v, "┃ Router") {
+				t.Errorf("esc left Failure although the undo did not finish:\n%s", v)
+			}
+		})
+	}
 }

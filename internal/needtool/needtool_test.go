@@ -85,9 +85,14 @@ func TestCIRequiresTools(t *testing.T) {
 		t.Fatal(err)
 	}
 	script := string(b)
-	for _, want := range []string{"need+=(tmux)", "need+=(wireguard-tools)", "need+=(iproute2)", "export " + Env + "=1\nmake test"} {
+	for _, want := range []string{"need+=(tmux)", "need+=(wireguard-tools)", "need+=(iproute2)", "export " + Env + "=1\n", "\nmake test"} {
 		if !strings.Contains(script, want) {
 			t.Errorf(".ci/run lacks %q", want)
 		}
+	}
+	// The variable must be set before the tests run (make lint may come
+	// between).
+	if e, m := strings.Index(script, "export "+Env+"=1\n"), strings.Index(script, "\nmake test"); e < 0 || m < 0 || e > m {
+		t.Errorf(".ci/run sets %s after make test (or not at all)", Env)
 	}
 }
