@@ -23,10 +23,7 @@ func realExports(t *testing.T) []string {
 	if len(paths) < 6 {
 		t.Fatalf("examples/real holds %d exports, want at least 6", len(paths))
 	}
-	// The blocklist export at full size (examples/real has a trimmed copy
-	// that onboards fast enough for make test; see SOURCES.md there).
-	full, _ := filepath.Glob("testdata/real/*.rsc")
-	return append(paths, full...)
+	return paths
 }
 
 // wiredOptions starts config with its WAN (and LAN) on loopback addresses.
