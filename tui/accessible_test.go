@@ -10,8 +10,8 @@ import (
 
 	"github.com/charmbracelet/x/exp/golden"
 
+	"github.com/wgboot/wgboot/internal/demo"
 	"github.com/wgboot/wgboot/onboard"
-	"github.com/wgboot/wgboot/tui/demo"
 )
 
 // TestAccessible answers every prompt of the accessible front end with

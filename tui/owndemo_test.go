@@ -10,7 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/wgboot/wgboot/tui/demo"
+	"github.com/wgboot/wgboot/internal/demo"
 )
 
 // startOwnWizard is startSimWizard on the demo router loaded from a real

@@ -11,10 +11,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wgboot/wgboot/internal/demo"
 	"github.com/wgboot/wgboot/onboard"
 	"github.com/wgboot/wgboot/routeros"
 	"github.com/wgboot/wgboot/routeros/rsc"
-	"github.com/wgboot/wgboot/tui/demo"
 )
 
 // simWizard is the wizard on a real engine against an in-process rossim

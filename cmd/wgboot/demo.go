@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wgboot/wgboot/internal/demo"
 	"github.com/wgboot/wgboot/routeros/rsc"
 	"github.com/wgboot/wgboot/tui"
-	"github.com/wgboot/wgboot/tui/demo"
 )
 
 // addDemo adds `wgboot demo`: the wizard against an embedded rossim.

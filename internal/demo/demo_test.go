@@ -18,7 +18,7 @@ func TestConfigIsTheExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(b) != Config {
-		t.Errorf("tui/demo/soho-defconf.rsc differs from examples/soho-defconf.rsc: copy it again")
+		t.Errorf("internal/demo/soho-defconf.rsc differs from examples/soho-defconf.rsc: copy it again")
 	}
 }
 
