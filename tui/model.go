@@ -145,6 +145,7 @@ type Model struct {
 
 	eng      Engine
 	ops      *sync.WaitGroup    // engine calls in flight; shutdown waits for them
+	opWait   time.Duration      // how long Shutdown waits for them (opWaitTimeout)
 	cancelOp context.CancelFunc // cancels the engine call in flight
 	inflight bool               // an engine call has not delivered its result yet
 	gen      int                // bumped when an engine is abandoned; older results are ignored
@@ -191,7 +192,7 @@ func New(o Options) *Model {
 	st := NewStyles(o.Accessible)
 	m := &Model{
 		o: o, st: st, keys: NewKeyMap(), br: newBridge(), now: o.Now, logf: logf,
-		ops: &sync.WaitGroup{}, w: 80, h: 24,
+		ops: &sync.WaitGroup{}, opWait: opWaitTimeout, w: 80, h: 24,
 		spin: spinner.New(spinner.WithSpinner(spinner.Line)),
 		help: help.New(),
 	}
@@ -791,11 +792,24 @@ func (m *Model) Shutdown(ctx context.Context) error {
 	if m.cancelOp != nil {
 		m.cancelOp()
 	}
-	waitOps(m.ops, opWaitTimeout)
+	ended := waitOps(m.ops, m.opWait)
 	close(stopDrain)
 	<-drained
 	m.br.close()
 	var err error
+	if m.eng != nil && !ended {
+		// The call in flight did not end: an Engine is not safe for
+		// concurrent use, so neither a rollback nor a close may start
+		// beside it. What is armed stays armed, and the router's own
+		// safety net rolls it back at its deadline.
+		if m.br.armed.Load() && !m.rolled {
+			err = errors.New("a step of the run did not stop in time: wgboot did not roll back beside it; " +
+				"the router's safety net rolls everything back at its deadline (" + m.deadline.Format("15:04:05") + " on this computer)")
+			m.noted = append(m.noted, "The router's safety net rolls the armed changes back at its deadline.")
+		}
+		m.eng = nil
+		return err
+	}
 	if m.eng != nil {
 		if m.br.armed.Load() && !m.rolled {
 			ctx, cancel := context.WithTimeout(ctx, rollbackTimeout)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -439,5 +440,42 @@ func TestEscAfterApplyFailure(t *testing.T) {
 				t.Errorf("esc left Failure although the undo did not finish:\n%s", v)
 			}
 		})
+	}
+}
+
+// Shutdown must not start a rollback while an Apply is still running on
+// the engine (an Engine is not safe for concurrent use): when the call in
+// flight does not end in time, the router's own safety net is left to
+// roll back, and the technician is told so.
+func TestShutdownWaitsForApply(t *testing.T) {
+	fe := &fakeEngine{}
+	var applying atomic.Bool
+	release := make(chan struct{})
+	fe.apply = func(ctx context.Context, p *onboard.Plan) (*onboard.Summary, error) {
+		applying.Store(true)
+		defer applying.Store(false)
+		d := fe.now().Add(5 * time.Minute)
+		fe.emit(onboard.StepArm, onboard.KindDone, "rollback armed", func(e *onboard.Event) { e.Deadline = &d })
+		<-release // a call that ignores its ctx (a stuck router read)
+		return nil, errors.New("onboard: apply: cancelled")
+	}
+	var concurrent atomic.Bool
+	fe.rollback = func(ctx context.Context) error {
+		if applying.Load() {
+			concurrent.Store(true)
+		}
+		return nil
+	}
+	h := startFake(t, fe, newFakeClock(), "plan")
+	h.m.opWait = 200 * time.Millisecond
+	h.key("enter")
+	h.waitFor("armed")
+	err := h.m.Shutdown(context.Background())
+	close(release)
+	if concurrent.Load() {
+		t.Fatalf("Shutdown started a rollback while Apply was still running")
+	}
+	if err == nil || !strings.Contains(err.Error(), "safety net") {
+		t.Errorf("Shutdown = %v, want an error that leaves the rollback to the router's safety net", err)
 	}
 }
