@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -202,7 +201,7 @@ func (f *fleetRun) one(ctx context.Context, i int, r Router) Result {
 		s, err := f.onboard(ctx, r, pw, subnet, base, &res)
 		// A router already using a pool subnet gets the next one; the
 		// engine refuses overlaps before it changes anything.
-		if err != nil && r.Subnet == "" && try < overlapRetries && strings.Contains(err.Error(), "overlaps") {
+		if err != nil && r.Subnet == "" && try < overlapRetries && errors.Is(err, onboard.ErrSubnetOverlap) {
 			continue
 		}
 		if err != nil {

@@ -32,10 +32,18 @@ func loopback() netip.Addr {
 // MikroTik), reached on their LAN side, and returns an inventory for them.
 func startRouters(tb testing.TB, n int) (*Inventory, []*sim.Router) {
 	tb.Helper()
+	return startRoutersWith(tb, n, "")
+}
+
+// startRoutersWith is startRouters with extra export lines after the
+// defconf.
+func startRoutersWith(tb testing.TB, n int, extra string) (*Inventory, []*sim.Router) {
+	tb.Helper()
 	b, err := os.ReadFile("../examples/soho-defconf.rsc")
 	if err != nil {
 		tb.Fatal(err)
 	}
+	b = append(b, extra...)
 	inv := &Inventory{Pool: netip.MustParsePrefix("10.77.0.0/16"), SubnetBits: 24}
 	var routers []*sim.Router
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -334,4 +342,25 @@ func FuzzRetire(f *testing.F) {
 			t.Fatalf("a file outside the output directory went: %v", err)
 		}
 	})
+}
+
+// A router that already uses the pool's first subnet gets the next one:
+// the engine refuses the overlap (onboard.ErrSubnetOverlap) before it
+// changes anything, and fleet tries the next pool subnet.
+func TestRunSkipsSubnetInUse(t *testing.T) {
+	inv, _ := startRoutersWith(t, 1, "/ip address\nadd address=10.77.0.1/24 interface=ether2\n")
+	o := testOptions(t, t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, inv, o)
+	if err != nil {
+		for _, r := range res {
+			t.Logf("%s: %v", r.Router, r.Err)
+		}
+		t.Fatal(err)
+	}
+	t.Logf("onboarded with %s (%s)", res[0].Subnet, res[0].Config)
+	if got := res[0].Subnet; got == "" || got == "10.77.0.0/24" {
+		t.Errorf("subnet %q: want the next free one of the pool", got)
+	}
 }

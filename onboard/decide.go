@@ -1,6 +1,7 @@
 package onboard
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -392,6 +393,19 @@ func (r *Router) usedPrefixes() []netip.Prefix {
 	return used
 }
 
+// ErrSubnetOverlap marks a VPN subnet refused because it overlaps a
+// network in use on the router or on this computer; nothing was changed,
+// and a front end that chose the subnet itself (fleet's pool) may try
+// another. Test it with errors.Is, never by the text.
+var ErrSubnetOverlap = errors.New("onboard: the VPN subnet overlaps a network in use")
+
+// overlapError is a subnet refusal in the technician's words that
+// errors.Is recognises as ErrSubnetOverlap.
+type overlapError string
+
+func (e overlapError) Error() string        { return string(e) }
+func (e overlapError) Is(target error) bool { return target == ErrSubnetOverlap }
+
 func overlapsAny(p netip.Prefix, used []netip.Prefix) bool {
 	for _, u := range used {
 		if u.Addr().BitLen() == p.Addr().BitLen() && u.Overlaps(p) {
@@ -522,12 +536,12 @@ func decide(r *Router, in decideInput) (*decision, error) {
 		}
 		p = p.Masked()
 		if overlapsAny(p, used) {
-			return nil, fmt.Errorf("onboard: --subnet %s overlaps an address, route, address list or peer on the router: choose another or leave it out to pick a free one", p)
+			return nil, overlapError(fmt.Sprintf("onboard: --subnet %s overlaps an address, route, address list or peer on the router: choose another or leave it out to pick a free one", p))
 		}
 		for _, l := range in.LocalRoutes {
 			if l.Addr().Is4() && l.Overlaps(p) {
-				return nil, fmt.Errorf("onboard: --subnet %s: this computer already routes %s (a LAN or another VPN here), "+
-					"so the tunnel would take its traffic or lose its own: choose another, or leave --subnet out to pick a free one", p, l)
+				return nil, overlapError(fmt.Sprintf("onboard: --subnet %s: this computer already routes %s (a LAN or another VPN here), "+
+					"so the tunnel would take its traffic or lose its own: choose another, or leave --subnet out to pick a free one", p, l))
 			}
 		}
 		d.Subnet = p

@@ -191,6 +191,11 @@ func TestDecide(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want it to mention %q", err, tt.wantErr)
 				}
+				// An overlap is a kind front ends test with errors.Is
+				// (fleet picks the next pool subnet), never by its text.
+				if overlap := tt.wantErr == "overlaps"; errors.Is(err, ErrSubnetOverlap) != overlap {
+					t.Errorf("errors.Is(%v, ErrSubnetOverlap) = %v, want %v", err, !overlap, overlap)
+				}
 				return
 			}
 			if err != nil {
