@@ -159,9 +159,9 @@ type prompter struct{ tofu bool }
 
 func (p prompter) Confirm(_ context.Context, q onboard.Question) (bool, error) {
 	switch {
-	case q.Danger, q.ID == "create-certificate":
+	case q.Danger, q.ID == onboard.QCreateCertificate:
 		return false, nil
-	case q.ID == "trust-fingerprint":
+	case q.ID == onboard.QTrustFingerprint:
 		return p.tofu, nil
 	}
 	return true, nil

@@ -168,7 +168,7 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	}
 	// 5. Harden.
 	hardened := false
-	yes, err := e.confirm(ctx, Question{ID: "harden", Title: "Close the API on the WAN?",
+	yes, err := e.confirm(ctx, Question{ID: QHarden, Title: "Close the API on the WAN?",
 		Detail: e.hardenDetail(via), Default: true})
 	if err != nil {
 		return nil, &stepError{step: StepHarden, err: err}

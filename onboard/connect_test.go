@@ -19,8 +19,8 @@ type answers struct {
 }
 
 func (a *answers) Confirm(ctx context.Context, q Question) (bool, error) {
-	a.asked = append(a.asked, q.ID)
-	return a.yes[q.ID], nil
+	a.asked = append(a.asked, string(q.ID))
+	return a.yes[string(q.ID)], nil
 }
 
 func TestConnectTrust(t *testing.T) {

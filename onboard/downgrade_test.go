@@ -25,7 +25,7 @@ func (p *recorder) Confirm(_ context.Context, q Question) (bool, error) {
 	return p.yes && (!q.Danger || p.danger), nil
 }
 
-func (p *recorder) question(id string) (Question, bool) {
+func (p *recorder) question(id QuestionID) (Question, bool) {
 	for _, q := range p.asked {
 		if q.ID == id {
 			return q, true

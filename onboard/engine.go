@@ -392,7 +392,7 @@ func (e *Engine) trust(ctx context.Context) error {
 		return fmt.Errorf("onboard: read the certificate of %s: %w", e.addr, err)
 	}
 	if !e.o.TOFU {
-		yes, err := e.confirm(ctx, Question{ID: "trust-fingerprint", Title: "Trust the router's certificate?",
+		yes, err := e.confirm(ctx, Question{ID: QTrustFingerprint, Title: "Trust the router's certificate?",
 			Detail: fmt.Sprintf("%s presents a certificate with SHA-256 fingerprint %s. Compare it with /certificate print detail on the router.", e.addr, got)})
 		if err != nil {
 			return err
@@ -433,7 +433,7 @@ func (e *Engine) offerCertificate(ctx context.Context, cause error) error {
 	e.offered = true
 	plainAddr := net.JoinHostPort(e.host, "8728")
 	howto := "/certificate add name=api common-name=router; /certificate sign api; /ip service set api-ssl certificate=api"
-	yes, err := e.confirm(ctx, Question{ID: "create-certificate", Danger: true,
+	yes, err := e.confirm(ctx, Question{ID: QCreateCertificate, Danger: true,
 		Title: "Send the password unencrypted to create a certificate?",
 		Detail: fmt.Sprintf("api-ssl on %s refused TLS with a handshake_failure alert. A router whose api-ssl has no certificate "+
 			"sends that alert, but anyone on the network path can forge it. wgboot can log in over the plain API (%s): "+
@@ -722,7 +722,7 @@ func (e *Engine) Plan(ctx context.Context, s Settings) (*Plan, error) {
 	if run := e.router.armedRun(); run != "" {
 		// An earlier run lost the router before committing. Its journal (or
 		// its tags) says what it did: undo it, then plan afresh.
-		yes, err := e.confirm(ctx, Question{ID: "rollback-earlier", Title: "Roll back the unfinished run " + run + "?",
+		yes, err := e.confirm(ctx, Question{ID: QRollbackEarlier, Title: "Roll back the unfinished run " + run + "?",
 			Detail: "An earlier wgboot run on this router did not finish; its automatic rollback is still armed. wgboot can undo it now and start again.", Default: true})
 		if err != nil {
 			return nil, err

@@ -81,12 +81,27 @@ type FailureInfo struct {
 
 // Question is something the engine needs the technician to decide.
 type Question struct {
-	ID      string `json:"id"` // "trust-fingerprint", "create-certificate", "apply-plan", "harden"
-	Title   string `json:"title"`
-	Detail  string `json:"detail"`
-	Default bool   `json:"default"`
-	Danger  bool   `json:"danger,omitempty"` // shown in red (e.g. a changed fingerprint)
+	ID      QuestionID `json:"id"`
+	Title   string     `json:"title"`
+	Detail  string     `json:"detail"`
+	Default bool       `json:"default"`
+	Danger  bool       `json:"danger,omitempty"` // shown in red (e.g. a changed fingerprint)
 }
+
+// QuestionID names a question: front ends decide how to ask by it (the
+// Gate is QHarden), so it is a closed set, never free text.
+type QuestionID string
+
+// The questions the engine and the front ends ask.
+const (
+	QTrustFingerprint  QuestionID = "trust-fingerprint"  // first contact: trust this certificate?
+	QCreateCertificate QuestionID = "create-certificate" // Danger: the password crosses the network unencrypted
+	QApplyPlan         QuestionID = "apply-plan"         // the plan as shown: apply it?
+	QHarden            QuestionID = "harden"             // the Gate: close the API on the WAN?
+	QRollback          QuestionID = "rollback"           // wgboot rollback: go ahead?
+	QRollbackEarlier   QuestionID = "rollback-earlier"   // an unfinished earlier run: roll it back first?
+	QPeerRemove        QuestionID = "peer-remove"        // wgboot peer remove: go ahead?
+)
 
 // Prompter answers the engine's questions. The headless CLI answers from flags
 // (--yes) or stdin; the TUI answers from its screens. Confirm blocks until the

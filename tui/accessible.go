@@ -156,18 +156,18 @@ func keepOr(cur *string, validate func(string) error) func(string) error {
 
 // Confirm implements onboard.Prompter for the accessible front end.
 func (a *accessible) Confirm(ctx context.Context, q onboard.Question) (bool, error) {
-	if q.ID == "apply-plan" {
+	if q.ID == onboard.QApplyPlan {
 		return true, nil // the technician just confirmed the plan
 	}
 	q = safeQuestion(q)
 	title := q.Title
 	// The same defaults as the full-screen wizard: the Gate and first
 	// contact default to yes; a changed certificate never does.
-	v := (q.Default || q.ID == "harden" || q.ID == "trust-fingerprint") && !q.Danger
+	v := (q.Default || q.ID == onboard.QHarden || q.ID == onboard.QTrustFingerprint) && !q.Danger
 	switch {
 	case q.Danger:
 		title = "STOP: " + title
-	case q.ID == "harden":
+	case q.ID == onboard.QHarden:
 		title = "The API answers through the tunnel. Close it on the WAN now?"
 	}
 	a.println("")
@@ -177,7 +177,7 @@ func (a *accessible) Confirm(ctx context.Context, q onboard.Question) (bool, err
 	if err := a.form(ctx, huh.NewConfirm().Title(title).Value(&v)); err != nil {
 		return false, err
 	}
-	if !v && q.ID == "harden" {
+	if !v && q.ID == onboard.QHarden {
 		// As at the full-screen Gate: "no" leaves the router as it was.
 		a.println("Rolling every change back…")
 		return false, onboard.ErrDeclined

@@ -139,7 +139,7 @@ func (b *bridge) Confirm(ctx context.Context, q onboard.Question) (bool, error) 
 	}
 	select {
 	case a := <-reply:
-		if !a && q.ID == "harden" {
+		if !a && q.ID == onboard.QHarden {
 			// The Gate's "no" leaves the router as it was: the engine
 			// rolls everything back (see onboard.ErrDeclined).
 			return false, onboard.ErrDeclined

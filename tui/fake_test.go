@@ -88,7 +88,7 @@ func (f *fakeEngine) ask(ctx context.Context, q onboard.Question) (bool, error) 
 		if f.answers == nil {
 			f.answers = map[string]bool{}
 		}
-		f.answers[q.ID] = a
+		f.answers[string(q.ID)] = a
 		f.mu.Unlock()
 	}
 	return a, err

@@ -665,11 +665,11 @@ func (m *Model) onEvent(e onboard.Event) tea.Cmd {
 // onQuestion turns an engine question into a screen.
 func (m *Model) onQuestion(q questionMsg) tea.Cmd {
 	switch q.q.ID {
-	case "apply-plan":
+	case onboard.QApplyPlan:
 		// The technician already said yes by pressing enter on the Plan.
 		q.reply <- true
 		return nil
-	case "harden":
+	case onboard.QHarden:
 		m.gate = newQuestionScreen(m, q, true)
 		m.scr = scrGate
 		if m.fired {

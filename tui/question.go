@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/wgboot/wgboot/onboard"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -26,7 +27,7 @@ func newQuestionScreen(m *Model, q questionMsg, gate bool) *questionScreen {
 	// (Danger) never offers Yes; another danger question starts on No and
 	// says yes only by moving to its button. Other questions start on the
 	// engine's default.
-	yes := gate || (q.q.ID == "trust-fingerprint" || q.q.Default) && !q.q.Danger
+	yes := gate || (q.q.ID == onboard.QTrustFingerprint || q.q.Default) && !q.q.Danger
 	return &questionScreen{m: m, q: q, gate: gate, yes: yes}
 }
 
@@ -63,9 +64,9 @@ func (s *questionScreen) labels() (string, string) {
 	switch {
 	case s.gate:
 		return "Yes, close it", "No, leave the router as it was"
-	case s.q.q.ID == "trust-fingerprint" && s.q.q.Danger:
+	case s.q.q.ID == onboard.QTrustFingerprint && s.q.q.Danger:
 		return "", "Stop"
-	case s.q.q.ID == "trust-fingerprint":
+	case s.q.q.ID == onboard.QTrustFingerprint:
 		return "Trust and continue", "Stop"
 	case s.q.q.Danger:
 		return "Yes, send it unencrypted", "No"

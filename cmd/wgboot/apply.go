@@ -56,7 +56,7 @@ func (a *app) runApply(ctx context.Context, f applyFlags) error {
 	}
 	if !f.yes {
 		renderPlan(a.Stderr, e, p)
-		ok, err := (&prompter{a: a}).Confirm(ctx, onboard.Question{ID: "apply-plan", Title: "Apply this plan?",
+		ok, err := (&prompter{a: a}).Confirm(ctx, onboard.Question{ID: onboard.QApplyPlan, Title: "Apply this plan?",
 			Detail: fmt.Sprintf("%d changes; the router undoes them by itself after %s unless wgboot confirms.", len(p.Changes), p.Settings.ConfirmTimeout)})
 		if err != nil {
 			return err

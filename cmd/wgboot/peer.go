@@ -174,7 +174,7 @@ func (a *app) runPeerRemove(ctx context.Context, f peerFlags, name string) error
 	}
 	defer e.Close()
 	if !f.yes {
-		ok, err := (&prompter{a: a}).Confirm(ctx, onboard.Question{ID: "peer-remove", Title: "Remove peer " + name + " from " + e.Addr() + "?",
+		ok, err := (&prompter{a: a}).Confirm(ctx, onboard.Question{ID: onboard.QPeerRemove, Title: "Remove peer " + name + " from " + e.Addr() + "?",
 			Detail: "Its config stops working at once."})
 		if err != nil {
 			return err

@@ -36,7 +36,7 @@ func (a *app) runRollback(ctx context.Context, f rollbackFlags) error {
 	}
 	defer e.Close()
 	if !f.yes {
-		ok, err := (&prompter{a: a}).Confirm(ctx, onboard.Question{ID: "rollback", Title: "Roll back wgboot's changes on " + e.Addr() + "?",
+		ok, err := (&prompter{a: a}).Confirm(ctx, onboard.Question{ID: onboard.QRollback, Title: "Roll back wgboot's changes on " + e.Addr() + "?",
 			Detail: "The WireGuard interface, peer, rules and address list wgboot created are removed; rules it modified get their old values back."})
 		if err != nil {
 			return err

@@ -279,7 +279,7 @@ type prompter struct {
 func (p *prompter) Confirm(ctx context.Context, q onboard.Question) (bool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.yes && !q.Danger && q.ID != "trust-fingerprint" && q.ID != "create-certificate" {
+	if p.yes && !q.Danger && q.ID != onboard.QTrustFingerprint && q.ID != onboard.QCreateCertificate {
 		return true, nil
 	}
 	def := "y/N"
@@ -307,7 +307,7 @@ func (p *prompter) Confirm(ctx context.Context, q onboard.Question) (bool, error
 		ans := strings.ToLower(strings.TrimSpace(r.line))
 		if ans == "" {
 			if r.err != nil {
-				if q.ID == "harden" {
+				if q.ID == onboard.QHarden {
 					return false, onboard.ErrDeclined
 				}
 				return false, nil // no answer (stdin closed): no
@@ -315,7 +315,7 @@ func (p *prompter) Confirm(ctx context.Context, q onboard.Question) (bool, error
 			return q.Default, nil
 		}
 		yes := ans == "y" || ans == "yes"
-		if !yes && q.ID == "harden" {
+		if !yes && q.ID == onboard.QHarden {
 			// "No" to closing the API leaves the router as it was: the
 			// engine rolls everything back (onboard.ErrDeclined).
 			return false, onboard.ErrDeclined
