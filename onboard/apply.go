@@ -1410,15 +1410,39 @@ func undoOp(ctx context.Context, cl session, run string, jo *JournalOp) error {
 // path stays closed, it stops with the tunnel in place, disarms the net
 // (which would otherwise remove the tunnel later) and fails: the router
 // never ends with the WAN closed and the tunnel gone.
-//
-// Long because: the comment above is the order, and every early return in
-// it is a point where the router must be left reachable; the phases (find
-// the journal, arm, reopen and prove the WAN, undo the rest) are kept in
-// one place so that order can be checked by reading it.
 func (e *Engine) Rollback(ctx context.Context) error {
 	if e.cl == nil && e.orig == nil && e.router == nil {
 		return errors.New("onboard: rollback before connect")
 	}
+	// Every rollback that started ends with a final event: the paths
+	// below that return an error without one (a journal that does not
+	// read, a router that does not answer) get it here.
+	final := false
+	sink := e.o.Sink
+	e.o.Sink = func(ev Event) {
+		if ev.Step == StepRollback && (ev.Kind == KindDone || ev.Kind == KindFailed) {
+			final = true
+		}
+		if sink != nil {
+			sink(ev)
+		}
+	}
+	defer func() { e.o.Sink = sink }()
+	err := e.rollback(ctx)
+	if err != nil && !final {
+		e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: "rollback failed", Diagnostics: err.Error(),
+			Try: "run wgboot rollback again; the router's own safety net, if armed, still rolls back at its deadline"}})
+	}
+	return err
+}
+
+// rollback is Rollback's body, in the order its doc gives.
+//
+// Long because: the doc of Rollback is the order, and every early return
+// in it is a point where the router must be left reachable; the phases
+// (find the journal, arm, reopen and prove the WAN, undo the rest) are
+// kept in one place so that order can be checked by reading it.
+func (e *Engine) rollback(ctx context.Context) error {
 	start := e.now()
 	e.emit(Event{Step: StepRollback, Kind: KindStarted, Message: "rolling back wgboot's changes on " + e.addr})
 	j, err := ReadJournal(e.o.StateDir, e.addr)

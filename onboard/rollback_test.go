@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -363,4 +364,45 @@ func FuzzReadOldValues(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Every Rollback that started ends with a final event (done or failed),
+// whatever stops it: a front end that renders events must never be left
+// with a rollback "in progress" (house issue: Rollback had exits with no
+// final event).
+func TestRollbackAlwaysEnds(t *testing.T) {
+	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var mu sync.Mutex
+	var events []Event
+	_, e, _, o := connected(t, ctx, ex, nil, func(o *Options) {
+		o.Sink = func(ev Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			events = append(events, ev)
+		}
+	})
+	// A journal that does not parse: the rollback cannot read it.
+	p := journalPath(o.StateDir, e.Addr())
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Rollback(ctx); err == nil {
+		t.Fatal("rollback over a corrupt journal succeeded")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var last *Event
+	for i := range events {
+		if events[i].Step == StepRollback {
+			last = &events[i]
+		}
+	}
+	if last == nil || last.Kind != KindFailed {
+		t.Errorf("the rollback's last event is %+v, want a failure", last)
+	}
 }
