@@ -61,9 +61,9 @@ bench:
 faults:
 	@mkdir -p $(BIN)
 	@echo "== make faults: log in $(BIN)/faults.log"
-	@WGBOOT_FAULTS=full $(GO) test -count=1 -timeout 60m -v -run 'Fault|Property|BadInput|Secret' ./proof/ > $(BIN)/faults.log 2>&1; st=$$?; \
+	@WGBOOT_FAULTS=full $(GO) test -count=1 -timeout 60m -v -run 'Fault|Property|BadInput|Secret|HostileNames' ./proof/ > $(BIN)/faults.log 2>&1; st=$$?; \
 	  grep -E -A4 'fault matrix summary' $(BIN)/faults.log; \
-	  grep -E 'property summary|bad input summary|secret scan summary' $(BIN)/faults.log; \
+	  grep -E 'property summary|bad input summary|secret scan summary|hostile names summary' $(BIN)/faults.log; \
 	  grep -E '^(--- FAIL|FAIL|ok)|^    --- FAIL' $(BIN)/faults.log; exit $$st
 
 demo: build
