@@ -1417,19 +1417,9 @@ func (e *Engine) Rollback(ctx context.Context) error {
 	// Every rollback that started ends with a final event: the paths
 	// below that return an error without one (a journal that does not
 	// read, a router that does not answer) get it here.
-	final := false
-	sink := e.o.Sink
-	e.o.Sink = func(ev Event) {
-		if ev.Step == StepRollback && (ev.Kind == KindDone || ev.Kind == KindFailed) {
-			final = true
-		}
-		if sink != nil {
-			sink(ev)
-		}
-	}
-	defer func() { e.o.Sink = sink }()
+	e.rollbackEnded = false
 	err := e.rollback(ctx)
-	if err != nil && !final {
+	if err != nil && !e.rollbackEnded {
 		e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: "rollback failed", Diagnostics: err.Error(),
 			Try: "run wgboot rollback again; the router's own safety net, if armed, still rolls back at its deadline"}})
 	}

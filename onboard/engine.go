@@ -102,6 +102,9 @@ type Engine struct {
 	// that reading: the scheduler's times are estimated from them.
 	clockRouter, clockLocal time.Time
 	clockOld                bool // the clock printed mmm/dd/yyyy (before 7.10)
+	// rollbackEnded: a final rollback event (done or failed) went out
+	// since Rollback began; Rollback sends one itself when not.
+	rollbackEnded bool
 
 	mu     sync.Mutex // guards following
 	closed bool
@@ -159,6 +162,9 @@ func (e *Engine) Addr() string { return e.addr }
 func (e *Engine) emit(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = e.now()
+	}
+	if ev.Step == StepRollback && (ev.Kind == KindDone || ev.Kind == KindFailed) {
+		e.rollbackEnded = true
 	}
 	if e.o.Sink != nil {
 		e.o.Sink(ev)
