@@ -3,13 +3,14 @@ package onboard
 import (
 	"context"
 	"fmt"
-	"github.com/wgboot/wgboot/routeros/rsc"
 	"net"
 	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wgboot/wgboot/routeros/rsc"
 
 	"github.com/wgboot/wgboot/vpn"
 )
