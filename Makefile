@@ -10,7 +10,7 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # the first run downloads and builds it. 2026.2.2 (v0.8.2) supports Go 1.26.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build install test race lint fuzz bench faults demo clean
+.PHONY: all build install test race lint sizes fuzz bench faults demo clean
 
 all: build
 
@@ -37,6 +37,12 @@ lint:
 	$(GO) vet $(PKGS)
 	$(GO) run $(STATICCHECK) $(PKGS)
 	$(GO) run ./internal/tools/complexity -lines 100 -over 30 .
+
+# make sizes: the 15 most complex functions and the 12 largest non-test files
+# (the figures a refactor's note compares).
+sizes:
+	@$(GO) run ./internal/tools/complexity -top 15 .
+	@find . -name '*.go' ! -name '*_test.go' ! -path './.*' | xargs wc -l | sort -n | tail -13
 
 # make fuzz: run every fuzz target for FUZZTIME each.
 fuzz:

@@ -30,6 +30,7 @@ type Finding struct {
 	Func       string
 	Lines      int
 	Complexity int
+	Explained  bool // its doc says why it is long ("Long because: ...")
 }
 
 func (f Finding) String() string {
@@ -43,10 +44,18 @@ var reason = regexp.MustCompile(`(?m)^\s*(Long|Complex) because:\s*\S`)
 func main() {
 	maxLines := flag.Int("lines", 100, "longest function allowed without a reason, in lines")
 	maxCyclo := flag.Int("over", 30, "highest cyclomatic complexity allowed without a reason")
+	topN := flag.Int("top", 0, "instead of checking, list the N most complex functions (then the longest)")
 	flag.Parse()
 	roots := flag.Args()
 	if len(roots) == 0 {
 		roots = []string{"."}
+	}
+	if *topN > 0 {
+		if err := top(os.Stdout, roots, *topN); err != nil {
+			fmt.Fprintln(os.Stderr, "complexity:", err)
+			os.Exit(2)
+		}
+		return
 	}
 	n, err := run(os.Stdout, roots, *maxLines, *maxCyclo)
 	if err != nil {
@@ -62,6 +71,60 @@ func main() {
 // returns how many there were.
 func run(w io.Writer, roots []string, maxLines, maxCyclo int) (int, error) {
 	var all []Finding
+	err := walk(roots, func(path string) error {
+		fs, err := CheckFile(path, maxLines, maxCyclo)
+		all = append(all, fs...)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].Pos.Filename != all[j].Pos.Filename {
+			return all[i].Pos.Filename < all[j].Pos.Filename
+		}
+		return all[i].Pos.Line < all[j].Pos.Line
+	})
+	for _, f := range all {
+		fmt.Fprintln(w, f)
+	}
+	return len(all), nil
+}
+
+// top writes the n most complex non-test functions under roots (longest
+// first among equals), whether or not they carry a reason.
+func top(w io.Writer, roots []string, n int) error {
+	var all []Finding
+	err := walk(roots, func(path string) error {
+		fs, err := Measure(path)
+		all = append(all, fs...)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		if all[i].Complexity != all[j].Complexity {
+			return all[i].Complexity > all[j].Complexity
+		}
+		return all[i].Lines > all[j].Lines
+	})
+	for i, f := range all {
+		if i == n {
+			break
+		}
+		why := ""
+		if f.Explained {
+			why = " (Long because)"
+		}
+		fmt.Fprintf(w, "%s: %s: %d lines, complexity %d%s\n", f.Pos, f.Func, f.Lines, f.Complexity, why)
+	}
+	return nil
+}
+
+// walk calls fn for every non-test Go file under roots, skipping testdata,
+// vendor, hidden and _ directories.
+func walk(roots []string, fn func(path string) error) error {
 	for _, root := range roots {
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -77,28 +140,29 @@ func run(w io.Writer, roots []string, maxLines, maxCyclo int) (int, error) {
 			if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
 				return nil
 			}
-			fs, err := CheckFile(path, maxLines, maxCyclo)
-			all = append(all, fs...)
-			return err
+			return fn(path)
 		})
 		if err != nil {
-			return 0, err
+			return err
 		}
 	}
-	sort.Slice(all, func(i, j int) bool {
-		if all[i].Pos.Filename != all[j].Pos.Filename {
-			return all[i].Pos.Filename < all[j].Pos.Filename
-		}
-		return all[i].Pos.Line < all[j].Pos.Line
-	})
-	for _, f := range all {
-		fmt.Fprintln(w, f)
-	}
-	return len(all), nil
+	return nil
 }
 
 // CheckFile returns the functions of one file over a limit without a reason.
 func CheckFile(path string, maxLines, maxCyclo int) ([]Finding, error) {
+	all, err := Measure(path)
+	var out []Finding
+	for _, f := range all {
+		if (f.Lines > maxLines || f.Complexity > maxCyclo) && !f.Explained {
+			out = append(out, f)
+		}
+	}
+	return out, err
+}
+
+// Measure returns every function of one file with its size and complexity.
+func Measure(path string) ([]Finding, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, path, nil, parser.ParseComments)
 	if err != nil {
@@ -111,14 +175,9 @@ func CheckFile(path string, maxLines, maxCyclo int) ([]Finding, error) {
 			continue
 		}
 		lines := fset.Position(fn.End()).Line - fset.Position(fn.Pos()).Line + 1
-		c := Complexity(fn)
-		if lines <= maxLines && c <= maxCyclo {
-			continue
-		}
-		if fn.Doc != nil && reason.MatchString(fn.Doc.Text()) {
-			continue
-		}
-		out = append(out, Finding{Pos: fset.Position(fn.Pos()), Func: funcName(fn), Lines: lines, Complexity: c})
+		explained := fn.Doc != nil && reason.MatchString(fn.Doc.Text())
+		out = append(out, Finding{Pos: fset.Position(fn.Pos()), Func: funcName(fn), Lines: lines,
+			Complexity: Complexity(fn), Explained: explained})
 	}
 	return out, nil
 }

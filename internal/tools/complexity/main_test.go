@@ -81,3 +81,17 @@ func TestRunSkips(t *testing.T) {
 		t.Errorf("run: %d findings, err %v:\n%s", n, err, &out)
 	}
 }
+
+// -top lists the most complex functions first, reasons or not, so a note can
+// give before/after figures.
+func TestTop(t *testing.T) {
+	var out bytes.Buffer
+	if err := top(&out, []string{"testdata"}, 2); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "branches: 21 lines, complexity 10") ||
+		!strings.Contains(lines[1], "complexity 3") {
+		t.Errorf("top 2:\n%s", out.String())
+	}
+}
