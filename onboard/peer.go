@@ -109,6 +109,24 @@ func (e *Engine) onboarded(ctx context.Context) (*wgSetup, error) {
 	return s, nil
 }
 
+// peerName is how wgboot names a peer of run's interface: the name in
+// wgboot's tag for a peer it added (the router's name property came only in
+// 7.15), else the router's name, else "technician" for the run's own peer.
+// A peer wgboot did not add and that has no name has none ("").
+func peerName(run string, p Row) (name string, technician, added bool) {
+	name = p["name"]
+	switch c := p["comment"]; {
+	case c == tag(run, "wg-peer"):
+		if name == "" {
+			name = "technician"
+		}
+		return name, true, false
+	case strings.HasPrefix(c, tagPrefix+run+" "+peerKeyPrefix):
+		return strings.TrimPrefix(c, tagPrefix+run+" "+peerKeyPrefix), false, true
+	}
+	return name, false, false
+}
+
 // peersOf are the peers on the setup's interface.
 func (r *Router) peersOf(s *wgSetup) []PeerInfo {
 	var out []PeerInfo
@@ -123,16 +141,7 @@ func (r *Router) peersOf(s *wgSetup) []PeerInfo {
 			pi.endpoint = a.Unmap()
 			pi.Endpoint = net.JoinHostPort(a.Unmap().String(), p["current-endpoint-port"])
 		}
-		switch c := p["comment"]; {
-		case c == tag(s.run, "wg-peer"):
-			pi.Technician = true
-			if pi.Name == "" {
-				pi.Name = "technician"
-			}
-		case strings.HasPrefix(c, tagPrefix+s.run+" "+peerKeyPrefix):
-			pi.Added = true
-			pi.Name = strings.TrimPrefix(c, tagPrefix+s.run+" "+peerKeyPrefix)
-		}
+		pi.Name, pi.Technician, pi.Added = peerName(s.run, p)
 		out = append(out, pi)
 	}
 	return out

@@ -46,7 +46,8 @@ func statusOf(r *Router, plain bool) *Status {
 			s.Interface = Row{"name": w["name"], "listen-port": w["listen-port"], "public-key": w["public-key"], "comment": w["comment"]}
 			for _, p := range r.Peers {
 				if p["interface"] == w["name"] {
-					s.Peers = append(s.Peers, Row{"public-key": p["public-key"], "allowed-address": p["allowed-address"],
+					name, _, _ := peerName(s.RunID, p)
+					s.Peers = append(s.Peers, Row{"name": name, "public-key": p["public-key"], "allowed-address": p["allowed-address"],
 						"last-handshake": p["last-handshake"], "current-endpoint-address": p["current-endpoint-address"], "comment": p["comment"]})
 				}
 			}

@@ -82,6 +82,12 @@ func TestCLIPeers(t *testing.T) {
 	if !strings.Contains(out, "run cli: interface") || !strings.Contains(out, "API on the WAN (from the ruleset): closed") {
 		t.Errorf("status --via:\n%s", out)
 	}
+	// status names each peer as peer list does (before: by address only).
+	for _, want := range []string{"  peer technician 10.77.0.2/32 ", "  peer alice ", "  peer bob "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status --via does not list %q:\n%s", want, out)
+		}
+	}
 	out, _ = run("peer", "list", "--json", "--router", addr)
 	var peers []onboard.PeerInfo
 	if err := json.Unmarshal([]byte(out), &peers); err != nil {

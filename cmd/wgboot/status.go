@@ -52,7 +52,11 @@ func (a *app) runStatus(ctx context.Context, f statusFlags) error {
 			if hs == "" {
 				hs = "never"
 			}
-			fmt.Fprintf(w, "  peer %s %s, last handshake %s\n", l(p["allowed-address"]), l(p["public-key"]), l(hs))
+			name := p["name"]
+			if name == "" {
+				name = "(unnamed)" // a peer someone else added without a name
+			}
+			fmt.Fprintf(w, "  peer %s %s %s, last handshake %s\n", l(name), l(p["allowed-address"]), l(p["public-key"]), l(hs))
 		}
 	}
 	for _, r := range s.Rules {
