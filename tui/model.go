@@ -199,9 +199,8 @@ func (m *Model) op(f func(ctx context.Context) tea.Msg) tea.Cmd {
 	}
 }
 
-// Update is the root of the state machine.
-//
-// Long because: one case per message type of the state machine, each short.
+// Update is the root of the state machine: one case per message type,
+// each handed to its handler or to the screen on show.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
@@ -235,69 +234,17 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		_, cmd := m.Update(msg.msg)
 		return m, tea.Batch(cmd, m.br.wait())
 	case engineMsg:
-		if m.phase.quitting() {
-			if msg.eng != nil {
-				eng := msg.eng
-				return m, func() tea.Msg { _ = eng.Close(); return nil }
-			}
-			return m, nil
-		}
-		if msg.err != nil {
-			return m, m.fail(fmt.Errorf("tui: start the engine: %w", msg.err), true)
-		}
-		m.eng = msg.eng
-		eng := m.eng
-		return m, m.op(func(ctx context.Context) tea.Msg { return connectedMsg{err: eng.Connect(ctx)} })
+		return m, m.onEngine(msg)
 	case connectedMsg:
-		if m.phase.quitting() {
-			return m, nil
-		}
-		if msg.err != nil {
-			return m, m.fail(msg.err, true)
-		}
-		m.status = ""
-		m.scr = scrInspect
-		eng := m.eng
-		return m, tea.Batch(
-			saveRecentCmd(m.o.StateDir, m.connect.recentEntry(), m.logf),
-			m.op(func(ctx context.Context) tea.Msg {
-				f, err := eng.Inspect(ctx)
-				return inspectedMsg{facts: f, err: err}
-			}))
+		return m, m.onConnected(msg)
 	case inspectedMsg:
-		if m.phase.quitting() {
-			return m, nil
-		}
-		if msg.err != nil {
-			return m, m.fail(msg.err, true)
-		}
-		m.inspect.finish(wizardFacts(msg.facts))
-		return m, nil
+		return m, m.onInspected(msg)
 	case plannedMsg:
-		if m.phase.quitting() {
-			return m, nil
-		}
-		if msg.err != nil && !m.safety.armed() && m.plan.refusal(msg.err) {
-			// Refused settings: back in the editor with the message and
-			// everything typed; nothing was changed on the router.
-			m.scr = scrPlan
-			return m, m.plan.reopen(msg.err)
-		}
-		if msg.err != nil {
-			return m, m.fail(msg.err, !m.safety.armed())
-		}
-		m.plan.setPlan(msg.plan)
-		return m, nil
+		return m, m.onPlanned(msg)
 	case appliedMsg:
 		return m, m.onApplied(msg)
 	case rolledBackMsg:
-		if msg.err != nil {
-			m.noted = append(m.noted, "Rollback failed: "+msg.err.Error()+". The router's own safety net still undoes the changes when its timer runs out.")
-		} else if m.rolledBack() {
-			m.noted = append(m.noted, "The armed changes were rolled back: the router is as it was.")
-		}
-		m.status = ""
-		return m, tea.Quit
+		return m, m.onRolledBack(msg)
 	case qrMsg:
 		m.done.setQR(msg)
 		return m, nil
@@ -315,6 +262,85 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// Other messages (huh's internal ones, cursor blinks) are the
 	// screen's: those with a form open use them.
 	return m, m.current().update(msg)
+}
+
+// onEngine handles the engine the factory made: connect with it.
+func (m *Model) onEngine(msg engineMsg) tea.Cmd {
+	if m.phase.quitting() {
+		if msg.eng != nil {
+			eng := msg.eng
+			return func() tea.Msg { _ = eng.Close(); return nil }
+		}
+		return nil
+	}
+	if msg.err != nil {
+		return m.fail(fmt.Errorf("tui: start the engine: %w", msg.err), true)
+	}
+	m.eng = msg.eng
+	eng := m.eng
+	return m.op(func(ctx context.Context) tea.Msg { return connectedMsg{err: eng.Connect(ctx)} })
+}
+
+// onConnected handles Connect's result: remember the router and inspect it.
+func (m *Model) onConnected(msg connectedMsg) tea.Cmd {
+	if m.phase.quitting() {
+		return nil
+	}
+	if msg.err != nil {
+		return m.fail(msg.err, true)
+	}
+	m.status = ""
+	m.scr = scrInspect
+	eng := m.eng
+	return tea.Batch(
+		saveRecentCmd(m.o.StateDir, m.connect.recentEntry(), m.logf),
+		m.op(func(ctx context.Context) tea.Msg {
+			f, err := eng.Inspect(ctx)
+			return inspectedMsg{facts: f, err: err}
+		}))
+}
+
+// onInspected handles Inspect's result: the facts complete the checklist.
+func (m *Model) onInspected(msg inspectedMsg) tea.Cmd {
+	if m.phase.quitting() {
+		return nil
+	}
+	if msg.err != nil {
+		return m.fail(msg.err, true)
+	}
+	m.inspect.finish(wizardFacts(msg.facts))
+	return nil
+}
+
+// onPlanned handles Plan's result: the plan, or the editor again when
+// the settings were refused.
+func (m *Model) onPlanned(msg plannedMsg) tea.Cmd {
+	if m.phase.quitting() {
+		return nil
+	}
+	if msg.err != nil && !m.safety.armed() && m.plan.refusal(msg.err) {
+		// Refused settings: back in the editor with the message and
+		// everything typed; nothing was changed on the router.
+		m.scr = scrPlan
+		return m.plan.reopen(msg.err)
+	}
+	if msg.err != nil {
+		return m.fail(msg.err, !m.safety.armed())
+	}
+	m.plan.setPlan(msg.plan)
+	return nil
+}
+
+// onRolledBack handles the result of the rollback on quit: say how it
+// went, and end.
+func (m *Model) onRolledBack(msg rolledBackMsg) tea.Cmd {
+	if msg.err != nil {
+		m.noted = append(m.noted, "Rollback failed: "+msg.err.Error()+". The router's own safety net still undoes the changes when its timer runs out.")
+	} else if m.rolledBack() {
+		m.noted = append(m.noted, "The armed changes were rolled back: the router is as it was.")
+	}
+	m.status = ""
+	return tea.Quit
 }
 
 func (m *Model) resize() tea.Cmd {
