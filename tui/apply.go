@@ -5,6 +5,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/wgboot/wgboot/onboard"
 )
 
@@ -31,7 +34,7 @@ type stepState struct {
 // the live handshake, the first API reply through the tunnel and the
 // countdown of the armed auto-rollback.
 type applyScreen struct {
-	st       *Styles
+	m        *Model
 	state    map[onboard.Step]stepState
 	hs       *onboard.Handshake
 	hsAt     time.Time // when the last handshake happened
@@ -45,7 +48,7 @@ type applyScreen struct {
 }
 
 func (a *applyScreen) reset() {
-	*a = applyScreen{st: a.st, state: map[onboard.Step]stepState{}}
+	*a = applyScreen{m: a.m, state: map[onboard.Step]stepState{}}
 }
 
 func (a *applyScreen) add(e onboard.Event) {
@@ -99,8 +102,22 @@ func (a *applyScreen) add(e onboard.Event) {
 	a.state[e.Step] = cur
 }
 
-func (a *applyScreen) view(busy func(string) string, countdown string, now time.Time) string {
-	st := a.st
+// update: the engine drives this screen; only the root's keys (quit,
+// help) act here.
+func (a *applyScreen) update(tea.Msg) tea.Cmd { return nil }
+
+func (a *applyScreen) typing() bool { return false }
+
+func (a *applyScreen) shortHelp() []key.Binding {
+	return []key.Binding{a.m.keys.Help, a.m.keys.Quit}
+}
+
+func (a *applyScreen) view(w, h int) string {
+	return a.body(a.m.busyLine, a.m.countdown(), a.m.now())
+}
+
+func (a *applyScreen) body(busy func(string) string, countdown string, now time.Time) string {
+	st := &a.m.st
 	var b strings.Builder
 	if p := a.phone; p != nil && a.state[onboard.StepVerify].kind != onboard.KindDone && a.state[onboard.StepVerify].kind != onboard.KindFailed {
 		// The phone's code takes the screen: a camera needs all of it.

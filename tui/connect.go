@@ -225,7 +225,28 @@ func (c *connectScreen) update(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
-func (c *connectScreen) view() string {
+// view is the form (or the recent routers), with the busy line while the
+// engine connects.
+func (c *connectScreen) view(w, h int) string {
+	if c.m.status != "" {
+		return c.formView() + "\n" + c.m.busyLine(c.m.status)
+	}
+	return c.formView()
+}
+
+func (c *connectScreen) shortHelp() []key.Binding {
+	k := c.m.keys
+	switch {
+	case !c.typing():
+		return []key.Binding{as(k.Enter, "choose"), k.Interrupt}
+	case c.onPassword():
+		// ? is part of the password here, not the help.
+		return []key.Binding{as(k.Enter, "next"), as(k.Prev, "back"), k.Interrupt}
+	}
+	return []key.Binding{as(k.Enter, "next"), as(k.Prev, "back"), k.Help, k.Interrupt}
+}
+
+func (c *connectScreen) formView() string {
 	s := c.form.View()
 	if c.picking {
 		s = c.pickView()

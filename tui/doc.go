@@ -9,6 +9,13 @@
 // channel drained by a re-armed wait Cmd, so Update never blocks and View
 // does no I/O.
 //
+// Where things are: the root Model (model.go) keeps what every screen
+// shares (quit, help, the header, the countdown, the engine calls) and
+// routes keys, other messages, the body and the footer to the screen on
+// show through the screen interface (screen.go); its modes are the two
+// enums of state.go, changed only by the transitions there; styles and key
+// bindings are defined once, in styles.go.
+//
 // Declining the Gate (n or esc) answers the engine with onboard.ErrDeclined:
 // the engine rolls every change back, and the final screen says the router
 // is as it was. Quitting while changes are armed on the router rolls them

@@ -234,13 +234,17 @@ func (d *doneScreen) summaryText() string {
 	return b.String()
 }
 
-func (d *doneScreen) update(k tea.KeyMsg) tea.Cmd {
+func (d *doneScreen) update(msg tea.Msg) tea.Cmd {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil
+	}
 	keys := d.m.keys
 	if d.adding {
 		return d.typeName(k)
 	}
 	switch {
-	case k.String() == "a" && d.adder != nil && !d.declined && !d.busy:
+	case key.Matches(k, keys.Add) && d.adder != nil && !d.declined && !d.busy:
 		d.adding, d.name, d.devErr = true, "", nil
 		d.showQR = false
 		d.layout()
@@ -253,6 +257,17 @@ func (d *doneScreen) update(k tea.KeyMsg) tea.Cmd {
 	var cmd tea.Cmd
 	d.vp, cmd = d.vp.Update(k)
 	return cmd
+}
+
+// typing: the device name field has the keys.
+func (d *doneScreen) typing() bool { return d.adding }
+
+func (d *doneScreen) shortHelp() []key.Binding {
+	k := d.m.keys
+	if d.declined {
+		return []key.Binding{k.Up, k.Help, k.Quit}
+	}
+	return []key.Binding{as(k.Next, "summary/QR code"), k.Up, k.Help, k.Quit}
 }
 
 // typeName edits the device name: enter adds it, esc gives up.

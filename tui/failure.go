@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -114,10 +115,32 @@ func (f *failureScreen) text() string {
 	return b.String()
 }
 
-func (f *failureScreen) update(k tea.KeyMsg) tea.Cmd {
+// update: esc goes back to Connect when nothing was changed, enter quits,
+// and the other keys scroll.
+func (f *failureScreen) update(msg tea.Msg) tea.Cmd {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil
+	}
+	if key.Matches(k, f.m.keys.Back) && f.canGoBack {
+		return f.m.backToConnect()
+	}
+	if key.Matches(k, f.m.keys.Enter) {
+		return f.m.quit()
+	}
 	var cmd tea.Cmd
 	f.vp, cmd = f.vp.Update(k)
 	return cmd
 }
 
 func (f *failureScreen) view(w, h int) string { return f.vp.View() }
+
+func (f *failureScreen) typing() bool { return false }
+
+func (f *failureScreen) shortHelp() []key.Binding {
+	k := f.m.keys
+	if f.canGoBack {
+		return []key.Binding{as(k.Back, "back to Connect"), k.Up, as(k.Enter, "quit"), k.Help}
+	}
+	return []key.Binding{k.Up, as(k.Enter, "quit"), k.Help}
+}

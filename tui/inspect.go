@@ -3,6 +3,8 @@ package tui
 import (
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/wgboot/wgboot/onboard"
@@ -11,14 +13,14 @@ import (
 // inspectScreen is the checklist that fills in while the engine reads the
 // router. Facts arrive on events (live) and again as Inspect's result.
 type inspectScreen struct {
-	st       *Styles
+	m        *Model
 	w        int // terminal width, for wrapping warnings
 	facts    []onboard.Fact
 	warnings []string // warnings not tied to a fact
 	ready    bool
 }
 
-func (s *inspectScreen) reset() { *s = inspectScreen{st: s.st, w: s.w} }
+func (s *inspectScreen) reset() { *s = inspectScreen{m: s.m, w: s.w} }
 
 // merge adds or replaces facts by name, keeping the order of first arrival.
 func (s *inspectScreen) merge(fs []onboard.Fact) {
@@ -46,8 +48,32 @@ func (s *inspectScreen) finish(fs []onboard.Fact) {
 	s.ready = true
 }
 
-func (s *inspectScreen) view(busy func(string) string) string {
-	st := s.st
+// update: enter goes on to the Plan once the router is read; esc goes
+// back to Connect (nothing was changed yet).
+func (s *inspectScreen) update(msg tea.Msg) tea.Cmd {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil
+	}
+	switch {
+	case key.Matches(k, s.m.keys.Enter) && s.ready:
+		return s.m.toPlan()
+	case key.Matches(k, s.m.keys.Back):
+		return s.m.backToConnect()
+	}
+	return nil
+}
+
+func (s *inspectScreen) typing() bool { return false }
+
+func (s *inspectScreen) shortHelp() []key.Binding {
+	k := s.m.keys
+	return []key.Binding{as(k.Enter, "plan"), k.Back, k.Help, k.Quit}
+}
+
+func (s *inspectScreen) view(w, h int) string {
+	st := &s.m.st
+	busy := s.m.busyLine
 	var b strings.Builder
 	b.WriteString(st.Title.Render("What the router looks like now") + "\n\n")
 	width := 0

@@ -64,45 +64,6 @@ type Options struct {
 	Logf func(format string, args ...any)
 }
 
-// screen is the wizard's state machine; the order is the technician's path:
-// Connect -> (Trust) -> Inspect -> Plan -> Apply -> Gate -> Apply -> Done,
-// with Failure reachable from any engine call.
-type screen int
-
-const (
-	scrConnect screen = iota
-	scrTrust          // any engine question other than the hardening gate
-	scrInspect
-	scrPlan
-	scrApply
-	scrGate
-	scrDone
-	scrFailure
-)
-
-func (s screen) title() (string, int) {
-	switch s {
-	case scrConnect:
-		return "Connect", 1
-	case scrTrust:
-		return "Trust", 1
-	case scrInspect:
-		return "Inspect", 2
-	case scrPlan:
-		return "Plan", 3
-	case scrApply:
-		return "Apply and verify", 4
-	case scrGate:
-		return "Gate", 5
-	case scrDone:
-		return "Done", 6
-	default:
-		return "Failure", 0
-	}
-}
-
-const totalSteps = 6
-
 // Timeouts for the calls the wizard makes on its own behalf.
 const (
 	rollbackTimeout = 60 * time.Second // undo on quit: several API calls
@@ -143,28 +104,26 @@ type Model struct {
 	now  func() time.Time
 	logf func(string, ...any)
 
-	eng      Engine
-	ops      *sync.WaitGroup    // engine calls in flight; shutdown waits for them
-	opWait   time.Duration      // how long Shutdown waits for them (opWaitTimeout)
-	cancelOp context.CancelFunc // cancels the engine call in flight
-	inflight bool               // an engine call has not delivered its result yet
-	gen      int                // bumped when an engine is abandoned; older results are ignored
+	eng    Engine
+	ops    *sync.WaitGroup // engine calls in flight; shutdown waits for them
+	opWait time.Duration   // how long Shutdown waits for them (opWaitTimeout)
+	// cancelOp cancels the engine call in flight; it is nil when no call
+	// is in flight (its result was delivered, or its engine abandoned).
+	cancelOp context.CancelFunc
+	gen      int // bumped when an engine is abandoned; older results are ignored
 
 	w, h     int
-	scr      screen
-	back     screen // where the Trust screen returns to
+	scr      screenID
+	back     screenID // where the Trust screen returns to
 	spin     spinner.Model
 	help     help.Model
-	showHelp bool
-	askQuit  bool
-	quitting bool
+	showHelp bool   // the ? help covers the screen (an overlay: see state.go)
+	phase    phase  // running, asking to quit, quitting (state.go)
 	status   string // a busy line shown with the spinner
 
-	armed    bool      // changes on the router that the safety net would undo
+	safety   safetyNet // armed or not, fired or not (state.go)
 	deadline time.Time // when the armed auto-rollback fires
-	ticking  bool
-	fired    bool // the safety net ran out while we waited
-	rolled   bool // the wizard rolled back on request
+	ticking  bool      // a countdown tick is scheduled (see state.go)
 	noted    []string
 
 	connect  *connectScreen
@@ -197,9 +156,9 @@ func New(o Options) *Model {
 		help: help.New(),
 	}
 	m.connect = newConnectScreen(m, loadRecentQuiet(o.StateDir, logf))
-	m.inspect = &inspectScreen{st: &m.st, w: 80}
+	m.inspect = &inspectScreen{m: m, w: 80}
 	m.plan = newPlanScreen(m)
-	m.apply = &applyScreen{st: &m.st, state: map[onboard.Step]stepState{}}
+	m.apply = &applyScreen{m: m, state: map[onboard.Step]stepState{}}
 	m.done = newDoneScreen(m)
 	m.failure = newFailureScreen(m)
 	return m
@@ -213,7 +172,7 @@ func (m *Model) Summary() *onboard.Summary { return m.summary }
 func (m *Model) Err() error { return m.err }
 
 // RolledBack reports whether the wizard undid armed changes on quit.
-func (m *Model) RolledBack() bool { return m.rolled }
+func (m *Model) RolledBack() bool { return m.phase == phaseRolledBack }
 
 // ErrAborted is returned when the technician quits before Done.
 var ErrAborted = errors.New("tui: quit before the onboarding finished")
@@ -230,7 +189,6 @@ func (m *Model) Init() tea.Cmd {
 func (m *Model) op(f func(ctx context.Context) tea.Msg) tea.Cmd {
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancelOp = cancel
-	m.inflight = true
 	m.ops.Add(1)
 	br, gen := m.br, m.gen
 	return func() tea.Msg {
@@ -241,9 +199,8 @@ func (m *Model) op(f func(ctx context.Context) tea.Msg) tea.Cmd {
 	}
 }
 
-// Update is the root of the state machine.
-//
-// Long because: one case per message type of the state machine, each short.
+// Update is the root of the state machine: one case per message type,
+// each handed to its handler or to the screen on show.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
@@ -268,8 +225,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.gen != m.gen {
 			return m, m.br.wait() // from an engine abandoned by esc
 		}
-		m.inflight = false
-		if _, ok := msg.msg.(rolledBackMsg); m.quitting && !ok {
+		m.cancelOp = nil
+		if _, ok := msg.msg.(rolledBackMsg); m.phase.quitting() && !ok {
 			// The call stopped after quit cancelled it; its events (an
 			// undo the engine did itself) are in: finish quitting.
 			return m, tea.Batch(m.finishQuit(), m.br.wait())
@@ -277,71 +234,17 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		_, cmd := m.Update(msg.msg)
 		return m, tea.Batch(cmd, m.br.wait())
 	case engineMsg:
-		if m.quitting {
-			if msg.eng != nil {
-				eng := msg.eng
-				return m, func() tea.Msg { _ = eng.Close(); return nil }
-			}
-			return m, nil
-		}
-		if msg.err != nil {
-			return m, m.fail(fmt.Errorf("tui: start the engine: %w", msg.err), true)
-		}
-		m.eng = msg.eng
-		eng := m.eng
-		return m, m.op(func(ctx context.Context) tea.Msg { return connectedMsg{err: eng.Connect(ctx)} })
+		return m, m.onEngine(msg)
 	case connectedMsg:
-		if m.quitting {
-			return m, nil
-		}
-		if msg.err != nil {
-			return m, m.fail(msg.err, true)
-		}
-		m.status = ""
-		m.scr = scrInspect
-		eng := m.eng
-		return m, tea.Batch(
-			saveRecentCmd(m.o.StateDir, m.connect.recentEntry(), m.logf),
-			m.op(func(ctx context.Context) tea.Msg {
-				f, err := eng.Inspect(ctx)
-				return inspectedMsg{facts: f, err: err}
-			}))
+		return m, m.onConnected(msg)
 	case inspectedMsg:
-		if m.quitting {
-			return m, nil
-		}
-		if msg.err != nil {
-			return m, m.fail(msg.err, true)
-		}
-		m.inspect.finish(wizardFacts(msg.facts))
-		return m, nil
+		return m, m.onInspected(msg)
 	case plannedMsg:
-		if m.quitting {
-			return m, nil
-		}
-		if msg.err != nil && !m.armed && m.plan.refusal(msg.err) {
-			// Refused settings: back in the editor with the message and
-			// everything typed; nothing was changed on the router.
-			m.scr = scrPlan
-			return m, m.plan.reopen(msg.err)
-		}
-		if msg.err != nil {
-			return m, m.fail(msg.err, !m.armed)
-		}
-		m.plan.setPlan(msg.plan)
-		return m, nil
+		return m, m.onPlanned(msg)
 	case appliedMsg:
 		return m, m.onApplied(msg)
 	case rolledBackMsg:
-		if msg.err != nil {
-			m.noted = append(m.noted, "Rollback failed: "+msg.err.Error()+". The router's own safety net still undoes the changes when its timer runs out.")
-		} else if !m.rolled {
-			m.rolled = true
-			m.armed = false
-			m.noted = append(m.noted, "The armed changes were rolled back: the router is as it was.")
-		}
-		m.status = ""
-		return m, tea.Quit
+		return m, m.onRolledBack(msg)
 	case qrMsg:
 		m.done.setQR(msg)
 		return m, nil
@@ -356,19 +259,88 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyMsg:
 		return m, m.onKey(msg)
 	}
-	return m, m.forward(msg)
+	// Other messages (huh's internal ones, cursor blinks) are the
+	// screen's: those with a form open use them.
+	return m, m.current().update(msg)
 }
 
-// forward passes other messages (huh's internal ones, cursor blinks) to the
-// screen that has a form open.
-func (m *Model) forward(msg tea.Msg) tea.Cmd {
-	switch m.scr {
-	case scrConnect:
-		return m.connect.update(msg)
-	case scrPlan:
-		return m.plan.update(msg)
+// onEngine handles the engine the factory made: connect with it.
+func (m *Model) onEngine(msg engineMsg) tea.Cmd {
+	if m.phase.quitting() {
+		if msg.eng != nil {
+			eng := msg.eng
+			return func() tea.Msg { _ = eng.Close(); return nil }
+		}
+		return nil
 	}
+	if msg.err != nil {
+		return m.fail(fmt.Errorf("tui: start the engine: %w", msg.err), true)
+	}
+	m.eng = msg.eng
+	eng := m.eng
+	return m.op(func(ctx context.Context) tea.Msg { return connectedMsg{err: eng.Connect(ctx)} })
+}
+
+// onConnected handles Connect's result: remember the router and inspect it.
+func (m *Model) onConnected(msg connectedMsg) tea.Cmd {
+	if m.phase.quitting() {
+		return nil
+	}
+	if msg.err != nil {
+		return m.fail(msg.err, true)
+	}
+	m.status = ""
+	m.scr = scrInspect
+	eng := m.eng
+	return tea.Batch(
+		saveRecentCmd(m.o.StateDir, m.connect.recentEntry(), m.logf),
+		m.op(func(ctx context.Context) tea.Msg {
+			f, err := eng.Inspect(ctx)
+			return inspectedMsg{facts: f, err: err}
+		}))
+}
+
+// onInspected handles Inspect's result: the facts complete the checklist.
+func (m *Model) onInspected(msg inspectedMsg) tea.Cmd {
+	if m.phase.quitting() {
+		return nil
+	}
+	if msg.err != nil {
+		return m.fail(msg.err, true)
+	}
+	m.inspect.finish(wizardFacts(msg.facts))
 	return nil
+}
+
+// onPlanned handles Plan's result: the plan, or the editor again when
+// the settings were refused.
+func (m *Model) onPlanned(msg plannedMsg) tea.Cmd {
+	if m.phase.quitting() {
+		return nil
+	}
+	if msg.err != nil && !m.safety.armed() && m.plan.refusal(msg.err) {
+		// Refused settings: back in the editor with the message and
+		// everything typed; nothing was changed on the router.
+		m.scr = scrPlan
+		return m.plan.reopen(msg.err)
+	}
+	if msg.err != nil {
+		return m.fail(msg.err, !m.safety.armed())
+	}
+	m.plan.setPlan(msg.plan)
+	return nil
+}
+
+// onRolledBack handles the result of the rollback on quit: say how it
+// went, and end.
+func (m *Model) onRolledBack(msg rolledBackMsg) tea.Cmd {
+	if msg.err != nil {
+		m.noted = append(m.noted, "Rollback failed: "+msg.err.Error()+". The router's own safety net still undoes the changes when its timer runs out.")
+	} else if m.rolledBack() {
+		m.noted = append(m.noted, "The armed changes were rolled back: the router is as it was.")
+	}
+	m.status = ""
+	return tea.Quit
 }
 
 func (m *Model) resize() tea.Cmd {
@@ -389,37 +361,22 @@ func (m *Model) helpKey() bool {
 	return m.scr != scrConnect || !m.connect.onPassword()
 }
 
-// typing reports whether a text field has the keys, so q is text.
-func (m *Model) typing() bool {
-	switch m.scr {
-	case scrConnect:
-		return m.connect.typing()
-	case scrPlan:
-		return m.plan.editing()
-	case scrDone:
-		return m.done.adding
-	}
-	return false
-}
-
-// onKey handles a key press for the screen on show.
-//
-// Long because: one case per key and screen, each short.
+// onKey handles a key press: quit and help here, the rest on the screen
+// on show.
 func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
-	if m.quitting {
-		if k.String() == "ctrl+c" {
+	if m.phase.quitting() {
+		if key.Matches(k, m.keys.Interrupt) {
 			// Impatient: leave now; Shutdown still rolls back what is armed.
 			return tea.Quit
 		}
 		return nil
 	}
-	if m.askQuit {
+	if m.phase == phaseAskQuit {
 		switch {
-		case key.Matches(k, m.keys.Yes), k.String() == "ctrl+c":
-			m.askQuit = false
+		case key.Matches(k, m.keys.Yes, m.keys.Interrupt):
 			return m.quit()
-		case key.Matches(k, m.keys.No), key.Matches(k, m.keys.Back), key.Matches(k, m.keys.Enter), key.Matches(k, m.keys.Quit):
-			m.askQuit = false
+		case key.Matches(k, m.keys.No, m.keys.Back, m.keys.Enter, m.keys.Quit):
+			m.stay()
 		}
 		return nil
 	}
@@ -428,56 +385,19 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 			m.showHelp = false
 			return nil
 		}
-		if k.String() != "ctrl+c" && !key.Matches(k, m.keys.Quit) {
+		if !key.Matches(k, m.keys.Interrupt, m.keys.Quit) {
 			return nil
 		}
 	}
-	if k.String() == "ctrl+c" || (!m.typing() && key.Matches(k, m.keys.Quit)) {
-		m.askQuit = true
+	if key.Matches(k, m.keys.Interrupt) || (!m.current().typing() && key.Matches(k, m.keys.Quit)) {
+		m.askQuit()
 		return nil
 	}
 	if key.Matches(k, m.keys.Help) && m.helpKey() {
 		m.showHelp = true
 		return nil
 	}
-	switch m.scr {
-	case scrConnect:
-		return m.connect.update(k)
-	case scrTrust:
-		return m.question.update(k)
-	case scrGate:
-		return m.gate.update(k)
-	case scrInspect:
-		switch {
-		case key.Matches(k, m.keys.Enter) && m.inspect.ready:
-			return m.toPlan()
-		case key.Matches(k, m.keys.Back):
-			return m.backToConnect()
-		}
-	case scrPlan:
-		if m.plan.editing() {
-			return m.plan.update(k)
-		}
-		switch {
-		case key.Matches(k, m.keys.Back):
-			m.scr = scrInspect
-			return nil
-		case key.Matches(k, m.keys.Enter) && m.plan.plan != nil:
-			return m.startApply()
-		}
-		return m.plan.update(k)
-	case scrDone:
-		return m.done.update(k)
-	case scrFailure:
-		if key.Matches(k, m.keys.Back) && m.failure.canGoBack {
-			return m.backToConnect()
-		}
-		if key.Matches(k, m.keys.Enter) {
-			return m.quit()
-		}
-		return m.failure.update(k)
-	}
-	return nil
+	return m.current().update(k)
 }
 
 // startConnect makes the engine from the Connect form and connects.
@@ -512,17 +432,17 @@ func (m *Model) startConnect() tea.Cmd {
 // backToConnect closes the engine (nothing was changed yet) and shows the
 // Connect form again.
 func (m *Model) backToConnect() tea.Cmd {
-	if m.armed {
+	if m.safety.armed() {
 		return nil
 	}
 	if m.cancelOp != nil {
 		m.cancelOp()
+		m.cancelOp = nil
 	}
 	eng := m.eng
 	m.eng = nil
 	m.gen++
 	m.br.gen.Store(int64(m.gen))
-	m.inflight = false
 	m.scr = scrConnect
 	m.status = ""
 	m.inspect.reset()
@@ -579,31 +499,31 @@ func (m *Model) startApply() tea.Cmd {
 }
 
 func (m *Model) onApplied(msg appliedMsg) tea.Cmd {
-	if m.quitting {
+	if m.phase.quitting() {
 		return nil
 	}
-	if errors.Is(msg.err, onboard.ErrDeclined) && !m.fired && m.apply.undoneOK {
+	if errors.Is(msg.err, onboard.ErrDeclined) && !m.safety.fired() && m.apply.undoneOK {
 		// Declined at the Gate and the engine's undo went through: a final
 		// screen, not a failure (when the undo failed, Failure says what is left).
-		m.armed = false
+		m.disarm()
 		m.err = msg.err
 		m.scr = scrDone
 		m.noted = append(m.noted, declinedNote)
 		return m.done.setDeclined(m.apply.failure)
 	}
 	if msg.err != nil {
-		if m.apply.undoneOK && !m.fired {
+		if m.apply.undoneOK && !m.safety.fired() {
 			// The engine undid what it had changed: esc may start again
 			// at Connect, with everything typed kept (a new session, as
 			// the router changed since Inspect). An undo that did not
 			// finish keeps the technician on Failure, which says what
 			// is left.
-			m.armed = false
+			m.disarm()
 			return m.fail(msg.err, true)
 		}
 		return m.fail(msg.err, false)
 	}
-	m.armed = false
+	m.disarm()
 	m.summary = msg.sum
 	m.err = nil
 	m.scr = scrDone
@@ -618,7 +538,7 @@ func (m *Model) onApplied(msg appliedMsg) tea.Cmd {
 func (m *Model) fail(err error, back bool) tea.Cmd {
 	m.err = err
 	m.status = ""
-	m.failure.set(err, m.apply.failure, back && !m.armed, m.fired)
+	m.failure.set(err, m.apply.failure, back && !m.safety.armed(), m.safety.fired())
 	m.scr = scrFailure
 	return nil
 }
@@ -629,7 +549,7 @@ func (m *Model) onEvent(e onboard.Event) tea.Cmd {
 	var cmds []tea.Cmd
 	if e.Deadline != nil {
 		m.deadline = *e.Deadline
-		m.armed = true
+		m.arm()
 		if !m.ticking {
 			m.ticking = true
 			cmds = append(cmds, tickCmd())
@@ -650,13 +570,12 @@ func (m *Model) onEvent(e onboard.Event) tea.Cmd {
 			m.plan.setPlan(e.Plan)
 		}
 	case e.Step == onboard.StepCommit && e.Kind == onboard.KindDone:
-		m.armed = false
+		m.disarm()
 	case e.Step == onboard.StepRollback && e.Kind == onboard.KindDone:
-		if m.armed && m.quitting && !m.rolled {
-			m.rolled = true
+		if m.safety.armed() && m.phase.quitting() && m.rolledBack() {
 			m.noted = append(m.noted, "The armed changes were rolled back: the router is as it was.")
 		}
-		m.armed = false
+		m.disarm()
 	}
 	m.apply.add(e)
 	return tea.Batch(cmds...)
@@ -672,7 +591,7 @@ func (m *Model) onQuestion(q questionMsg) tea.Cmd {
 	case onboard.QHarden:
 		m.gate = newQuestionScreen(m, q, true)
 		m.scr = scrGate
-		if m.fired {
+		if m.safety.fired() {
 			m.gate.answer(false)
 			m.scr = scrApply
 		}
@@ -703,12 +622,12 @@ func tickCmd() tea.Cmd {
 // wizard waits at the Gate, the router has rolled itself back: say so and
 // decline, so the engine does not harden a router that was just reverted.
 func (m *Model) onTick() tea.Cmd {
-	if !m.armed {
+	if !m.safety.armed() {
 		m.ticking = false
 		return nil
 	}
-	if !m.deadline.IsZero() && !m.now().Before(m.deadline) && !m.fired {
-		m.fired = true
+	if !m.deadline.IsZero() && !m.now().Before(m.deadline) && !m.safety.fired() {
+		m.fire()
 		m.apply.note = "The safety net ran out: the router rolled itself back to how it was."
 		if m.scr == scrGate && m.gate != nil && !m.gate.sent {
 			m.gate.answer(false)
@@ -722,14 +641,14 @@ func (m *Model) onTick() tea.Cmd {
 // changes still armed after that, they are rolled back and the final
 // screen says so.
 func (m *Model) quit() tea.Cmd {
-	m.quitting = true
+	m.startQuit()
 	if m.err == nil && m.summary == nil {
 		m.err = ErrAborted
 	}
-	if m.inflight && m.cancelOp != nil {
+	if m.cancelOp != nil {
 		m.cancelOp()
 		m.status = "Stopping…"
-		if m.armed {
+		if m.safety.armed() {
 			m.status = "Rolling back the armed changes…"
 		}
 		return nil
@@ -738,7 +657,7 @@ func (m *Model) quit() tea.Cmd {
 }
 
 func (m *Model) finishQuit() tea.Cmd {
-	if !m.armed || m.eng == nil {
+	if !m.safety.armed() || m.eng == nil {
 		return tea.Quit
 	}
 	m.status = "Rolling back the armed changes…"
@@ -802,7 +721,7 @@ func (m *Model) Shutdown(ctx context.Context) error {
 		// concurrent use, so neither a rollback nor a close may start
 		// beside it. What is armed stays armed, and the router's own
 		// safety net rolls it back at its deadline.
-		if m.br.armed.Load() && !m.rolled {
+		if m.br.armed.Load() && m.phase != phaseRolledBack {
 			err = errors.New("a step of the run did not stop in time: wgboot did not roll back beside it; " +
 				"the router's safety net rolls everything back at its deadline (" + m.deadline.Format("15:04:05") + " on this computer)")
 			m.noted = append(m.noted, "The router's safety net rolls the armed changes back at its deadline.")
@@ -811,11 +730,10 @@ func (m *Model) Shutdown(ctx context.Context) error {
 		return err
 	}
 	if m.eng != nil {
-		if m.br.armed.Load() && !m.rolled {
+		if m.br.armed.Load() && m.phase != phaseRolledBack {
 			ctx, cancel := context.WithTimeout(ctx, rollbackTimeout)
 			if err = m.eng.Rollback(ctx); err == nil {
-				m.rolled = true
-				m.armed = false
+				m.rolledBack()
 				m.noted = append(m.noted, "The armed changes were rolled back: the router is as it was.")
 			}
 			cancel()
@@ -849,7 +767,7 @@ func (m *Model) View() string {
 	switch {
 	case m.showHelp:
 		body = m.helpView()
-	case m.quitting && m.status != "":
+	case m.phase.quitting() && m.status != "":
 		body = m.busyLine(m.status)
 	default:
 		body = m.screenView(bw, bh)
@@ -867,36 +785,14 @@ func (m *Model) busyLine(s string) string {
 	return m.spin.View() + " " + s
 }
 
-func (m *Model) screenView(w, h int) string {
-	switch m.scr {
-	case scrConnect:
-		if m.status != "" {
-			return m.connect.view() + "\n" + m.busyLine(m.status)
-		}
-		return m.connect.view()
-	case scrTrust:
-		return m.question.view(w)
-	case scrInspect:
-		return m.inspect.view(m.busyLine)
-	case scrPlan:
-		return m.plan.view(w, h)
-	case scrApply:
-		return m.apply.view(m.busyLine, m.countdown(), m.now())
-	case scrGate:
-		return m.gate.view(w) + "\n\n" + m.countdown()
-	case scrDone:
-		return m.done.view(w, h)
-	default:
-		return m.failure.view(w, h)
-	}
-}
+func (m *Model) screenView(w, h int) string { return m.current().view(w, h) }
 
 // countdown is the line about the armed safety net.
 func (m *Model) countdown() string {
-	if m.fired {
+	if m.safety.fired() {
 		return m.st.Err.Render("The safety net ran out: the router rolled itself back.")
 	}
-	if !m.armed || m.deadline.IsZero() {
+	if !m.safety.armed() || m.deadline.IsZero() {
 		return ""
 	}
 	left := m.deadline.Sub(m.now()).Round(time.Second)
@@ -908,65 +804,24 @@ func (m *Model) countdown() string {
 }
 
 func (m *Model) footer(w int) string {
-	if m.askQuit {
+	if m.phase == phaseAskQuit {
 		msg := "Quit? "
-		if m.armed {
+		if m.safety.armed() {
 			msg += "The changes armed on the router will be rolled back. "
 		}
-		return m.st.Warn.Render(msg) + m.st.Help.Render("y quit · n stay")
+		return m.st.Warn.Render(msg) + m.st.Help.Render(m.keys.Yes.Help().Key+" quit · "+m.keys.No.Help().Key+" stay")
 	}
-	return m.help.ShortHelpView(m.shortHelp())
-}
-
-// shortHelp is the footer of the current screen.
-func (m *Model) shortHelp() []key.Binding {
-	k := m.keys
-	b := func(keys, desc string) key.Binding {
-		return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc))
-	}
-	quit := b("ctrl+c", "quit")
-	switch m.scr {
-	case scrConnect:
-		if m.connect.typing() {
-			if m.connect.onPassword() {
-				return []key.Binding{b("enter", "next"), b("shift+tab", "back"), quit}
-			}
-			return []key.Binding{b("enter", "next"), b("shift+tab", "back"), k.Help, quit}
-		}
-		return []key.Binding{b("enter", "choose"), quit}
-	case scrTrust, scrGate:
-		return []key.Binding{b("enter", "confirm"), b("y/n", "yes/no"), k.Left, k.Help, k.Quit}
-	case scrInspect:
-		return []key.Binding{b("enter", "plan"), b("esc", "back"), k.Help, k.Quit}
-	case scrPlan:
-		if m.plan.editing() {
-			return []key.Binding{b("enter", "next"), b("esc", "cancel"), k.Help, quit}
-		}
-		return []key.Binding{b("enter", "apply"), b("e", "edit"), b("tab", "view"), k.Up, b("esc", "back"), k.Help, k.Quit}
-	case scrApply:
-		return []key.Binding{k.Help, k.Quit}
-	case scrDone:
-		if m.done.declined {
-			return []key.Binding{k.Up, k.Help, k.Quit}
-		}
-		return []key.Binding{b("tab", "summary/QR code"), k.Up, k.Help, k.Quit}
-	default:
-		if m.failure.canGoBack {
-			return []key.Binding{b("esc", "back to Connect"), k.Up, b("enter", "quit"), k.Help}
-		}
-		return []key.Binding{k.Up, b("enter", "quit"), k.Help}
-	}
+	return m.help.ShortHelpView(m.current().shortHelp())
 }
 
 func (m *Model) helpView() string {
 	k := m.keys
-	b := func(keys, desc string) key.Binding {
-		return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc))
-	}
+	quit := k.Quit
+	quit.SetHelp("q/ctrl+c", "quit (asks first)")
 	groups := [][]key.Binding{
 		{k.Next, k.Prev, k.Enter, k.Back},
 		{k.Yes, k.No, k.Left, k.Edit},
-		{k.Up, k.PageUp, k.Help, b("q/ctrl+c", "quit (asks first)")},
+		{k.Up, k.PageUp, k.Help, quit},
 	}
 	text := m.st.Title.Render("Keys") + "\n\n" + m.help.FullHelpView(groups) + "\n\n" +
 		m.st.Muted.Render("esc goes back only where nothing has changed on the router yet.\n"+

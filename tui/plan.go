@@ -243,7 +243,33 @@ func (p *planScreen) view(w, h int) string {
 		st.Muted.Render("Nothing has changed yet. enter applies with auto-rollback armed.")
 }
 
+// update: outside the editor, esc goes back to Inspect and enter applies
+// the plan on show; the rest is the editor's or the tabs'.
 func (p *planScreen) update(msg tea.Msg) tea.Cmd {
+	if k, ok := msg.(tea.KeyMsg); ok && !p.editing() {
+		switch {
+		case key.Matches(k, p.m.keys.Back):
+			p.m.scr = scrInspect
+			return nil
+		case key.Matches(k, p.m.keys.Enter) && p.plan != nil:
+			return p.m.startApply()
+		}
+	}
+	return p.edit(msg)
+}
+
+func (p *planScreen) typing() bool { return p.editing() }
+
+func (p *planScreen) shortHelp() []key.Binding {
+	k := p.m.keys
+	if p.editing() {
+		return []key.Binding{as(k.Enter, "next"), as(k.Back, "cancel"), k.Help, k.Interrupt}
+	}
+	return []key.Binding{as(k.Enter, "apply"), as(k.Edit, "edit"), as(k.Next, "view"), k.Up, k.Back, k.Help, k.Quit}
+}
+
+// edit handles the settings editor's messages and the keys of the tabs.
+func (p *planScreen) edit(msg tea.Msg) tea.Cmd {
 	if d, ok := msg.(editDoneMsg); ok {
 		form := p.form
 		p.form = nil

@@ -40,7 +40,11 @@ func (s *questionScreen) answer(a bool) {
 	s.m.answered(s.gate)
 }
 
-func (s *questionScreen) update(k tea.KeyMsg) tea.Cmd {
+func (s *questionScreen) update(msg tea.Msg) tea.Cmd {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil
+	}
 	keys := s.m.keys
 	switch {
 	case key.Matches(k, keys.Enter):
@@ -74,7 +78,22 @@ func (s *questionScreen) labels() (string, string) {
 	return "Yes", "No"
 }
 
-func (s *questionScreen) view(w int) string {
+func (s *questionScreen) typing() bool { return false }
+
+func (s *questionScreen) shortHelp() []key.Binding {
+	k := s.m.keys
+	return []key.Binding{k.Enter, k.YesNo, k.Left, k.Help, k.Quit}
+}
+
+// view is the question; at the Gate, with the countdown under it.
+func (s *questionScreen) view(w, h int) string {
+	if s.gate {
+		return s.body(w) + "\n\n" + s.m.countdown()
+	}
+	return s.body(w)
+}
+
+func (s *questionScreen) body(w int) string {
 	st := s.m.st
 	q := s.q.q
 	var b strings.Builder

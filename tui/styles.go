@@ -65,18 +65,24 @@ func NewStyles(asciiIcons bool) Styles {
 	return s
 }
 
-// KeyMap is every key the wizard answers to, built once by NewKeyMap.
+// KeyMap is every key the wizard answers to, built once by NewKeyMap. The
+// screens match keys and build their footers from it, and the ? help lists
+// it, so a key is defined once; a footer may describe a key in its own
+// words (see as).
 type KeyMap struct {
 	Next, Prev     key.Binding // tab, shift+tab
 	Enter          key.Binding
 	Back           key.Binding // esc: back where that is safe
 	Help           key.Binding
 	Quit           key.Binding // q, ctrl+c: asks first
+	Interrupt      key.Binding // ctrl+c: quits (asks first) even while typing
 	Yes, No        key.Binding
+	YesNo          key.Binding // y or n, for a footer
 	Left, Right    key.Binding
 	Up, Down       key.Binding
 	PageUp, PageDn key.Binding
 	Edit           key.Binding
+	Add            key.Binding // a: add a device on the Done screen
 }
 
 // NewKeyMap returns the wizard's key bindings.
@@ -97,5 +103,16 @@ func NewKeyMap() KeyMap {
 		PageUp: key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup/pgdn", "page")),
 		PageDn: key.NewBinding(key.WithKeys("pgdown", " ", "f")),
 		Edit:   key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit settings")),
+
+		Interrupt: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		YesNo:     key.NewBinding(key.WithKeys("y", "Y", "n", "N"), key.WithHelp("y/n", "yes/no")),
+		Add:       key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add a device")),
 	}
+}
+
+// as is b described in a footer's own words: the same keys, another help
+// text ("enter next" on a form, "enter apply" on the Plan).
+func as(b key.Binding, desc string) key.Binding {
+	b.SetHelp(b.Help().Key, desc)
+	return b
 }
