@@ -53,7 +53,7 @@ func (v *fwView) eval(p probe) firewall.Verdict {
 // that interleave many lists exceed it. Then the plan cannot afford to
 // find the highest rule that accepts some WAN source, and it keeps the
 // guarantee another way: the hardening drop goes above every rule of the
-// filter that wgboot may place before (see makePlanWith), where no source
+// filter that wgboot may place before (see planner.hardenAnchor), where no source
 // can be accepted ahead of it.
 var maxSourceClasses = 1024 // a variable only so a test can lower it
 
