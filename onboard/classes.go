@@ -53,7 +53,7 @@ func (v *fwView) eval(p probe) firewall.Verdict {
 // that interleave many lists exceed it. Then the plan cannot afford to
 // find the highest rule that accepts some WAN source, and it keeps the
 // guarantee another way: the hardening drop goes above every rule of the
-// filter that wgboot may place before (see makePlanWith), where no source
+// filter that wgboot may place before (see planner.hardenAnchor), where no source
 // can be accepted ahead of it.
 var maxSourceClasses = 1024 // a variable only so a test can lower it
 
@@ -91,11 +91,16 @@ func usableSource(a netip.Addr) bool {
 // what the plan adds (the VPN subnet, which its rules name through
 // wgboot-vpn, and the router's tunnel address, one of its own), so that
 // they stay exact for the planned ruleset.
-//
-// Long because: one sweep (collect the named sets, sort the range ends, cut
-// the classes, pick a representative) whose steps share the sorted ends;
-// splitting it would pass them all around.
 func partitionSources(r *Router, env firewall.Env, d *decision) *sourcePartition {
+	p := sweepSets(namedSets(r, env, d))
+	p.pickReps()
+	return p
+}
+
+// namedSets returns the IPv4 ranges of every distinct source set an
+// enabled raw, nat or filter rule can test (see partitionSources), each
+// set (an "atom" of the partition) as its ranges in address order.
+func namedSets(r *Router, env firewall.Env, d *decision) [][][2]netip.Addr {
 	var extra []netip.Prefix
 	var extraLocal []netip.Addr
 	if d != nil {
@@ -160,11 +165,15 @@ func partitionSources(r *Router, env firewall.Env, d *decision) *sourcePartition
 		}
 		addAtom("local", firewall.NewAddrSet(local))
 	}
+	return atoms
+}
 
-	// Sweep the range ends in address order; the set of atoms in effect
-	// between two consecutive ends is one interval's signature. Ends are
-	// kept as integers (2^32 for "after the last address") so the sort,
-	// the only superlinear step, compares machine words.
+// sweepSets cuts IPv4 into the intervals the atoms tell apart: it sweeps
+// the range ends in address order; the set of atoms in effect between two
+// consecutive ends is one interval's signature. Ends are kept as integers
+// (2^32 for "after the last address") so the sort, the only superlinear
+// step, compares machine words.
+func sweepSets(atoms [][][2]netip.Addr) *sourcePartition {
 	type event struct {
 		at   uint64
 		atom int32
@@ -218,8 +227,14 @@ func partitionSources(r *Router, env firewall.Env, d *decision) *sourcePartition
 			p.starts, p.sigs = append(p.starts, start), append(p.sigs, sigOf())
 		}
 	}
-	// One representative per signature: the first host inside the first
-	// interval of the class that a packet can carry.
+	return p
+}
+
+// pickReps picks one representative per signature: the first host inside
+// the first interval of the class that a packet can carry, at most
+// maxSourceClasses of them.
+func (p *sourcePartition) pickReps() {
+	zero := strings.Repeat("\x00", (p.atoms+7)/8) // the signature of no atom
 	chosen := map[string]bool{}
 	classes := 0
 	for i, lo := range p.starts {
@@ -249,7 +264,6 @@ func partitionSources(r *Router, env firewall.Env, d *decision) *sourcePartition
 		p.reps = append(p.reps, rep)
 		p.named = append(p.named, sig != zero)
 	}
-	return p
 }
 
 // sig returns the signature of a's class.

@@ -415,12 +415,10 @@ func overlapsAny(p netip.Prefix, used []netip.Prefix) bool {
 	return false
 }
 
-// decide makes every choice the plan is built from. It is pure: the same
-// snapshot and input give the same decision.
-//
-// Long because: every choice of the plan in the order it depends on the
-// previous ones (API, user, WAN, LAN, name, subnet, port, endpoint), each
-// a short section under its heading.
+// decide makes every choice the plan is built from, in the order each
+// depends on the ones before (API, user, WAN, LAN, name, subnet, port,
+// endpoint). It is pure: the same snapshot and input give the same
+// decision.
 func decide(r *Router, in decideInput) (*decision, error) {
 	d := &decision{RunID: in.RunID, User: in.User}
 	s := in.Settings
@@ -432,11 +430,41 @@ func decide(r *Router, in decideInput) (*decision, error) {
 		return nil, fmt.Errorf("onboard: the router has no /interface wireguard menu; wgboot needs RouterOS 7 with WireGuard")
 	}
 	d.Facts = append(d.Facts, Fact{Name: "RouterOS", Value: r.Version}, Fact{Name: "Identity", Value: r.Identity})
+	if err := d.chooseAPI(r, in.Plain); err != nil {
+		return nil, err
+	}
+	// The user's group must have the api policy.
+	if err := checkUser(r, in.User); err != nil {
+		return nil, err
+	}
+	lists := r.resolveLists()
+	wans := d.chooseWANs(r, lists)
+	d.chooseLANs(r, lists, wans)
+	d.IfName = defaultIfName
+	for i := 1; r.hasInterface(d.IfName); i++ {
+		d.IfName = fmt.Sprintf("%s%d", defaultIfName, i)
+	}
+	if err := d.chooseSubnet(r, s.Subnet, in.LocalRoutes); err != nil {
+		return nil, err
+	}
+	if err := d.chooseListenPort(r, s.ListenPort); err != nil {
+		return nil, err
+	}
+	d.chooseEndpoint(r, s.Endpoint, in.Host)
+	for _, w := range d.WANs {
+		if len(w.Addr6) > 0 {
+			d.Facts = append(d.Facts, Fact{Name: "IPv6", Value: fmt.Sprintf("%s has %s: the API is closed on IPv6 too", w.Name, w.Addr6[0])})
+		}
+	}
+	return d, nil
+}
 
-	// API services.
+// chooseAPI notes the enabled API services and picks the one this run
+// talks to: api-ssl, or api when plain.
+func (d *decision) chooseAPI(r *Router, plain bool) error {
 	d.API = r.apiServices()
 	want := "api-ssl"
-	if in.Plain {
+	if plain {
 		want = "api"
 	}
 	for _, a := range d.API {
@@ -445,21 +473,20 @@ func decide(r *Router, in decideInput) (*decision, error) {
 		}
 	}
 	if d.UseService == "" {
-		return nil, fmt.Errorf("onboard: the %s service is disabled on the router, so the tunnel could not be verified: enable it in /ip service or choose the other API with --plain", want)
+		return fmt.Errorf("onboard: the %s service is disabled on the router, so the tunnel could not be verified: enable it in /ip service or choose the other API with --plain", want)
 	}
 	var ports []string
 	for _, a := range d.API {
 		ports = append(ports, fmt.Sprintf("%s %d", a.Name, a.Port))
 	}
 	d.Facts = append(d.Facts, Fact{Name: "API services", Value: strings.Join(ports, ", ")})
+	return nil
+}
 
-	// The user's group must have the api policy.
-	if err := checkUser(r, in.User); err != nil {
-		return nil, err
-	}
-
-	// WAN: the WAN interface list united with the default-route interfaces.
-	lists := r.resolveLists()
+// chooseWANs takes as WAN the WAN interface list united with the
+// default-route interfaces, warns where the two disagree or a WAN address
+// is not reachable from the internet, and returns the WAN names as a set.
+func (d *decision) chooseWANs(r *Router, lists map[string][]string) map[string]bool {
 	fromList := lists["WAN"]
 	if _, ok := lists["WAN"]; ok {
 		d.WANLists = []string{"WAN"}
@@ -490,9 +517,15 @@ func decide(r *Router, in decideInput) (*decision, error) {
 	if len(d.WANs) == 0 {
 		d.Warnings = append(d.Warnings, "no WAN found (no WAN interface list and no default route): nothing to close on the WAN, and the tunnel can only be used from the LAN")
 	}
-	var wanNames []string
+	d.warnUnreachableWANs()
+	d.Facts = append(d.Facts, Fact{Name: "WAN", Value: strings.Join(wanNames(d.WANs), ", ")})
+	return names
+}
+
+// warnUnreachableWANs warns of WAN addresses the internet cannot reach
+// directly (carrier-grade NAT, private ranges).
+func (d *decision) warnUnreachableWANs() {
 	for _, w := range d.WANs {
-		wanNames = append(wanNames, w.Name)
 		for _, a := range w.Addrs {
 			switch {
 			case cgnat.Contains(a.Addr()):
@@ -502,89 +535,98 @@ func decide(r *Router, in decideInput) (*decision, error) {
 			}
 		}
 	}
-	d.Facts = append(d.Facts, Fact{Name: "WAN", Value: strings.Join(wanNames, ", ")})
+}
 
-	// LAN: members of the LAN list, else every non-WAN interface with an address.
+// chooseLANs takes as LAN the members of the LAN list, else every non-WAN
+// interface with an address; a WAN is never a LAN.
+func (d *decision) chooseLANs(r *Router, lists map[string][]string, wans map[string]bool) {
 	if l, ok := lists["LAN"]; ok {
 		d.LANs = append(d.LANs, l...)
 	} else {
 		seen := map[string]bool{}
 		for _, a := range r.Addresses {
 			n := a["interface"]
-			if !names[n] && !seen[n] && enabled(a) {
+			if !wans[n] && !seen[n] && enabled(a) {
 				seen[n] = true
 				d.LANs = append(d.LANs, n)
 			}
 		}
 		sort.Strings(d.LANs)
 	}
-	d.LANs = slices.DeleteFunc(d.LANs, func(n string) bool { return names[n] })
-	d.Warnings = append(d.Warnings, r.strayPublic(names, d.LANs)...)
+	d.LANs = slices.DeleteFunc(d.LANs, func(n string) bool { return wans[n] })
+	d.Warnings = append(d.Warnings, r.strayPublic(wans, d.LANs)...)
+}
 
-	// Interface name.
-	d.IfName = defaultIfName
-	for i := 1; r.hasInterface(d.IfName); i++ {
-		d.IfName = fmt.Sprintf("%s%d", defaultIfName, i)
-	}
-
-	// Subnet.
+// chooseSubnet takes the VPN subnet asked for (checked against every
+// network the router or this computer uses) or the first free candidate,
+// and the router's and technician's addresses in it.
+func (d *decision) chooseSubnet(r *Router, asked string, localRoutes []netip.Prefix) error {
 	used := r.usedPrefixes()
-	if s.Subnet != "" {
-		p, err := netip.ParsePrefix(s.Subnet)
+	if asked != "" {
+		p, err := netip.ParsePrefix(asked)
 		if err != nil || !p.Addr().Is4() || p.Bits() > 30 {
-			return nil, fmt.Errorf("onboard: --subnet %q is not an IPv4 prefix of /30 or larger (like 10.77.0.0/24)", s.Subnet)
+			return fmt.Errorf("onboard: --subnet %q is not an IPv4 prefix of /30 or larger (like 10.77.0.0/24)", asked)
 		}
 		p = p.Masked()
 		if overlapsAny(p, used) {
-			return nil, overlapError(fmt.Sprintf("onboard: --subnet %s overlaps an address, route, address list or peer on the router: choose another or leave it out to pick a free one", p))
+			return overlapError(fmt.Sprintf("onboard: --subnet %s overlaps an address, route, address list or peer on the router: choose another or leave it out to pick a free one", p))
 		}
-		for _, l := range in.LocalRoutes {
+		for _, l := range localRoutes {
 			if l.Addr().Is4() && l.Overlaps(p) {
-				return nil, overlapError(fmt.Sprintf("onboard: --subnet %s: this computer already routes %s (a LAN or another VPN here), "+
+				return overlapError(fmt.Sprintf("onboard: --subnet %s: this computer already routes %s (a LAN or another VPN here), "+
 					"so the tunnel would take its traffic or lose its own: choose another, or leave --subnet out to pick a free one", p, l))
 			}
 		}
 		d.Subnet = p
 	} else {
 		for _, c := range subnetCandidates() {
-			if !overlapsAny(c, used) && !overlapsAny(c, in.LocalRoutes) {
+			if !overlapsAny(c, used) && !overlapsAny(c, localRoutes) {
 				d.Subnet = c
 				break
 			}
 		}
 		if !d.Subnet.IsValid() {
-			return nil, fmt.Errorf("onboard: found no free /24 for the VPN: give one with --subnet")
+			return fmt.Errorf("onboard: found no free /24 for the VPN: give one with --subnet")
 		}
 	}
 	base := d.Subnet.Addr()
 	d.RouterAddr = netip.PrefixFrom(base.Next(), d.Subnet.Bits())
 	d.LocalAddr = netip.PrefixFrom(base.Next().Next(), d.Subnet.Bits())
+	return nil
+}
 
-	// Listen port.
-	if s.ListenPort != 0 {
-		if s.ListenPort < 1 || s.ListenPort > 65535 {
-			return nil, fmt.Errorf("onboard: --listen-port %d is not a port number", s.ListenPort)
+// chooseListenPort takes the WireGuard port asked for (0: none), if free,
+// or the first free one from defaultPort.
+func (d *decision) chooseListenPort(r *Router, asked int) error {
+	if asked != 0 {
+		if asked < 1 || asked > 65535 {
+			return fmt.Errorf("onboard: --listen-port %d is not a port number", asked)
 		}
-		if why := r.portBusy(d, s.ListenPort); why != "" {
-			return nil, fmt.Errorf("onboard: --listen-port %d cannot be used: %s", s.ListenPort, why)
+		if why := r.portBusy(d, asked); why != "" {
+			return fmt.Errorf("onboard: --listen-port %d cannot be used: %s", asked, why)
 		}
-		d.ListenPort = s.ListenPort
-	} else {
-		for p := defaultPort; p < defaultPort+1000; p++ {
-			if r.portBusy(d, p) == "" {
-				d.ListenPort = p
-				break
-			}
-		}
-		if d.ListenPort == 0 {
-			return nil, fmt.Errorf("onboard: found no free UDP port for WireGuard near %d: give one with --listen-port", defaultPort)
+		d.ListenPort = asked
+		return nil
+	}
+	for p := defaultPort; p < defaultPort+1000; p++ {
+		if r.portBusy(d, p) == "" {
+			d.ListenPort = p
+			break
 		}
 	}
+	if d.ListenPort == 0 {
+		return fmt.Errorf("onboard: found no free UDP port for WireGuard near %d: give one with --listen-port", defaultPort)
+	}
+	return nil
+}
 
-	// Published endpoint.
+// chooseEndpoint picks the host written into the technician's config: the
+// one asked for, the router's cloud DDNS name, its first WAN address, or
+// the host used to reach the API (with a warning).
+func (d *decision) chooseEndpoint(r *Router, asked, host string) {
 	switch {
-	case s.Endpoint != "":
-		d.Endpoint = s.Endpoint
+	case asked != "":
+		d.Endpoint = asked
 	case isTrue(r.Cloud["ddns-enabled"]) && r.Cloud["dns-name"] != "":
 		d.Endpoint = r.Cloud["dns-name"]
 	default:
@@ -595,16 +637,10 @@ func decide(r *Router, in decideInput) (*decision, error) {
 			}
 		}
 		if d.Endpoint == "" {
-			d.Endpoint = in.Host
-			d.Warnings = append(d.Warnings, fmt.Sprintf("the router has no WAN address to publish: the technician's config uses %s; give the public name with --endpoint", in.Host))
+			d.Endpoint = host
+			d.Warnings = append(d.Warnings, fmt.Sprintf("the router has no WAN address to publish: the technician's config uses %s; give the public name with --endpoint", host))
 		}
 	}
-	for _, w := range d.WANs {
-		if len(w.Addr6) > 0 {
-			d.Facts = append(d.Facts, Fact{Name: "IPv6", Value: fmt.Sprintf("%s has %s: the API is closed on IPv6 too", w.Name, w.Addr6[0])})
-		}
-	}
-	return d, nil
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -163,7 +163,7 @@ func (r *Router) factGroups() [][]Fact {
 	fw := r.compiled()
 	probes, _ := d.probesOn(r, fw)
 	for _, p := range probes {
-		if p.Kind != "wan-api" && p.Kind != "wan-api-src" && p.Kind != "wan-api6" {
+		if p.Kind != probeWANAPI && p.Kind != probeWANAPISrc && p.Kind != probeWANAPI6 {
 			continue
 		}
 		v := fw.eval(p)

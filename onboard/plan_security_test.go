@@ -189,7 +189,7 @@ func TestPlanAllowAboveEveryDeny(t *testing.T) {
 			}
 			got := map[string]string{}
 			for _, pr := range d.probes(r) {
-				if pr.Kind == "vpn-api" || pr.Kind == "wan-wg" {
+				if pr.Kind == probeVPNAPI || pr.Kind == probeWANWG {
 					got[pr.Label] = evaluate(final, pr).Action
 				}
 			}

@@ -98,19 +98,19 @@ func TestPropertyPlan(t *testing.T) {
 			before, after := evaluate(r, p), evaluate(final, p)
 			bad := ""
 			switch p.Kind {
-			case "wan-api", "wan-api-src":
+			case probeWANAPI, probeWANAPISrc:
 				if after.Action == "accept" {
 					bad = "WAN reaches the API"
 				}
-			case "vpn-api":
+			case probeVPNAPI:
 				if after.Action != "accept" {
 					bad = "the tunnel cannot reach the API"
 				}
-			case "wan-wg":
+			case probeWANWG:
 				if after.Action != "accept" {
 					bad = "the WireGuard port is closed to the internet"
 				}
-			case "lan-api", "other":
+			case probeLANAPI, probeOther:
 				if before.Action != after.Action {
 					bad = "verdict changed"
 				}

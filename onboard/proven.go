@@ -85,7 +85,7 @@ func (r *Router) apiOpenOnWAN() bool {
 	fw := r.compiled()
 	probes, _ := d.probesOn(r, fw)
 	for _, p := range probes {
-		if (p.Kind == "wan-api" || p.Kind == "wan-api-src" || p.Kind == "wan-api6") && fw.eval(p).Action == "accept" {
+		if (p.Kind == probeWANAPI || p.Kind == probeWANAPISrc || p.Kind == probeWANAPI6) && fw.eval(p).Action == "accept" {
 			return true
 		}
 	}

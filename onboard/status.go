@@ -66,7 +66,7 @@ func statusOf(r *Router, plain bool) *Status {
 	fw := r.compiled()
 	probes, _ := d.probesOn(r, fw)
 	for _, p := range probes {
-		if p.Kind != "wan-api" && p.Kind != "wan-api6" {
+		if p.Kind != probeWANAPI && p.Kind != probeWANAPI6 {
 			continue
 		}
 		v := fw.eval(p)
@@ -172,7 +172,7 @@ func audit(r *Router, fp string) []Fact {
 	fw := r.compiled()
 	probes, _ := d.probesOn(r, fw)
 	for _, p := range probes {
-		if p.Kind != "wan-api" && p.Kind != "wan-api6" {
+		if p.Kind != probeWANAPI && p.Kind != probeWANAPI6 {
 			continue
 		}
 		v := fw.eval(p)
