@@ -55,6 +55,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) (*Summary, error) {
 	}
 	if p.Noop {
 		s := &Summary{Router: e.addr, Identity: e.router.Identity, Changes: 0, Undo: "wgboot rollback --router " + e.o.Router}
+		e.st.Committed = true
 		e.emit(Event{Step: StepCommit, Kind: KindDone, Message: "already onboarded: nothing changed", Summary: s})
 		return s, nil
 	}
@@ -141,6 +142,7 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	}
 	a.j.State = StateApplied
 	e.save(a)
+	e.st.Applied = true
 	e.emit(Event{Step: StepApply, Kind: KindDone, Message: "router side applied", Elapsed: e.now().Sub(start)})
 
 	// 3. Tunnel.
@@ -165,10 +167,14 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	if via, err = e.proveOutside(ctx, a, via); err != nil {
 		return nil, &stepError{step: StepVerify, err: err, try: "the phone's handshake must reach the router from the internet (mobile data, Wi-Fi off); a modem in front, CGNAT or an ISP filter can stop UDP " + strconv.Itoa(d.ListenPort) + "; the router was restored"}
 	}
-	// 5. Harden.
-	hardened := false
+	// 5. Harden. A no at the Gate leaves the router as it was: the
+	// engine rolls every change back (ErrDeclined), whichever front end
+	// asked.
 	yes, err := e.confirm(ctx, Question{ID: QHarden, Title: "Close the API on the WAN?",
 		Detail: e.hardenDetail(via), Default: true})
+	if err == nil && !yes {
+		err = ErrDeclined
+	}
 	if err != nil {
 		return nil, &stepError{step: StepHarden, err: err}
 	}
@@ -181,33 +187,29 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 			return nil, &stepError{step: StepHarden, err: err, try: "rerun with a longer --confirm-timeout"}
 		}
 	}
-	if yes {
-		start := e.now()
-		e.emit(Event{Step: StepHarden, Kind: KindStarted, Message: "closing the API on the WAN"})
-		// The reverify read rides behind the drop rules on the tunnel
-		// session: its answer proves the session outlived them.
-		reps, errs, err := e.runOps(ctx, a, StepHarden, [][]string{{"/system/identity/print"}}, true)
-		if err != nil {
-			return nil, &stepError{step: StepHarden, err: err}
-		}
-		a.j.State = StateHardened
-		e.save(a)
-		e.emit(Event{Step: StepHarden, Kind: KindDone, Message: "API dropped on " + strings.Join(wanNames(d.WANs), ", "), Elapsed: e.now().Sub(start)})
-		hardened = true
-		// 6. Reverify.
-		e.emit(Event{Step: StepReverify, Kind: KindStarted, Message: "the API through the tunnel again"})
-		if errs[0] != nil {
-			return nil, &stepError{step: StepReverify, err: fmt.Errorf("onboard: the API through the tunnel after hardening: %w", errs[0])}
-		}
-		e.emit(Event{Step: StepReverify, Kind: KindDone, Message: "the API answered through the tunnel (" + first(rowsOf(reps[0]))["name"] + ")", Elapsed: e.now().Sub(start)})
-		if err := e.wanProbe(ctx, via); err != nil {
-			return nil, &stepError{step: StepReverify, err: err, try: "a rule before wgboot's drop still accepts the API from the WAN; review /ip firewall filter"}
-		}
-	} else {
-		e.emit(Event{Step: StepHarden, Kind: KindWarning, Message: "not hardened: the API stays open on the WAN as it was"})
+	start = e.now()
+	e.emit(Event{Step: StepHarden, Kind: KindStarted, Message: "closing the API on the WAN"})
+	// The reverify read rides behind the drop rules on the tunnel
+	// session: its answer proves the session outlived them.
+	reps, errs, err = e.runOps(ctx, a, StepHarden, [][]string{{"/system/identity/print"}}, true)
+	if err != nil {
+		return nil, &stepError{step: StepHarden, err: err}
+	}
+	a.j.State = StateHardened
+	e.save(a)
+	e.st.Hardened = true
+	e.emit(Event{Step: StepHarden, Kind: KindDone, Message: "API dropped on " + strings.Join(wanNames(d.WANs), ", "), Elapsed: e.now().Sub(start)})
+	// 6. Reverify.
+	e.emit(Event{Step: StepReverify, Kind: KindStarted, Message: "the API through the tunnel again"})
+	if errs[0] != nil {
+		return nil, &stepError{step: StepReverify, err: fmt.Errorf("onboard: the API through the tunnel after hardening: %w", errs[0])}
+	}
+	e.emit(Event{Step: StepReverify, Kind: KindDone, Message: "the API answered through the tunnel (" + first(rowsOf(reps[0]))["name"] + ")", Elapsed: e.now().Sub(start)})
+	if err := e.wanProbe(ctx, via); err != nil {
+		return nil, &stepError{step: StepReverify, err: err, try: "a rule before wgboot's drop still accepts the API from the WAN; review /ip firewall filter"}
 	}
 	// 7. Commit.
-	sum, err := e.commit(ctx, a, p, via, hardened)
+	sum, err := e.commit(ctx, a, p, via)
 	if err != nil {
 		try := ""
 		if errors.Is(err, errFired) {
@@ -230,7 +232,7 @@ func rowsOf(rep *routeros.Reply) []Row {
 }
 
 // commit disarms the safety net and writes the summary.
-func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, hardened bool) (*Summary, error) {
+func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string) (*Summary, error) {
 	d := e.plan.Decision
 	e.emit(Event{Step: StepCommit, Kind: KindStarted, Message: "disarming the automatic rollback"})
 	endpoint := net.JoinHostPort(d.Endpoint, strconv.Itoa(d.ListenPort))
@@ -257,27 +259,20 @@ func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, h
 		Endpoint: endpoint, ConfigPath: path, ProvenVia: via, ProvenFrom: e.provenFrom, OutsideUnproven: e.outsideUnproven(via), Changes: len(e.plan.Ops),
 		Reconnect: "wg-quick up " + path, Undo: "wgboot rollback --router " + e.o.Router,
 	}
-	if !hardened {
-		sum.Changes = 0
-		for _, o := range a.j.Ops {
-			if o.Done {
-				sum.Changes++
-			}
-		}
-	}
 	a.j.Summary = sum
 	e.save(a)
 	if e.o.StateDir != "" {
-		b := summaryText(sum, hardened)
+		b := summaryText(sum)
 		if err := writeFileAtomic(filepath.Join(filepath.Dir(journalPath(e.o.StateDir, e.addr)), "summary.txt"), []byte(b)); err != nil {
 			return nil, err
 		}
 	}
+	e.st.Armed, e.st.Deadline, e.st.Committed = false, nil, true
 	e.emit(Event{Step: StepCommit, Kind: KindDone, Message: "onboarded: " + sum.Identity + " through " + sum.RouterTunnel, Summary: sum, Elapsed: e.now().Sub(a.started)})
 	return sum, nil
 }
 
-func summaryText(s *Summary, hardened bool) string {
+func summaryText(s *Summary) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "router %s (%s)\ntunnel: router %s, technician %s\nendpoint: %s\nconfig: %s\n", s.Router, s.Identity, s.RouterTunnel, s.LocalTunnel, s.Endpoint, s.ConfigPath)
 	switch s.ProvenVia {
@@ -290,9 +285,6 @@ func summaryText(s *Summary, hardened bool) string {
 	}
 	if s.OutsideUnproven {
 		b.WriteString("warning: " + notReachedText + ", and the API answered on the WAN before this run: check the tunnel from outside before relying on it\n")
-	}
-	if !hardened {
-		b.WriteString("not hardened: the API is still open on the WAN as it was\n")
 	}
 	fmt.Fprintf(&b, "reconnect: %s\nundo: %s\n", s.Reconnect, s.Undo)
 	return b.String()

@@ -27,6 +27,7 @@ func (e *Engine) Connect(ctx context.Context) error {
 		e.emit(Event{Step: StepConnect, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: err.Error(), Try: connectHint(err)}})
 		return err
 	}
+	e.st.Connected = true
 	e.emit(Event{Step: StepConnect, Kind: KindDone, Message: "logged in to " + e.addr + " as " + e.o.User, Elapsed: e.now().Sub(start)})
 	return nil
 }

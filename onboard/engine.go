@@ -106,6 +106,9 @@ type Engine struct {
 	// rollbackEnded: a final rollback event (done or failed) went out
 	// since Rollback began; Rollback sends one itself when not.
 	rollbackEnded bool
+	// st is the run's state, updated as the run goes and carried by
+	// every event (emit).
+	st State
 
 	mu     sync.Mutex // guards following
 	closed bool
@@ -154,6 +157,11 @@ func New(o Options) (*Engine, error) {
 	return e, nil
 }
 
+// armedUntil notes that the safety net is armed and fires at deadline.
+func (e *Engine) armedUntil(deadline time.Time) {
+	e.st.Armed, e.st.Deadline = true, &deadline
+}
+
 // RunID is the id this run tags its objects with.
 func (e *Engine) RunID() string { return e.run }
 
@@ -166,6 +174,16 @@ func (e *Engine) emit(ev Event) {
 	}
 	if ev.Step == StepRollback && (ev.Kind == KindDone || ev.Kind == KindFailed) {
 		e.rollbackEnded = true
+	}
+	if ev.Step == StepRollback && ev.Kind == KindDone {
+		// Every rollback that went through says so in its done event:
+		// the router is as it was before the run.
+		e.st = State{Connected: e.st.Connected, RolledBack: true}
+	}
+	ev.State = e.st
+	if d := e.st.Deadline; d != nil {
+		t := *d // each event its own copy: a sink may keep it
+		ev.State.Deadline = &t
 	}
 	if e.o.Sink != nil {
 		e.o.Sink(ev)

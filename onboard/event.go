@@ -53,6 +53,28 @@ type Event struct {
 	Summary   *Summary      `json:"summary,omitempty"`   // on StepCommit done
 	Err       *FailureInfo  `json:"error,omitempty"`     // on KindFailed
 	Elapsed   time.Duration `json:"elapsed,omitempty"`
+
+	// State is where the run stands as this event goes out. Front ends
+	// read it rather than re-deriving it from the sequence of events.
+	State State `json:"state"`
+}
+
+// State is the run's state as the engine knows it, carried by every Event.
+// It describes the router now: after a rollback nothing is armed, applied
+// or hardened any more.
+type State struct {
+	Connected bool `json:"connected,omitempty"` // logged in to the router
+	// Armed: the router's auto-rollback is armed and fires at Deadline
+	// (router clock mapped to local) unless wgboot confirms.
+	Armed     bool       `json:"armed,omitempty"`
+	Deadline  *time.Time `json:"deadline,omitempty"`
+	Applied   bool       `json:"applied,omitempty"`    // the router-side changes are in place
+	ProvenVia string     `json:"proven_via,omitempty"` // where the handshake came from: "wan", "lan"; "outside" once a phone proved it
+	Hardened  bool       `json:"hardened,omitempty"`   // the API is dropped on the WAN
+	Committed bool       `json:"committed,omitempty"`  // the run is confirmed: the safety net is gone, the changes stay
+	// RolledBack: the run's changes were undone (by wgboot, at the
+	// technician's request or after a failure).
+	RolledBack bool `json:"rolled_back,omitempty"`
 }
 
 // Fact is one line of the inspect checklist ("RouterOS", "7.20.6").

@@ -87,6 +87,7 @@ func (e *Engine) tunnelUp(ctx context.Context, a *applyRun) (string, error) {
 		return "", fmt.Errorf("onboard: no WireGuard handshake with %s within %s: %w", ep, handshakeTimeout, err)
 	}
 	via := e.provenVia(ctx, host)
+	e.st.ProvenVia = via
 	e.emit(Event{Step: StepTunnel, Kind: KindDone, Message: "handshake with " + ep.String() + " (" + via + ")",
 		Handshake: &Handshake{Done: true, Age: st.Age(e.now()), Rx: st.Rx, Tx: st.Tx, Endpoint: ep.String()}, Elapsed: e.now().Sub(start)})
 	return via, nil

@@ -9,9 +9,9 @@
 // channel drained by a re-armed wait Cmd, so Update never blocks and View
 // does no I/O.
 //
-// Declining the Gate (n or esc) answers the engine with onboard.ErrDeclined:
-// the engine rolls every change back, and the final screen says the router
-// is as it was. Quitting while changes are armed on the router rolls them
+// Declining the Gate (n or esc) answers the engine's question with no: the
+// engine rolls every change back (onboard.ErrDeclined), and the final screen
+// says the router is as it was. Quitting while changes are armed on the router rolls them
 // back before the program returns. [RunAccessible] is the same flow as plain prompts (huh's
 // accessible forms) for screen readers and dumb terminals.
 //

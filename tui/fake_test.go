@@ -52,6 +52,7 @@ type fakeEngine struct {
 	answers  map[string]bool
 	settings []onboard.Settings
 	closed   bool
+	st       onboard.State // the run's state its events carry
 }
 
 func (f *fakeEngine) record(call string) {
@@ -78,7 +79,36 @@ func (f *fakeEngine) emit(step onboard.Step, kind onboard.Kind, msg string, mod 
 	if mod != nil {
 		mod(&e)
 	}
+	f.mu.Lock()
+	e.State = f.next(e)
+	f.mu.Unlock()
 	f.c.Sink(e)
+}
+
+// next is the State e carries, moved on as the real engine moves it at
+// the same events.
+func (f *fakeEngine) next(e onboard.Event) onboard.State {
+	st := &f.st
+	if e.Deadline != nil {
+		d := *e.Deadline
+		st.Armed, st.Deadline = true, &d
+	}
+	switch {
+	case e.Kind != onboard.KindDone:
+	case e.Step == onboard.StepConnect:
+		st.Connected = true
+	case e.Step == onboard.StepApply:
+		st.Applied = true
+	case e.Step == onboard.StepTunnel:
+		st.ProvenVia = "wan"
+	case e.Step == onboard.StepHarden:
+		st.Hardened = true
+	case e.Step == onboard.StepCommit:
+		st.Armed, st.Deadline, st.Committed = false, nil, true
+	case e.Step == onboard.StepRollback:
+		*st = onboard.State{Connected: st.Connected, RolledBack: true}
+	}
+	return *st
 }
 
 func (f *fakeEngine) ask(ctx context.Context, q onboard.Question) (bool, error) {
@@ -230,6 +260,9 @@ func (f *fakeEngine) Apply(ctx context.Context, p *onboard.Plan) (*onboard.Summa
 	f.emit(onboard.StepHarden, onboard.KindInfo, "safety net extended", func(e *onboard.Event) { e.Deadline = &full })
 	ok, err := f.ask(ctx, onboard.Question{ID: "harden", Title: "The API answers through the tunnel. Close it on the WAN now?",
 		Detail: "This adds one drop rule for TCP 8728,8729 on the WAN list. The LAN keeps API access.", Default: true})
+	if err == nil && !ok {
+		err = onboard.ErrDeclined // the engine's policy: no at the Gate rolls back
+	}
 	if errors.Is(err, onboard.ErrDeclined) {
 		// What the real engine does: fail the harden step, undo everything.
 		f.emit(onboard.StepHarden, onboard.KindFailed, err.Error(), func(e *onboard.Event) {
@@ -241,9 +274,6 @@ func (f *fakeEngine) Apply(ctx context.Context, p *onboard.Plan) (*onboard.Summa
 	}
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("onboard: a plain no at the Gate: the wizard must send onboard.ErrDeclined")
 	}
 	f.emit(onboard.StepHarden, onboard.KindDone, "API dropped on the WAN", nil)
 	f.emit(onboard.StepReverify, onboard.KindDone, "tunnel API ok, WAN probe refused", nil)

@@ -162,6 +162,7 @@ type Model struct {
 
 	armed    bool      // changes on the router that the safety net would undo
 	deadline time.Time // when the armed auto-rollback fires
+	hardened bool      // the API is closed on the WAN (the engine's Event.State)
 	ticking  bool
 	fired    bool // the safety net ran out while we waited
 	rolled   bool // the wizard rolled back on request
@@ -610,7 +611,7 @@ func (m *Model) onApplied(msg appliedMsg) tea.Cmd {
 	if pa, ok := m.eng.(PeerAdder); ok {
 		m.done.adder = pa // the Done screen offers "add a device"
 	}
-	return m.done.set(msg.sum, m.apply.state[onboard.StepHarden].kind == onboard.KindDone)
+	return m.done.set(msg.sum, m.hardened)
 }
 
 // fail shows the Failure screen. back says whether esc may return to Connect
@@ -627,13 +628,15 @@ func (m *Model) fail(err error, back bool) tea.Cmd {
 func (m *Model) onEvent(e onboard.Event) tea.Cmd {
 	m.logf("tui: event %s %s %s", e.Step, e.Kind, e.Message)
 	var cmds []tea.Cmd
-	if e.Deadline != nil {
-		m.deadline = *e.Deadline
-		m.armed = true
-		if !m.ticking {
-			m.ticking = true
-			cmds = append(cmds, tickCmd())
-		}
+	// What is armed or hardened is the engine's word, carried by every event.
+	wasArmed := m.armed
+	m.armed, m.hardened = e.State.Armed, e.State.Hardened
+	if e.State.Deadline != nil {
+		m.deadline = *e.State.Deadline
+	}
+	if m.armed && !m.ticking {
+		m.ticking = true
+		cmds = append(cmds, tickCmd())
 	}
 	switch {
 	case e.Step == onboard.StepConnect:
@@ -649,14 +652,11 @@ func (m *Model) onEvent(e onboard.Event) tea.Cmd {
 		if e.Plan != nil && m.plan.loading && e.Kind != onboard.KindFailed {
 			m.plan.setPlan(e.Plan)
 		}
-	case e.Step == onboard.StepCommit && e.Kind == onboard.KindDone:
-		m.armed = false
 	case e.Step == onboard.StepRollback && e.Kind == onboard.KindDone:
-		if m.armed && m.quitting && !m.rolled {
+		if wasArmed && m.quitting && !m.rolled {
 			m.rolled = true
 			m.noted = append(m.noted, "The armed changes were rolled back: the router is as it was.")
 		}
-		m.armed = false
 	}
 	m.apply.add(e)
 	return tea.Batch(cmds...)
