@@ -22,6 +22,7 @@ type stepError struct {
 	step Step
 	err  error
 	try  string
+	hint *Hint // instead of try, when it names a setting
 }
 
 func (s *stepError) Error() string { return s.err.Error() }
@@ -148,7 +149,7 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	// 3. Tunnel.
 	via, err := e.tunnelUp(ctx, a)
 	if err != nil {
-		return nil, &stepError{step: StepTunnel, err: err, try: "no WireGuard handshake usually means the UDP port is blocked or forwarded elsewhere on the way (CGNAT, a router in front): try --verify-endpoint with an address on the router's LAN"}
+		return nil, &stepError{step: StepTunnel, err: err, hint: ErrorNoHandshake.Hint()}
 	}
 	// 4. Verify, on the one new session through the tunnel that the rest
 	// of the run then uses: hardening may cut the session this run came in
@@ -184,7 +185,7 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 		// The original path first: a rollback that fired took the tunnel
 		// with it, and the tunnel session would only time out.
 		if err := e.extend(ctx, a, StepHarden, e.orig, e.cl); err != nil {
-			return nil, &stepError{step: StepHarden, err: err, try: "rerun with a longer --confirm-timeout"}
+			return nil, &stepError{step: StepHarden, err: err, hint: longerWindow}
 		}
 	}
 	start = e.now()
@@ -211,14 +212,17 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	// 7. Commit.
 	sum, err := e.commit(ctx, a, p, via)
 	if err != nil {
-		try := ""
+		var h *Hint
 		if errors.Is(err, errFired) {
-			try = "rerun with a longer --confirm-timeout"
+			h = longerWindow
 		}
-		return nil, &stepError{step: StepCommit, err: err, try: try}
+		return nil, &stepError{step: StepCommit, err: err, hint: h}
 	}
 	return sum, nil
 }
+
+// longerWindow is the hint when the confirm window ran out.
+var longerWindow = hint("rerun with a longer ", SettingConfirmTimeout)
 
 func rowsOf(rep *routeros.Reply) []Row {
 	if rep == nil {

@@ -97,8 +97,18 @@ type Handshake struct {
 type FailureInfo struct {
 	What        string   `json:"what"`        // what failed, in plain words
 	Undone      []string `json:"undone"`      // what was rolled back
-	Try         string   `json:"try"`         // what to try next
+	Try         string   `json:"try"`         // what to try next (Hint in the engine's words, when there is one)
 	Diagnostics string   `json:"diagnostics"` // text to copy into a ticket
+	// Kind is what kind of failure this is (KindOf the error).
+	Kind ErrorKind `json:"kind,omitempty"`
+	// Hint is Try with the settings it names kept apart: a front end
+	// says it with its own names for them (a flag, a field).
+	Hint *Hint `json:"hint,omitempty"`
+}
+
+// failure is the FailureInfo of err: what, its kind, and h as the hint.
+func failure(err error, what string, h *Hint) *FailureInfo {
+	return &FailureInfo{What: what, Try: h.Text(nil), Kind: KindOf(err), Hint: h}
 }
 
 // Question is something the engine needs the technician to decide.

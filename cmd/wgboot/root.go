@@ -333,6 +333,12 @@ func (s *sink) event(ev onboard.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.state = ev.State
+	if ev.Err != nil && ev.Err.Hint != nil {
+		// The engine's hint names settings; here they are flags.
+		fi := *ev.Err
+		fi.Try = fi.Hint.Text(flagName)
+		ev.Err = &fi
+	}
 	if ev.Kind == onboard.KindFailed {
 		s.failed, s.try = technicianText(ev.Message), ""
 		if ev.Err != nil {
