@@ -171,10 +171,17 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	// 5. Harden. A no at the Gate leaves the router as it was: the
 	// engine rolls every change back (ErrDeclined), whichever front end
 	// asked.
-	yes, err := e.confirm(ctx, Question{ID: QHarden, Title: "Close the API on the WAN?",
-		Detail: e.hardenDetail(via), Default: true})
+	yes, err := e.confirmBy(ctx, Question{ID: QHarden, Title: "Close the API on the WAN?",
+		Detail: e.hardenDetail(via), Default: true}, e.gateDeadline())
 	if err == nil && !yes {
 		err = ErrDeclined
+	}
+	if errors.Is(err, errNoAnswer) {
+		// The safety net's deadline is the Gate's: unanswered by then, the
+		// router has rolled itself back (or is about to); the undo below
+		// removes whatever is left.
+		err = fmt.Errorf("onboard: no answer at the Gate before the confirm window (%s) ran out: %w", p.Settings.ConfirmTimeout, errFired)
+		return nil, &stepError{step: StepHarden, err: err, hint: gateInTime}
 	}
 	if err != nil {
 		return nil, &stepError{step: StepHarden, err: err}
@@ -221,8 +228,21 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	return sum, nil
 }
 
-// longerWindow is the hint when the confirm window ran out.
-var longerWindow = hint("rerun with a longer ", SettingConfirmTimeout)
+// gateDeadline is when the Gate stops waiting: the safety net's deadline
+// (as last announced), or a full window from now when none is known.
+func (e *Engine) gateDeadline() time.Time {
+	if d := e.st.Deadline; d != nil {
+		return *d
+	}
+	return e.now().Add(e.plan.settings.ConfirmTimeout)
+}
+
+// longerWindow is the hint when the confirm window ran out; gateInTime
+// when it ran out at the Gate.
+var (
+	longerWindow = hint("rerun with a longer ", SettingConfirmTimeout)
+	gateInTime   = hint("run wgboot again and answer the Gate in time, or give a longer ", SettingConfirmTimeout)
+)
 
 func rowsOf(rep *routeros.Reply) []Row {
 	if rep == nil {

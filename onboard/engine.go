@@ -197,6 +197,40 @@ func (e *Engine) confirm(ctx context.Context, q Question) (bool, error) {
 	return e.o.Prompter.Confirm(ctx, q)
 }
 
+// errNoAnswer ends a question whose deadline passed unanswered.
+var errNoAnswer = errors.New("onboard: no answer before the deadline")
+
+// confirmBy asks q and waits for its answer until deadline on the engine's
+// clock (Options.Now): then the Prompter's ctx ends and confirmBy returns
+// an error wrapping errNoAnswer. An answer that came is kept.
+func (e *Engine) confirmBy(ctx context.Context, q Question, deadline time.Time) (bool, error) {
+	q.Deadline = &deadline
+	qctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		// The engine's clock, not a timer: it may run apart from the
+		// system's (tests), and the deadline is on it.
+		for {
+			left := deadline.Sub(e.now())
+			if left <= 0 {
+				cancel(errNoAnswer)
+				return
+			}
+			select {
+			case <-qctx.Done():
+				return
+			case <-time.After(min(left, 250*time.Millisecond)):
+			}
+		}
+	}()
+	yes, err := e.confirm(qctx, q)
+	if err != nil && errors.Is(context.Cause(qctx), errNoAnswer) && ctx.Err() == nil {
+		// The Prompter's error is only the ctx it was given ending.
+		return false, fmt.Errorf("%w (%s)", errNoAnswer, deadline.Format("15:04:05"))
+	}
+	return yes, err
+}
+
 func (e *Engine) timeout() time.Duration {
 	if e.o.Timeout > 0 {
 		return e.o.Timeout

@@ -118,6 +118,11 @@ type Question struct {
 	Detail  string     `json:"detail"`
 	Default bool       `json:"default"`
 	Danger  bool       `json:"danger,omitempty"` // shown in red (e.g. a changed fingerprint)
+	// Deadline, when set, is when the engine stops waiting for the answer
+	// (the Gate's is the safety net's): the Prompter's ctx ends then, and
+	// the engine acts as its policy says (at the Gate: the window ran out,
+	// everything is rolled back). Front ends show it; they do not enforce it.
+	Deadline *time.Time `json:"deadline,omitempty"`
 }
 
 // QuestionID names a question: front ends decide how to ask by it (the

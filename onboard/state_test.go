@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -130,5 +131,65 @@ func TestGateNoRollsBack(t *testing.T) {
 				t.Errorf("last event %s %s %+v, want harden failed, rolled back", last.Step, last.Kind, last.State)
 			}
 		})
+	}
+}
+
+// The Gate's deadline is the safety net's, and the engine keeps it: the
+// question carries it, and when it passes with no answer the engine stops
+// waiting and rolls back as when the window runs out, whichever front end
+// asked (the wizard, the CLI on stdin, accessible mode). The clock is the
+// engine's own (Options.Now): it jumps past the deadline while the
+// question is up.
+func TestGateDeadline(t *testing.T) {
+	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var events []Event
+	var offset atomic.Int64
+	var asked Question
+	var gave error
+	s, e, p, _ := connected(t, ctx, ex, nil, func(o *Options) {
+		o.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+		o.Sink = func(ev Event) { events = append(events, ev) }
+		o.Prompter = funcPrompter(func(qctx context.Context, q Question) (bool, error) {
+			if q.ID != QHarden {
+				return true, nil
+			}
+			asked = q
+			offset.Store(int64(o.Settings.ConfirmTimeout + time.Minute))
+			select { // no answer: only the engine ends the wait
+			case <-qctx.Done():
+				gave = qctx.Err()
+				return false, qctx.Err()
+			case <-ctx.Done():
+				return false, ctx.Err()
+			}
+		})
+	})
+	_, err := e.Apply(ctx, p)
+	if KindOf(err) != ErrorWindowRanOut || FailedStep(err) != StepHarden || ctx.Err() != nil {
+		t.Fatalf("apply with no answer by the deadline: %v (kind %q, step %q), want the window ran out at harden", err, KindOf(err), FailedStep(err))
+	}
+	if gave == nil {
+		t.Error("the question's context was not ended at the deadline")
+	}
+	var last *time.Time
+	for _, ev := range events {
+		if ev.Step == StepHarden && ev.Kind == KindFailed {
+			break
+		}
+		if ev.State.Deadline != nil {
+			last = ev.State.Deadline
+		}
+	}
+	if asked.Deadline == nil || last == nil || !asked.Deadline.Equal(*last) {
+		t.Errorf("the Gate's deadline %v, want the safety net's %v", asked.Deadline, last)
+	}
+	if got := s.r.Export(); strings.Contains(got, "wgboot") {
+		t.Errorf("the router keeps wgboot's objects after the deadline:\n%s", got)
+	}
+	end := events[len(events)-1]
+	if end.Err == nil || end.Err.Kind != ErrorWindowRanOut || !end.State.RolledBack || end.State.Armed {
+		t.Errorf("last event %s %s %+v %+v, want the window ran out, rolled back", end.Step, end.Kind, end.Err, end.State)
 	}
 }

@@ -170,7 +170,9 @@ func TestGateTabMovesFocus(t *testing.T) {
 }
 
 // TestGateSafetyNetRunsOut: the countdown reaches zero at the Gate; the
-// wizard says the router rolled itself back and declines for the engine.
+// engine (keeping the Gate's deadline) stops waiting and rolls back, and
+// the wizard says the router rolled itself back. The wizard answers
+// nothing itself.
 func TestGateSafetyNetRunsOut(t *testing.T) {
 	clock := newFakeClock()
 	fe := &fakeEngine{}
@@ -178,8 +180,8 @@ func TestGateSafetyNetRunsOut(t *testing.T) {
 	h.waitFor("Auto-rollback in 5:00")
 	clock.Advance(5*time.Minute + time.Second)
 	v := h.waitFor("safety net rolled every change back")
-	if a, ok := fe.Answer("harden"); !ok || a {
-		t.Errorf("harden answer = %v (answered %v) after the safety net ran out, want false", a, ok)
+	if a, ok := fe.Answer("harden"); ok {
+		t.Errorf("the wizard answered the Gate (%v) after the safety net ran out: the engine decides", a)
 	}
 	t.Run("fired", func(t *testing.T) { h.golden(t, v) })
 }

@@ -583,6 +583,9 @@ func (m *Model) onApplied(msg appliedMsg) tea.Cmd {
 	if m.quitting {
 		return nil
 	}
+	if onboard.KindOf(msg.err) == onboard.ErrorWindowRanOut || m.apply.failure != nil && m.apply.failure.Kind == onboard.ErrorWindowRanOut {
+		m.fired = true // the engine says the safety net ran out
+	}
 	if errors.Is(msg.err, onboard.ErrDeclined) && !m.fired && m.apply.undoneOK {
 		// Declined at the Gate and the engine's undo went through: a final
 		// screen, not a failure (when the undo failed, Failure says what is left).
@@ -670,12 +673,10 @@ func (m *Model) onQuestion(q questionMsg) tea.Cmd {
 		q.reply <- true
 		return nil
 	case onboard.QHarden:
+		// The Gate's deadline is the engine's to keep (q.Deadline): the
+		// wizard only shows the countdown.
 		m.gate = newQuestionScreen(m, q, true)
 		m.scr = scrGate
-		if m.fired {
-			m.gate.answer(false)
-			m.scr = scrApply
-		}
 		return nil
 	}
 	if m.scr != scrTrust {
@@ -699,9 +700,9 @@ func tickCmd() tea.Cmd {
 	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{} })
 }
 
-// onTick advances the countdown. When the safety net runs out while the
-// wizard waits at the Gate, the router has rolled itself back: say so and
-// decline, so the engine does not harden a router that was just reverted.
+// onTick advances the countdown. When the safety net runs out, the router
+// has rolled itself back: the wizard says so (the engine, which keeps the
+// Gate's deadline, stops waiting for an answer and rolls back).
 func (m *Model) onTick() tea.Cmd {
 	if !m.armed {
 		m.ticking = false
@@ -710,9 +711,6 @@ func (m *Model) onTick() tea.Cmd {
 	if !m.deadline.IsZero() && !m.now().Before(m.deadline) && !m.fired {
 		m.fired = true
 		m.apply.note = "The safety net ran out: the router rolled itself back to how it was."
-		if m.scr == scrGate && m.gate != nil && !m.gate.sent {
-			m.gate.answer(false)
-		}
 	}
 	return tickCmd()
 }
