@@ -80,8 +80,9 @@ var kindWords = map[ErrorKind]struct {
 // Message is the kind in one sentence for a technician.
 func (k ErrorKind) Message() string { return kindWords[k].msg }
 
-// Hint is what a technician can try for a failure of this kind.
-func (k ErrorKind) Hint() *Hint { return kindWords[k].hint }
+// Hint is what a technician can try for a failure of this kind (a copy:
+// the caller may change it).
+func (k ErrorKind) Hint() *Hint { return kindWords[k].hint.with("") }
 
 // kindError gives err a kind without changing its text.
 type kindError struct {
@@ -223,9 +224,12 @@ func (h *Hint) Text(name func(Setting) string) string {
 	return b.String()
 }
 
-// with is a copy of h with more words at its end.
+// with is a copy of h with more words at its end (nil for nil).
 func (h *Hint) with(words string) *Hint {
-	c := &Hint{Parts: append([]string(nil), h.Parts...), Settings: h.Settings}
+	if h == nil {
+		return nil
+	}
+	c := &Hint{Parts: append([]string(nil), h.Parts...), Settings: append([]Setting(nil), h.Settings...)}
 	c.Parts[len(c.Parts)-1] += words
 	return c
 }

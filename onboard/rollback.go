@@ -23,7 +23,7 @@ import (
 func (e *Engine) undoAfterFailure(ctx context.Context, a *applyRun, se *stepError) *FailureInfo {
 	info := &FailureInfo{What: fmt.Sprintf("%s failed: %v", se.step, se.err), Try: se.try, Kind: KindOf(se)}
 	if se.hint != nil {
-		info.Hint, info.Try = se.hint, se.hint.Text(nil)
+		info.Hint, info.Try = se.hint.with(""), se.hint.Text(nil)
 	}
 	// The caller's ctx may be what failed (interrupt): undo on our own clock.
 	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*callTimeout)
