@@ -22,6 +22,7 @@ type stepError struct {
 	step Step
 	err  error
 	try  string
+	hint *Hint // instead of try, when it names a setting
 }
 
 func (s *stepError) Error() string { return s.err.Error() }
@@ -55,6 +56,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) (*Summary, error) {
 	}
 	if p.Noop {
 		s := &Summary{Router: e.addr, Identity: e.router.Identity, Changes: 0, Undo: "wgboot rollback --router " + e.o.Router}
+		e.st.Committed = true
 		e.emit(Event{Step: StepCommit, Kind: KindDone, Message: "already onboarded: nothing changed", Summary: s})
 		return s, nil
 	}
@@ -141,12 +143,13 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	}
 	a.j.State = StateApplied
 	e.save(a)
+	e.st.Applied = true
 	e.emit(Event{Step: StepApply, Kind: KindDone, Message: "router side applied", Elapsed: e.now().Sub(start)})
 
 	// 3. Tunnel.
 	via, err := e.tunnelUp(ctx, a)
 	if err != nil {
-		return nil, &stepError{step: StepTunnel, err: err, try: "no WireGuard handshake usually means the UDP port is blocked or forwarded elsewhere on the way (CGNAT, a router in front): try --verify-endpoint with an address on the router's LAN"}
+		return nil, &stepError{step: StepTunnel, err: err, hint: ErrorNoHandshake.Hint()}
 	}
 	// 4. Verify, on the one new session through the tunnel that the rest
 	// of the run then uses: hardening may cut the session this run came in
@@ -165,10 +168,21 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 	if via, err = e.proveOutside(ctx, a, via); err != nil {
 		return nil, &stepError{step: StepVerify, err: err, try: "the phone's handshake must reach the router from the internet (mobile data, Wi-Fi off); a modem in front, CGNAT or an ISP filter can stop UDP " + strconv.Itoa(d.ListenPort) + "; the router was restored"}
 	}
-	// 5. Harden.
-	hardened := false
-	yes, err := e.confirm(ctx, Question{ID: QHarden, Title: "Close the API on the WAN?",
-		Detail: e.hardenDetail(via), Default: true})
+	// 5. Harden. A no at the Gate leaves the router as it was: the
+	// engine rolls every change back (ErrDeclined), whichever front end
+	// asked.
+	yes, err := e.confirmBy(ctx, Question{ID: QHarden, Title: "Close the API on the WAN?",
+		Detail: e.hardenDetail(via), Default: true}, e.gateDeadline())
+	if err == nil && !yes {
+		err = ErrDeclined
+	}
+	if errors.Is(err, errNoAnswer) {
+		// The safety net's deadline is the Gate's: unanswered by then, the
+		// router has rolled itself back (or is about to); the undo below
+		// removes whatever is left.
+		err = fmt.Errorf("onboard: no answer at the Gate before the confirm window (%s) ran out: %w", p.Settings.ConfirmTimeout, errFired)
+		return nil, &stepError{step: StepHarden, err: err, hint: gateInTime}
+	}
 	if err != nil {
 		return nil, &stepError{step: StepHarden, err: err}
 	}
@@ -178,45 +192,57 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 		// The original path first: a rollback that fired took the tunnel
 		// with it, and the tunnel session would only time out.
 		if err := e.extend(ctx, a, StepHarden, e.orig, e.cl); err != nil {
-			return nil, &stepError{step: StepHarden, err: err, try: "rerun with a longer --confirm-timeout"}
+			return nil, &stepError{step: StepHarden, err: err, hint: longerWindow}
 		}
 	}
-	if yes {
-		start := e.now()
-		e.emit(Event{Step: StepHarden, Kind: KindStarted, Message: "closing the API on the WAN"})
-		// The reverify read rides behind the drop rules on the tunnel
-		// session: its answer proves the session outlived them.
-		reps, errs, err := e.runOps(ctx, a, StepHarden, [][]string{{"/system/identity/print"}}, true)
-		if err != nil {
-			return nil, &stepError{step: StepHarden, err: err}
-		}
-		a.j.State = StateHardened
-		e.save(a)
-		e.emit(Event{Step: StepHarden, Kind: KindDone, Message: "API dropped on " + strings.Join(wanNames(d.WANs), ", "), Elapsed: e.now().Sub(start)})
-		hardened = true
-		// 6. Reverify.
-		e.emit(Event{Step: StepReverify, Kind: KindStarted, Message: "the API through the tunnel again"})
-		if errs[0] != nil {
-			return nil, &stepError{step: StepReverify, err: fmt.Errorf("onboard: the API through the tunnel after hardening: %w", errs[0])}
-		}
-		e.emit(Event{Step: StepReverify, Kind: KindDone, Message: "the API answered through the tunnel (" + first(rowsOf(reps[0]))["name"] + ")", Elapsed: e.now().Sub(start)})
-		if err := e.wanProbe(ctx, via); err != nil {
-			return nil, &stepError{step: StepReverify, err: err, try: "a rule before wgboot's drop still accepts the API from the WAN; review /ip firewall filter"}
-		}
-	} else {
-		e.emit(Event{Step: StepHarden, Kind: KindWarning, Message: "not hardened: the API stays open on the WAN as it was"})
+	start = e.now()
+	e.emit(Event{Step: StepHarden, Kind: KindStarted, Message: "closing the API on the WAN"})
+	// The reverify read rides behind the drop rules on the tunnel
+	// session: its answer proves the session outlived them.
+	reps, errs, err = e.runOps(ctx, a, StepHarden, [][]string{{"/system/identity/print"}}, true)
+	if err != nil {
+		return nil, &stepError{step: StepHarden, err: err}
+	}
+	a.j.State = StateHardened
+	e.save(a)
+	e.st.Hardened = true
+	e.emit(Event{Step: StepHarden, Kind: KindDone, Message: "API dropped on " + strings.Join(wanNames(d.WANs), ", "), Elapsed: e.now().Sub(start)})
+	// 6. Reverify.
+	e.emit(Event{Step: StepReverify, Kind: KindStarted, Message: "the API through the tunnel again"})
+	if errs[0] != nil {
+		return nil, &stepError{step: StepReverify, err: fmt.Errorf("onboard: the API through the tunnel after hardening: %w", errs[0])}
+	}
+	e.emit(Event{Step: StepReverify, Kind: KindDone, Message: "the API answered through the tunnel (" + first(rowsOf(reps[0]))["name"] + ")", Elapsed: e.now().Sub(start)})
+	if err := e.wanProbe(ctx, via); err != nil {
+		return nil, &stepError{step: StepReverify, err: err, try: "a rule before wgboot's drop still accepts the API from the WAN; review /ip firewall filter"}
 	}
 	// 7. Commit.
-	sum, err := e.commit(ctx, a, p, via, hardened)
+	sum, err := e.commit(ctx, a, p, via)
 	if err != nil {
-		try := ""
+		var h *Hint
 		if errors.Is(err, errFired) {
-			try = "rerun with a longer --confirm-timeout"
+			h = longerWindow
 		}
-		return nil, &stepError{step: StepCommit, err: err, try: try}
+		return nil, &stepError{step: StepCommit, err: err, hint: h}
 	}
 	return sum, nil
 }
+
+// gateDeadline is when the Gate stops waiting: the safety net's deadline
+// (as last announced), or a full window from now when none is known.
+func (e *Engine) gateDeadline() time.Time {
+	if d := e.st.Deadline; d != nil {
+		return *d
+	}
+	return e.now().Add(e.plan.settings.ConfirmTimeout)
+}
+
+// longerWindow is the hint when the confirm window ran out; gateInTime
+// when it ran out at the Gate.
+var (
+	longerWindow = hint("rerun with a longer ", SettingConfirmTimeout)
+	gateInTime   = hint("run wgboot again and answer the Gate in time, or give a longer ", SettingConfirmTimeout)
+)
 
 func rowsOf(rep *routeros.Reply) []Row {
 	if rep == nil {
@@ -230,7 +256,7 @@ func rowsOf(rep *routeros.Reply) []Row {
 }
 
 // commit disarms the safety net and writes the summary.
-func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, hardened bool) (*Summary, error) {
+func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string) (*Summary, error) {
 	d := e.plan.Decision
 	e.emit(Event{Step: StepCommit, Kind: KindStarted, Message: "disarming the automatic rollback"})
 	endpoint := net.JoinHostPort(d.Endpoint, strconv.Itoa(d.ListenPort))
@@ -257,27 +283,20 @@ func (e *Engine) commit(ctx context.Context, a *applyRun, p *Plan, via string, h
 		Endpoint: endpoint, ConfigPath: path, ProvenVia: via, ProvenFrom: e.provenFrom, OutsideUnproven: e.outsideUnproven(via), Changes: len(e.plan.Ops),
 		Reconnect: "wg-quick up " + path, Undo: "wgboot rollback --router " + e.o.Router,
 	}
-	if !hardened {
-		sum.Changes = 0
-		for _, o := range a.j.Ops {
-			if o.Done {
-				sum.Changes++
-			}
-		}
-	}
 	a.j.Summary = sum
 	e.save(a)
 	if e.o.StateDir != "" {
-		b := summaryText(sum, hardened)
+		b := summaryText(sum)
 		if err := writeFileAtomic(filepath.Join(filepath.Dir(journalPath(e.o.StateDir, e.addr)), "summary.txt"), []byte(b)); err != nil {
 			return nil, err
 		}
 	}
+	e.st.Armed, e.st.Deadline, e.st.Committed = false, nil, true
 	e.emit(Event{Step: StepCommit, Kind: KindDone, Message: "onboarded: " + sum.Identity + " through " + sum.RouterTunnel, Summary: sum, Elapsed: e.now().Sub(a.started)})
 	return sum, nil
 }
 
-func summaryText(s *Summary, hardened bool) string {
+func summaryText(s *Summary) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "router %s (%s)\ntunnel: router %s, technician %s\nendpoint: %s\nconfig: %s\n", s.Router, s.Identity, s.RouterTunnel, s.LocalTunnel, s.Endpoint, s.ConfigPath)
 	switch s.ProvenVia {
@@ -290,9 +309,6 @@ func summaryText(s *Summary, hardened bool) string {
 	}
 	if s.OutsideUnproven {
 		b.WriteString("warning: " + notReachedText + ", and the API answered on the WAN before this run: check the tunnel from outside before relying on it\n")
-	}
-	if !hardened {
-		b.WriteString("not hardened: the API is still open on the WAN as it was\n")
 	}
 	fmt.Fprintf(&b, "reconnect: %s\nundo: %s\n", s.Reconnect, s.Undo)
 	return b.String()

@@ -24,34 +24,53 @@ func (e *Engine) Connect(ctx context.Context) error {
 	start := e.now()
 	e.emit(Event{Step: StepConnect, Kind: KindStarted, Message: "connecting to " + e.addr})
 	if err := e.connect(ctx); err != nil {
-		e.emit(Event{Step: StepConnect, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: err.Error(), Try: connectHint(err)}})
+		e.emit(Event{Step: StepConnect, Kind: KindFailed, Message: err.Error(), Err: Describe(err)})
 		return err
 	}
+	e.st.Connected = true
 	e.emit(Event{Step: StepConnect, Kind: KindDone, Message: "logged in to " + e.addr + " as " + e.o.User, Elapsed: e.now().Sub(start)})
 	return nil
 }
 
-func connectHint(err error) string {
+// Describe is the FailureInfo of an error reaching the router (Connect's):
+// its kind, what the technician can try and, for a changed certificate,
+// the red stop every front end shows.
+func Describe(err error) *FailureInfo {
+	info := failure(err, err.Error(), connectHint(err))
+	if addr, _, _, ok := CertificateChange(err); ok {
+		info.What, info.Diagnostics = "STOP: the certificate of "+addr+" changed since it was first trusted.", err.Error()
+	}
+	return info
+}
+
+func connectHint(err error) *Hint {
 	switch {
 	case errors.Is(err, routeros.ErrAuth):
-		return "check the user name and the password in WGBOOT_PASSWORD"
+		return hint("check the user name and the password in ", SettingPassword)
 	case errors.Is(err, routeros.ErrRefused):
-		return "enable the API service under /ip service, or use --plain for port 8728"
+		return hint("enable the API service under /ip service, or use ", SettingPlain, " for port 8728")
 	case errors.Is(err, routeros.ErrFiltered):
-		return "the router did not answer: check the address, and that the firewall and /ip service address allow this computer"
+		return hint("the router did not answer: check the address, and that the firewall and /ip service address allow this computer")
 	case errors.As(err, new(*pinnedTLSError)):
-		return "a TLS alert is not authenticated: someone on the network path may have forged it, " +
+		return hint("a TLS alert is not authenticated: someone on the network path may have forged it, " +
 			"or api-ssl lost its certificate: check /ip service and /certificate on the router from its console or LAN; " +
-			"wgboot never falls back to the plain API for a pinned router"
+			"wgboot never falls back to the plain API for a pinned router")
 	case errors.Is(err, routeros.ErrNoCertificate):
-		return "give the api-ssl service a certificate on the router (/certificate add name=api common-name=router; " +
-			"/certificate sign api; /ip service set api-ssl certificate=api); the plain API sends the password unencrypted"
+		return hint("give the api-ssl service a certificate on the router (/certificate add name=api common-name=router; " +
+			"/certificate sign api; /ip service set api-ssl certificate=api); the plain API sends the password unencrypted")
+	}
+	if addr, got, file, ok := CertificateChange(err); ok {
+		// A red stop in every front end: the only way on is by hand, after
+		// checking the router's console.
+		return hint("Someone may be intercepting the connection, or the router's certificate was replaced. " +
+			"On the router's console run /certificate print detail; only if its fingerprint is " + got +
+			", remove the line for " + addr + " from " + file + " and connect again.")
 	}
 	var dns *net.DNSError
 	if errors.As(err, &dns) {
-		return "check the router address: " + dns.Name + " does not resolve (a typo, or this computer's DNS does not know it); give its IP address or the right name in --router"
+		return hint("check the router address: "+dns.Name+" does not resolve (a typo, or this computer's DNS does not know it); give its IP address or the right name in ", SettingRouter)
 	}
-	return ""
+	return nil
 }
 
 func (e *Engine) connect(ctx context.Context) error {

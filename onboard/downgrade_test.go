@@ -98,7 +98,7 @@ func TestForgedAlertNeverSendsPasswordInClear(t *testing.T) {
 				if tt.prompter != nil && len(tt.prompter.asked) > 0 {
 					t.Errorf("a pinned router asked %d questions, first %q", len(tt.prompter.asked), tt.prompter.asked[0].ID)
 				}
-				if h := connectHint(err); !strings.Contains(h, "forge") {
+				if h := connectHint(err).Text(nil); !strings.Contains(h, "forge") {
 					t.Errorf("hint for a pinned router = %q, want one that names a forged alert", h)
 				}
 				return

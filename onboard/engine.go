@@ -106,6 +106,9 @@ type Engine struct {
 	// rollbackEnded: a final rollback event (done or failed) went out
 	// since Rollback began; Rollback sends one itself when not.
 	rollbackEnded bool
+	// st is the run's state, updated as the run goes and carried by
+	// every event (emit).
+	st State
 
 	mu     sync.Mutex // guards following
 	closed bool
@@ -154,6 +157,11 @@ func New(o Options) (*Engine, error) {
 	return e, nil
 }
 
+// armedUntil notes that the safety net is armed and fires at deadline.
+func (e *Engine) armedUntil(deadline time.Time) {
+	e.st.Armed, e.st.Deadline = true, &deadline
+}
+
 // RunID is the id this run tags its objects with.
 func (e *Engine) RunID() string { return e.run }
 
@@ -167,6 +175,16 @@ func (e *Engine) emit(ev Event) {
 	if ev.Step == StepRollback && (ev.Kind == KindDone || ev.Kind == KindFailed) {
 		e.rollbackEnded = true
 	}
+	if ev.Step == StepRollback && ev.Kind == KindDone {
+		// Every rollback that went through says so in its done event:
+		// the router is as it was before the run.
+		e.st = State{Connected: e.st.Connected, RolledBack: true}
+	}
+	ev.State = e.st
+	if d := e.st.Deadline; d != nil {
+		t := *d // each event its own copy: a sink may keep it
+		ev.State.Deadline = &t
+	}
 	if e.o.Sink != nil {
 		e.o.Sink(ev)
 	}
@@ -177,6 +195,40 @@ func (e *Engine) confirm(ctx context.Context, q Question) (bool, error) {
 		return q.Default, nil
 	}
 	return e.o.Prompter.Confirm(ctx, q)
+}
+
+// errNoAnswer ends a question whose deadline passed unanswered.
+var errNoAnswer = errors.New("onboard: no answer before the deadline")
+
+// confirmBy asks q and waits for its answer until deadline on the engine's
+// clock (Options.Now): then the Prompter's ctx ends and confirmBy returns
+// an error wrapping errNoAnswer. An answer that came is kept.
+func (e *Engine) confirmBy(ctx context.Context, q Question, deadline time.Time) (bool, error) {
+	q.Deadline = &deadline
+	qctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		// The engine's clock, not a timer: it may run apart from the
+		// system's (tests), and the deadline is on it.
+		for {
+			left := deadline.Sub(e.now())
+			if left <= 0 {
+				cancel(errNoAnswer)
+				return
+			}
+			select {
+			case <-qctx.Done():
+				return
+			case <-time.After(min(left, 250*time.Millisecond)):
+			}
+		}
+	}()
+	yes, err := e.confirm(qctx, q)
+	if err != nil && errors.Is(context.Cause(qctx), errNoAnswer) && ctx.Err() == nil {
+		// The Prompter's error is only the ctx it was given ending.
+		return false, fmt.Errorf("%w (%s)", errNoAnswer, deadline.Format("15:04:05"))
+	}
+	return yes, err
 }
 
 func (e *Engine) timeout() time.Duration {

@@ -53,6 +53,28 @@ type Event struct {
 	Summary   *Summary      `json:"summary,omitempty"`   // on StepCommit done
 	Err       *FailureInfo  `json:"error,omitempty"`     // on KindFailed
 	Elapsed   time.Duration `json:"elapsed,omitempty"`
+
+	// State is where the run stands as this event goes out. Front ends
+	// read it rather than re-deriving it from the sequence of events.
+	State State `json:"state"`
+}
+
+// State is the run's state as the engine knows it, carried by every Event.
+// It describes the router now: after a rollback nothing is armed, applied
+// or hardened any more.
+type State struct {
+	Connected bool `json:"connected,omitempty"` // logged in to the router
+	// Armed: the router's auto-rollback is armed and fires at Deadline
+	// (router clock mapped to local) unless wgboot confirms.
+	Armed     bool       `json:"armed,omitempty"`
+	Deadline  *time.Time `json:"deadline,omitempty"`
+	Applied   bool       `json:"applied,omitempty"`    // the router-side changes are in place
+	ProvenVia string     `json:"proven_via,omitempty"` // where the handshake came from: "wan", "lan"; "outside" once a phone proved it
+	Hardened  bool       `json:"hardened,omitempty"`   // the API is dropped on the WAN
+	Committed bool       `json:"committed,omitempty"`  // the run is confirmed: the safety net is gone, the changes stay
+	// RolledBack: the run's changes were undone (by wgboot, at the
+	// technician's request or after a failure).
+	RolledBack bool `json:"rolled_back,omitempty"`
 }
 
 // Fact is one line of the inspect checklist ("RouterOS", "7.20.6").
@@ -75,8 +97,18 @@ type Handshake struct {
 type FailureInfo struct {
 	What        string   `json:"what"`        // what failed, in plain words
 	Undone      []string `json:"undone"`      // what was rolled back
-	Try         string   `json:"try"`         // what to try next
+	Try         string   `json:"try"`         // what to try next (Hint in the engine's words, when there is one)
 	Diagnostics string   `json:"diagnostics"` // text to copy into a ticket
+	// Kind is what kind of failure this is (KindOf the error).
+	Kind ErrorKind `json:"kind,omitempty"`
+	// Hint is Try with the settings it names kept apart: a front end
+	// says it with its own names for them (a flag, a field).
+	Hint *Hint `json:"hint,omitempty"`
+}
+
+// failure is the FailureInfo of err: what, its kind, and h as the hint.
+func failure(err error, what string, h *Hint) *FailureInfo {
+	return &FailureInfo{What: what, Try: h.Text(nil), Kind: KindOf(err), Hint: h}
 }
 
 // Question is something the engine needs the technician to decide.
@@ -86,6 +118,11 @@ type Question struct {
 	Detail  string     `json:"detail"`
 	Default bool       `json:"default"`
 	Danger  bool       `json:"danger,omitempty"` // shown in red (e.g. a changed fingerprint)
+	// Deadline, when set, is when the engine stops waiting for the answer
+	// (the Gate's is the safety net's): the Prompter's ctx ends then, and
+	// the engine acts as its policy says (at the Gate: the window ran out,
+	// everything is rolled back). Front ends show it; they do not enforce it.
+	Deadline *time.Time `json:"deadline,omitempty"`
 }
 
 // QuestionID names a question: front ends decide how to ask by it (the

@@ -44,7 +44,7 @@ func (e *Engine) Inspect(ctx context.Context) ([]Fact, error) {
 			err = fmt.Errorf("onboard: the router (RouterOS %s) refused to list /interface wireguard: check the user's group policies (read, write)", r.Version)
 			try = "fix the user's permissions and run wgboot again; nothing was changed"
 		}
-		e.emit(Event{Step: StepInspect, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: err.Error(), Try: try}})
+		e.emit(Event{Step: StepInspect, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: err.Error(), Try: try, Kind: KindOf(err)}})
 		return facts, err
 	}
 	e.emit(Event{Step: StepInspect, Kind: KindDone, Message: "read " + r.Identity, Elapsed: e.now().Sub(start)})

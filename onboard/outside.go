@@ -124,6 +124,7 @@ func (e *Engine) proveOutside(ctx context.Context, a *applyRun, via string) (str
 		return via, err
 	}
 	e.provenFrom = from.String()
+	e.st.ProvenVia = "outside"
 	e.emit(Event{Step: StepVerify, Kind: KindDone, Message: "proven from outside: " + name + "'s handshake came from " + from.String(), Elapsed: e.now().Sub(start)})
 	if !pr.Keep {
 		if _, err := e.cl.Run(ctx, "/interface/wireguard/peers/remove", "=numbers="+np.id); err != nil {

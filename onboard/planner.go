@@ -44,7 +44,7 @@ func (e *Engine) Plan(ctx context.Context, s Settings) (*Plan, error) {
 	e.emit(Event{Step: StepPlan, Kind: KindStarted, Message: "deciding the plan"})
 	p, err := e.makePlan(s)
 	if err != nil {
-		e.emit(Event{Step: StepPlan, Kind: KindFailed, Message: err.Error(), Plan: p, Err: &FailureInfo{What: err.Error(), Try: "nothing was changed on the router"}})
+		e.emit(Event{Step: StepPlan, Kind: KindFailed, Message: err.Error(), Plan: p, Err: &FailureInfo{What: err.Error(), Try: "nothing was changed on the router", Kind: KindOf(err)}})
 		return p, err
 	}
 	for _, w := range p.Warnings {

@@ -21,7 +21,10 @@ import (
 // works: the session in use, a new session on the original path, or the
 // armed script on the router.
 func (e *Engine) undoAfterFailure(ctx context.Context, a *applyRun, se *stepError) *FailureInfo {
-	info := &FailureInfo{What: fmt.Sprintf("%s failed: %v", se.step, se.err), Try: se.try}
+	info := &FailureInfo{What: fmt.Sprintf("%s failed: %v", se.step, se.err), Try: se.try, Kind: KindOf(se)}
+	if se.hint != nil {
+		info.Hint, info.Try = se.hint.with(""), se.hint.Text(nil)
+	}
 	// The caller's ctx may be what failed (interrupt): undo on our own clock.
 	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*callTimeout)
 	defer cancel()
@@ -31,7 +34,11 @@ func (e *Engine) undoAfterFailure(ctx context.Context, a *applyRun, se *stepErro
 	if err != nil {
 		info.Diagnostics = err.Error()
 		if a.j.Net.Timer != "" && !a.j.Net.Disarmed {
-			info.Try = strings.TrimSpace(info.Try + "; the router could not be reached to undo the changes: its armed scheduler restores it by itself at " + a.j.Net.Deadline + " (router clock)")
+			more := "; the router could not be reached to undo the changes: its armed scheduler restores it by itself at " + a.j.Net.Deadline + " (router clock)"
+			info.Try = strings.TrimSpace(info.Try + more)
+			if info.Hint != nil {
+				info.Hint = info.Hint.with(more)
+			}
 		}
 		e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error()})
 		return info
@@ -277,7 +284,7 @@ func (e *Engine) Rollback(ctx context.Context) error {
 	e.rollbackEnded = false
 	err := e.rollback(ctx)
 	if err != nil && !e.rollbackEnded {
-		e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: "rollback failed", Diagnostics: err.Error(),
+		e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{Kind: KindOf(err), What: "rollback failed", Diagnostics: err.Error(),
 			Try: "run wgboot rollback again; the router's own safety net, if armed, still rolls back at its deadline"}})
 	}
 	return err
@@ -305,7 +312,7 @@ func (e *Engine) rollback(ctx context.Context) error {
 	if j != nil && !e.owns(j, r) {
 		err := fmt.Errorf("onboard: the journal in %s (run %s) was written for %s (%s), not this router %s (%s): remove it or use the right --state-dir",
 			jpath, j.RunID, j.Router, j.Identity, e.addr, r.Identity)
-		e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: err.Error(), Try: "nothing was changed on the router"}})
+		e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{Kind: KindOf(err), What: err.Error(), Try: "nothing was changed on the router"}})
 		return err
 	}
 	run := r.taggedRun()
@@ -357,12 +364,12 @@ func (e *Engine) rollback(ctx context.Context) error {
 			// net's names, and without its timer it guards nothing.
 			stray := &Journal{RunID: run, Net: SafetyNet{Script: script, Boot: boot}}
 			if err := e.disarm(ctx, e.cl, stray, false); err != nil {
-				e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: "rollback not started", Diagnostics: err.Error(), Try: "nothing of the onboarding was undone; run wgboot rollback again"}})
+				e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{Kind: KindOf(err), What: "rollback not started", Diagnostics: err.Error(), Try: "nothing of the onboarding was undone; run wgboot rollback again"}})
 				return err
 			}
 		}
 		if err := e.armRollback(ctx, j); err != nil {
-			e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: "rollback not started", Diagnostics: err.Error(),
+			e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{Kind: KindOf(err), What: "rollback not started", Diagnostics: err.Error(),
 				Try: "nothing of the onboarding was undone; check that the user may write /system script and /system scheduler, then run wgboot rollback again"}})
 			return err
 		}
@@ -387,7 +394,7 @@ func (e *Engine) rollback(ctx context.Context) error {
 		if werr := writeJournal(e.o.StateDir, j); werr != nil {
 			e.emit(Event{Step: StepRollback, Kind: KindWarning, Message: werr.Error()})
 		}
-		e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{What: "rollback failed", Undone: undone, Diagnostics: err.Error(), Try: try}})
+		e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{Kind: KindOf(err), What: "rollback failed", Undone: undone, Diagnostics: err.Error(), Try: try}})
 		return err
 	}
 	// A committed run's files went at its commit, unless an older wgboot

@@ -157,6 +157,7 @@ func (e *Engine) arm(ctx context.Context, a *applyRun, p *Plan) error {
 		}
 	}
 	deadline := e.now().Add(p.Settings.ConfirmTimeout)
+	e.armedUntil(deadline)
 	e.emit(Event{Step: StepArm, Kind: KindDone, Message: "armed: the router undoes everything at " + a.j.Net.Deadline + " (router clock) unless wgboot confirms",
 		Deadline: &deadline, Elapsed: e.now().Sub(start)})
 	return nil
@@ -199,6 +200,7 @@ func (e *Engine) extended(a *applyRun, step Step, fire time.Time, reps []*router
 	if rnow, err := e.routerNow(context.Background()); err == nil {
 		deadline = e.now().Add(fire.Sub(rnow))
 	}
+	e.armedUntil(deadline)
 	e.emit(Event{Step: step, Kind: KindInfo, Message: "the automatic rollback now fires at " + a.j.Net.Deadline + " (router clock): the full confirm window of " + e.plan.settings.ConfirmTimeout.String(),
 		Deadline: &deadline})
 	return nil

@@ -10,11 +10,12 @@ import (
 	"time"
 )
 
-// ErrDeclined is what a Prompter returns when the technician declines the
-// "harden" question and wants the router left as it was: Apply then undoes
-// every change it made (the router's export is as before) and returns an
-// error wrapping ErrDeclined. A plain "no" (false, nil) instead keeps the
-// tunnel and leaves the API on the WAN as it was.
+// ErrDeclined says the technician declined the "harden" question (the
+// Gate) and wants the router left as it was: Apply then undoes every change
+// it made (the router's export is as before; the events say so, their
+// State ends RolledBack) and returns an error wrapping ErrDeclined, failed
+// at StepHarden. A Prompter answers the Gate with a plain "no" (false, nil);
+// returning ErrDeclined itself means the same.
 var ErrDeclined = errors.New("onboard: you declined to close the API on the WAN: wgboot rolls every change back")
 
 // Bounds of the automatic rollback timer: below a minute the tunnel may not

@@ -142,7 +142,9 @@ func TestConnectHint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, connectHint(tt.err)); diff != "" {
+			// Said with the command line's names, as cmd/wgboot says it.
+			got := connectHint(tt.err).Text(func(s Setting) string { return "--" + string(s) })
+			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("connectHint (-want +got):\n%s", diff)
 			}
 		})

@@ -84,9 +84,10 @@ func (e *Engine) tunnelUp(ctx context.Context, a *applyRun) (string, error) {
 	defer cancel()
 	st, err := b.WaitHandshake(hctx)
 	if err != nil {
-		return "", fmt.Errorf("onboard: no WireGuard handshake with %s within %s: %w", ep, handshakeTimeout, err)
+		return "", withKind(ErrorNoHandshake, fmt.Errorf("onboard: no WireGuard handshake with %s within %s: %w", ep, handshakeTimeout, err))
 	}
 	via := e.provenVia(ctx, host)
+	e.st.ProvenVia = via
 	e.emit(Event{Step: StepTunnel, Kind: KindDone, Message: "handshake with " + ep.String() + " (" + via + ")",
 		Handshake: &Handshake{Done: true, Age: st.Age(e.now()), Rx: st.Rx, Tx: st.Tx, Endpoint: ep.String()}, Elapsed: e.now().Sub(start)})
 	return via, nil
@@ -148,7 +149,7 @@ func (e *Engine) verify(ctx context.Context, a *applyRun) error {
 	e.cl, e.viaTunnel = cl, true
 	e.emit(Event{Step: StepVerify, Kind: KindDone, Message: "the API answered through the tunnel (" + first(rowsOf(reps[0]))["name"] + ")", Elapsed: e.now().Sub(start)})
 	if err := e.extended(a, StepHarden, fire, reps[1:], errs[1:]); err != nil {
-		return &stepError{step: StepHarden, err: err, try: "rerun with a longer --confirm-timeout"}
+		return &stepError{step: StepHarden, err: err, hint: longerWindow}
 	}
 	return nil
 }

@@ -178,29 +178,23 @@ func (a *accessible) Confirm(ctx context.Context, q onboard.Question) (bool, err
 		return false, err
 	}
 	if !v && q.ID == onboard.QHarden {
-		// As at the full-screen Gate: "no" leaves the router as it was.
+		// As at the full-screen Gate: "no" leaves the router as it was
+		// (the engine rolls every change back).
 		a.println("Rolling every change back…")
-		return false, onboard.ErrDeclined
 	}
 	return v, nil
 }
 
 func (a *accessible) sink(e onboard.Event) {
 	e = wizardEvent(safeEvent(e))
+	a.armed, a.hard = e.State.Armed, e.State.Hardened
 	if e.Deadline != nil {
-		a.armed = true
 		left := e.Deadline.Sub(a.o.Now()).Round(time.Second)
 		a.println(fmt.Sprintf("Safety net armed: unless wgboot confirms, the router undoes everything at %s (in %s).",
 			e.Deadline.Format("15:04:05"), left))
 	}
 	if e.Err != nil {
 		a.fail = e.Err
-	}
-	switch {
-	case e.Step == onboard.StepCommit && e.Kind == onboard.KindDone, e.Step == onboard.StepRollback && e.Kind == onboard.KindDone:
-		a.armed = false
-	case e.Step == onboard.StepHarden && e.Kind == onboard.KindDone:
-		a.hard = true
 	}
 	for _, f := range e.Facts {
 		line := "  " + f.Name + ": " + f.Value

@@ -16,9 +16,9 @@
 // enums of state.go, changed only by the transitions there; styles and key
 // bindings are defined once, in styles.go.
 //
-// Declining the Gate (n or esc) answers the engine with onboard.ErrDeclined:
-// the engine rolls every change back, and the final screen says the router
-// is as it was. Quitting while changes are armed on the router rolls them
+// Declining the Gate (n or esc) answers the engine's question with no: the
+// engine rolls every change back (onboard.ErrDeclined), and the final screen
+// says the router is as it was. Quitting while changes are armed on the router rolls them
 // back before the program returns. [RunAccessible] is the same flow as plain prompts (huh's
 // accessible forms) for screen readers and dumb terminals.
 //

@@ -115,12 +115,7 @@ func newBridge() *bridge {
 // sink is the onboard.Sink. It blocks only while the channel is full, and
 // never after the wizard closed.
 func (b *bridge) sink(e onboard.Event) {
-	switch {
-	case e.Deadline != nil:
-		b.armed.Store(true)
-	case e.Kind == onboard.KindDone && (e.Step == onboard.StepCommit || e.Step == onboard.StepRollback):
-		b.armed.Store(false)
-	}
+	b.armed.Store(e.State.Armed)
 	select {
 	case b.ch <- eventMsg(wizardEvent(safeEvent(e))):
 	case <-b.done:
@@ -139,11 +134,8 @@ func (b *bridge) Confirm(ctx context.Context, q onboard.Question) (bool, error) 
 	}
 	select {
 	case a := <-reply:
-		if !a && q.ID == onboard.QHarden {
-			// The Gate's "no" leaves the router as it was: the engine
-			// rolls everything back (see onboard.ErrDeclined).
-			return false, onboard.ErrDeclined
-		}
+		// The Gate's "no" leaves the router as it was: the engine rolls
+		// everything back itself (see onboard.ErrDeclined).
 		return a, nil
 	case <-ctx.Done():
 		return false, ctx.Err()

@@ -9,7 +9,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/wgboot/wgboot/onboard"
-	"github.com/wgboot/wgboot/routeros"
 )
 
 // failureScreen says what failed in plain words, what was undone, what to
@@ -33,13 +32,19 @@ func (f *failureScreen) set(err error, info *onboard.FailureInfo, back, fired bo
 	if info != nil {
 		f.info = *info
 	} else {
-		f.info = onboard.FailureInfo{What: err.Error(), Diagnostics: err.Error()}
+		f.info = onboard.FailureInfo{What: err.Error(), Diagnostics: err.Error(), Kind: onboard.KindOf(err)}
 		if errors.Is(err, errClosed) {
 			f.info.What = "the wizard closed while the engine waited for an answer"
 		}
+		if f.info.Kind == onboard.ErrorCertificateChanged {
+			f.info = *onboard.Describe(err) // the engine's red stop
+		}
 	}
-	f.info.What, f.info.Try, f.info.Diagnostics = wizardText(f.info.What), wizardText(f.info.Try), wizardText(f.info.Diagnostics)
-	if errors.Is(err, routeros.ErrAuth) {
+	if f.info.Kind == "" {
+		f.info.Kind = onboard.KindOf(err)
+	}
+	f.info.What, f.info.Try, f.info.Diagnostics = wizardText(f.info.What), wizardTry(&f.info), wizardText(f.info.Diagnostics)
+	if f.info.Kind == onboard.ErrorWrongCredentials {
 		// The engine's hint names WGBOOT_PASSWORD; here the password is a field.
 		if f.info.Diagnostics == "" {
 			f.info.Diagnostics = wizardText(err.Error())
@@ -62,15 +67,7 @@ func (f *failureScreen) set(err error, info *onboard.FailureInfo, back, fired bo
 			f.info.Try = "Run wgboot again and answer the Gate within the confirm timeout (the Plan screen sets it)."
 		}
 	}
-	var fe *routeros.FingerprintError
-	f.danger = errors.As(err, &fe) && fe.Changed
-	if f.danger {
-		f.info.What = "STOP: the certificate of " + fe.Addr + " changed since it was first trusted."
-		f.info.Try = "Someone may be intercepting the connection, or the router's certificate was replaced. " +
-			"On the router's console run /certificate print detail; only if its fingerprint is " + fe.Got +
-			", remove the line for " + fe.Addr + " from " + fe.File + " and connect again."
-		f.info.Diagnostics = err.Error()
-	}
+	f.danger = f.info.Kind == onboard.ErrorCertificateChanged
 	f.canGoBack = back
 	f.layout()
 }

@@ -52,6 +52,7 @@ type fakeEngine struct {
 	answers  map[string]bool
 	settings []onboard.Settings
 	closed   bool
+	st       onboard.State // the run's state its events carry
 }
 
 func (f *fakeEngine) record(call string) {
@@ -78,7 +79,36 @@ func (f *fakeEngine) emit(step onboard.Step, kind onboard.Kind, msg string, mod 
 	if mod != nil {
 		mod(&e)
 	}
+	f.mu.Lock()
+	e.State = f.next(e)
+	f.mu.Unlock()
 	f.c.Sink(e)
+}
+
+// next is the State e carries, moved on as the real engine moves it at
+// the same events.
+func (f *fakeEngine) next(e onboard.Event) onboard.State {
+	st := &f.st
+	if e.Deadline != nil {
+		d := *e.Deadline
+		st.Armed, st.Deadline = true, &d
+	}
+	switch {
+	case e.Kind != onboard.KindDone:
+	case e.Step == onboard.StepConnect:
+		st.Connected = true
+	case e.Step == onboard.StepApply:
+		st.Applied = true
+	case e.Step == onboard.StepTunnel:
+		st.ProvenVia = "wan"
+	case e.Step == onboard.StepHarden:
+		st.Hardened = true
+	case e.Step == onboard.StepCommit:
+		st.Armed, st.Deadline, st.Committed = false, nil, true
+	case e.Step == onboard.StepRollback:
+		*st = onboard.State{Connected: st.Connected, RolledBack: true}
+	}
+	return *st
 }
 
 func (f *fakeEngine) ask(ctx context.Context, q onboard.Question) (bool, error) {
@@ -90,6 +120,32 @@ func (f *fakeEngine) ask(ctx context.Context, q onboard.Question) (bool, error) 
 		}
 		f.answers[string(q.ID)] = a
 		f.mu.Unlock()
+	}
+	return a, err
+}
+
+// errNoAnswer is the fake's: the question's deadline passed unanswered.
+var errNoAnswer = errors.New("no answer before the deadline")
+
+// askBy is ask with the engine's policy for a deadline: on the fake clock,
+// the Prompter's ctx ends then and askBy returns errNoAnswer.
+func (f *fakeEngine) askBy(ctx context.Context, q onboard.Question, deadline time.Time) (bool, error) {
+	q.Deadline = &deadline
+	qctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		for f.now().Before(deadline) {
+			select {
+			case <-qctx.Done():
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		cancel(errNoAnswer)
+	}()
+	a, err := f.ask(qctx, q)
+	if err != nil && errors.Is(context.Cause(qctx), errNoAnswer) && ctx.Err() == nil {
+		return false, errNoAnswer
 	}
 	return a, err
 }
@@ -228,8 +284,24 @@ func (f *fakeEngine) Apply(ctx context.Context, p *onboard.Plan) (*onboard.Summa
 	}
 	full := f.now().Add(p.Settings.ConfirmTimeout)
 	f.emit(onboard.StepHarden, onboard.KindInfo, "safety net extended", func(e *onboard.Event) { e.Deadline = &full })
-	ok, err := f.ask(ctx, onboard.Question{ID: "harden", Title: "The API answers through the tunnel. Close it on the WAN now?",
-		Detail: "This adds one drop rule for TCP 8728,8729 on the WAN list. The LAN keeps API access.", Default: true})
+	ok, err := f.askBy(ctx, onboard.Question{ID: "harden", Title: "The API answers through the tunnel. Close it on the WAN now?",
+		Detail: "This adds one drop rule for TCP 8728,8729 on the WAN list. The LAN keeps API access.", Default: true}, full)
+	if errors.Is(err, errNoAnswer) {
+		// What the real engine does when the Gate's deadline passes: stop
+		// waiting, undo, say the window ran out.
+		err = fmt.Errorf("onboard: no answer at the Gate before the confirm window (%s) ran out: onboard: the router has already rolled the changes back", p.Settings.ConfirmTimeout)
+		f.emit(onboard.StepRollback, onboard.KindDone, "undid 6 changes", nil)
+		f.emit(onboard.StepHarden, onboard.KindFailed, err.Error(), func(e *onboard.Event) {
+			e.Err = &onboard.FailureInfo{What: "harden failed: " + err.Error(),
+				Undone: []string{"firewall rule wgboot: api-allow", "WireGuard peer", "WireGuard interface wgboot", "rollback scheduler"},
+				Kind:   onboard.ErrorWindowRanOut, Try: "run wgboot again and answer the Gate in time, or give a longer the confirm timeout setting",
+				Hint: &onboard.Hint{Parts: []string{"run wgboot again and answer the Gate in time, or give a longer ", ""}, Settings: []onboard.Setting{onboard.SettingConfirmTimeout}}}
+		})
+		return nil, fmt.Errorf("harden: %w", err)
+	}
+	if err == nil && !ok {
+		err = onboard.ErrDeclined // the engine's policy: no at the Gate rolls back
+	}
 	if errors.Is(err, onboard.ErrDeclined) {
 		// What the real engine does: fail the harden step, undo everything.
 		f.emit(onboard.StepHarden, onboard.KindFailed, err.Error(), func(e *onboard.Event) {
@@ -241,9 +313,6 @@ func (f *fakeEngine) Apply(ctx context.Context, p *onboard.Plan) (*onboard.Summa
 	}
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("onboard: a plain no at the Gate: the wizard must send onboard.ErrDeclined")
 	}
 	f.emit(onboard.StepHarden, onboard.KindDone, "API dropped on the WAN", nil)
 	f.emit(onboard.StepReverify, onboard.KindDone, "tunnel API ok, WAN probe refused", nil)

@@ -123,6 +123,7 @@ type Model struct {
 
 	safety   safetyNet // armed or not, fired or not (state.go)
 	deadline time.Time // when the armed auto-rollback fires
+	hardened bool      // the API is closed on the WAN (the engine's Event.State)
 	ticking  bool      // a countdown tick is scheduled (see state.go)
 	noted    []string
 
@@ -502,6 +503,9 @@ func (m *Model) onApplied(msg appliedMsg) tea.Cmd {
 	if m.phase.quitting() {
 		return nil
 	}
+	if onboard.KindOf(msg.err) == onboard.ErrorWindowRanOut || m.apply.failure != nil && m.apply.failure.Kind == onboard.ErrorWindowRanOut {
+		m.ranOut() // the engine says the safety net ran out
+	}
 	if errors.Is(msg.err, onboard.ErrDeclined) && !m.safety.fired() && m.apply.undoneOK {
 		// Declined at the Gate and the engine's undo went through: a final
 		// screen, not a failure (when the undo failed, Failure says what is left).
@@ -530,7 +534,7 @@ func (m *Model) onApplied(msg appliedMsg) tea.Cmd {
 	if pa, ok := m.eng.(PeerAdder); ok {
 		m.done.adder = pa // the Done screen offers "add a device"
 	}
-	return m.done.set(msg.sum, m.apply.state[onboard.StepHarden].kind == onboard.KindDone)
+	return m.done.set(msg.sum, m.hardened)
 }
 
 // fail shows the Failure screen. back says whether esc may return to Connect
@@ -547,13 +551,20 @@ func (m *Model) fail(err error, back bool) tea.Cmd {
 func (m *Model) onEvent(e onboard.Event) tea.Cmd {
 	m.logf("tui: event %s %s %s", e.Step, e.Kind, e.Message)
 	var cmds []tea.Cmd
-	if e.Deadline != nil {
-		m.deadline = *e.Deadline
+	// What is armed or hardened is the engine's word, carried by every event.
+	wasArmed := m.safety.armed()
+	m.hardened = e.State.Hardened
+	if e.State.Deadline != nil {
+		m.deadline = *e.State.Deadline
+	}
+	if e.State.Armed {
 		m.arm()
-		if !m.ticking {
-			m.ticking = true
-			cmds = append(cmds, tickCmd())
-		}
+	} else {
+		m.disarm()
+	}
+	if m.safety.armed() && !m.ticking {
+		m.ticking = true
+		cmds = append(cmds, tickCmd())
 	}
 	switch {
 	case e.Step == onboard.StepConnect:
@@ -569,13 +580,10 @@ func (m *Model) onEvent(e onboard.Event) tea.Cmd {
 		if e.Plan != nil && m.plan.loading && e.Kind != onboard.KindFailed {
 			m.plan.setPlan(e.Plan)
 		}
-	case e.Step == onboard.StepCommit && e.Kind == onboard.KindDone:
-		m.disarm()
 	case e.Step == onboard.StepRollback && e.Kind == onboard.KindDone:
-		if m.safety.armed() && m.phase.quitting() && m.rolledBack() {
+		if wasArmed && m.phase.quitting() && m.rolledBack() {
 			m.noted = append(m.noted, "The armed changes were rolled back: the router is as it was.")
 		}
-		m.disarm()
 	}
 	m.apply.add(e)
 	return tea.Batch(cmds...)
@@ -589,12 +597,10 @@ func (m *Model) onQuestion(q questionMsg) tea.Cmd {
 		q.reply <- true
 		return nil
 	case onboard.QHarden:
+		// The Gate's deadline is the engine's to keep (q.Deadline): the
+		// wizard only shows the countdown.
 		m.gate = newQuestionScreen(m, q, true)
 		m.scr = scrGate
-		if m.safety.fired() {
-			m.gate.answer(false)
-			m.scr = scrApply
-		}
 		return nil
 	}
 	if m.scr != scrTrust {
@@ -618,9 +624,9 @@ func tickCmd() tea.Cmd {
 	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{} })
 }
 
-// onTick advances the countdown. When the safety net runs out while the
-// wizard waits at the Gate, the router has rolled itself back: say so and
-// decline, so the engine does not harden a router that was just reverted.
+// onTick advances the countdown. When the safety net runs out, the router
+// has rolled itself back: the wizard says so (the engine, which keeps the
+// Gate's deadline, stops waiting for an answer and rolls back).
 func (m *Model) onTick() tea.Cmd {
 	if !m.safety.armed() {
 		m.ticking = false
@@ -629,9 +635,6 @@ func (m *Model) onTick() tea.Cmd {
 	if !m.deadline.IsZero() && !m.now().Before(m.deadline) && !m.safety.fired() {
 		m.fire()
 		m.apply.note = "The safety net ran out: the router rolled itself back to how it was."
-		if m.scr == scrGate && m.gate != nil && !m.gate.sent {
-			m.gate.answer(false)
-		}
 	}
 	return tickCmd()
 }

@@ -52,7 +52,7 @@ func (h *harness) goldenSizes(t *testing.T, name string, want ...string) {
 // password variable: the technician sets those values in fields here.
 func noCLIWords(t *testing.T, v string) {
 	t.Helper()
-	for _, w := range []string{"WGBOOT_PASSWORD", "--subnet", "--listen-port", "--endpoint", "--confirm-timeout", "--router", "--plain"} {
+	for _, w := range []string{"WGBOOT_PASSWORD", "--subnet", "--listen-port", "--endpoint", "--confirm-timeout", "--router", "--plain", "--verify-endpoint"} {
 		if strings.Contains(v, w) {
 			t.Errorf("the wizard names %s:\n%s", w, v)
 		}

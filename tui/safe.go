@@ -30,7 +30,14 @@ func safeFailure(fi *onboard.FailureInfo) *onboard.FailureInfo {
 	if fi == nil {
 		return nil
 	}
-	out := &onboard.FailureInfo{What: line(fi.What), Try: line(fi.Try), Diagnostics: text(fi.Diagnostics)}
+	out := &onboard.FailureInfo{What: line(fi.What), Try: line(fi.Try), Diagnostics: text(fi.Diagnostics), Kind: fi.Kind}
+	if fi.Hint != nil {
+		h := onboard.Hint{Settings: fi.Hint.Settings, Parts: make([]string, len(fi.Hint.Parts))}
+		for i, p := range fi.Hint.Parts {
+			h.Parts[i] = line(p)
+		}
+		out.Hint = &h
+	}
 	if fi.Undone != nil {
 		out.Undone = make([]string, len(fi.Undone))
 		for i, u := range fi.Undone {

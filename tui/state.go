@@ -106,6 +106,15 @@ func (n safetyNet) fire() safetyNet {
 	return n
 }
 
+// ranOut: the engine says the safety net ran out (an Apply that failed with
+// onboard.ErrorWindowRanOut), whether or not its events already disarmed.
+func (n safetyNet) ranOut() safetyNet {
+	if n.armed() {
+		return netFired
+	}
+	return netFiredIdle
+}
+
 // Transitions of the Model. Every write of m.phase and m.safety is here.
 
 // askQuit shows the quit question.
@@ -122,6 +131,9 @@ func (m *Model) arm() { m.safety = m.safety.arm() }
 
 // disarm records that nothing is armed on the router any more.
 func (m *Model) disarm() { m.safety = m.safety.disarm() }
+
+// ranOut records the engine's word that the safety net ran out.
+func (m *Model) ranOut() { m.safety = m.safety.ranOut() }
 
 // fire records that the safety net ran out while armed.
 func (m *Model) fire() { m.safety = m.safety.fire() }

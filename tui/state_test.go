@@ -17,7 +17,7 @@ func TestStateTransitions(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		steps string // a arm, d disarm, f fire, ? ask quit, s stay, q quit, r rolled back
+		steps string // a arm, d disarm, f fire, o the engine says it ran out, ? ask quit, s stay, q quit, r rolled back
 		want  want
 	}{
 		{"start", "", want{phaseRun, netIdle, false, false, false, false}},
@@ -35,6 +35,8 @@ func TestStateTransitions(t *testing.T) {
 		{"quit and roll back", "a?qr", want{phaseRolledBack, netIdle, false, false, true, true}},
 		{"rolled back after firing", "af?qr", want{phaseRolledBack, netFiredIdle, false, true, true, true}},
 		{"rolled back by Shutdown without a quit", "ar", want{phaseRolledBack, netIdle, false, false, true, true}},
+		{"engine: ran out after its events disarmed", "ado", want{phaseRun, netFiredIdle, false, true, false, false}},
+		{"engine: ran out while armed", "ao", want{phaseRun, netFired, true, true, false, false}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,6 +49,8 @@ func TestStateTransitions(t *testing.T) {
 					m.disarm()
 				case 'f':
 					m.fire()
+				case 'o':
+					m.ranOut()
 				case '?':
 					m.askQuit()
 				case 's':

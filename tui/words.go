@@ -12,6 +12,7 @@ import (
 // diagnostics included (what is on screen is what the technician acts
 // on). The most specific phrases come first.
 var wizardWords = strings.NewReplacer(
+	"rerun with a longer Confirm timeout", "run the wizard again with a longer Confirm timeout",
 	"check the user name and the password in WGBOOT_PASSWORD", "check the User and Password fields on the Connect screen (esc goes back to them)",
 	"the password (WGBOOT_PASSWORD)", "the password (the Password field)",
 	"WGBOOT_PASSWORD", "the Password field",
@@ -39,6 +40,41 @@ var wizardWords = strings.NewReplacer(
 // wizardText is s in the wizard's words.
 func wizardText(s string) string { return wizardWords.Replace(s) }
 
+// fieldName is a setting an engine hint names, as the wizard sets it.
+func fieldName(s onboard.Setting) string {
+	switch s {
+	case onboard.SettingRouter:
+		return "the Router field"
+	case onboard.SettingUser:
+		return "the User field"
+	case onboard.SettingPassword:
+		return "the Password field"
+	case onboard.SettingPlain:
+		return "plain api (Connect screen)"
+	case onboard.SettingSubnet:
+		return "the VPN subnet field"
+	case onboard.SettingListenPort:
+		return "the WireGuard listen port field"
+	case onboard.SettingEndpoint:
+		return "the Published endpoint field (e on the Plan)"
+	case onboard.SettingConfirmTimeout:
+		return "Confirm timeout (e on the Plan)"
+	case onboard.SettingVerifyEndpoint:
+		// No field: the wizard sends WireGuard packets to the router's
+		// address; the headless command sets another.
+		return "the verify endpoint of wgboot apply"
+	}
+	return s.String()
+}
+
+// wizardTry is a failure's hint in the wizard's words.
+func wizardTry(fi *onboard.FailureInfo) string {
+	if fi.Hint != nil {
+		return wizardText(fi.Hint.Text(fieldName))
+	}
+	return wizardText(fi.Try)
+}
+
 // wizardEvent puts an event's sentences in the wizard's words.
 func wizardEvent(e onboard.Event) onboard.Event {
 	e.Message = wizardText(e.Message)
@@ -47,7 +83,7 @@ func wizardEvent(e onboard.Event) onboard.Event {
 	}
 	if e.Err != nil {
 		fi := *e.Err
-		fi.What, fi.Try, fi.Diagnostics = wizardText(fi.What), wizardText(fi.Try), wizardText(fi.Diagnostics)
+		fi.What, fi.Try, fi.Diagnostics = wizardText(fi.What), wizardTry(&fi), wizardText(fi.Diagnostics)
 		e.Err = &fi
 	}
 	return e

@@ -67,19 +67,13 @@ func (a *app) runApply(ctx context.Context, f applyFlags) error {
 	}
 	sum, err := e.Apply(ctx, p)
 	if errors.Is(err, onboard.ErrDeclined) {
-		if events.rolledBack() {
+		if events.runState().RolledBack {
 			return errors.New("not onboarded: you declined to close the API on the WAN, so every change was rolled back and the router is as it was (run again and answer y, or give --yes)")
 		}
 		return fmt.Errorf("you declined to close the API on the WAN, but rolling back failed (see above): run `wgboot rollback --router %s`: %w", a.common.Router, err)
 	}
 	if err != nil {
 		return err
-	}
-	hardened := false
-	for _, c := range p.Changes {
-		if c.Step == onboard.StepHarden {
-			hardened = true
-		}
 	}
 	if !f.json {
 		fmt.Fprintf(safetext.NewWriter(a.Stdout), "\nconfig:    %s\nendpoint:  %s\nreconnect: %s\nundo:      %s\n",
@@ -94,7 +88,7 @@ func (a *app) runApply(ctx context.Context, f applyFlags) error {
 			fmt.Fprintln(a.Stdout, "warning: "+note)
 		}
 	}
-	if hardened && sum.Changes < len(p.Changes) {
+	if !events.runState().Hardened {
 		return errors.New("the tunnel works but the API was not closed on the WAN (hardening declined)")
 	}
 	return nil

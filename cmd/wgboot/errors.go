@@ -110,6 +110,14 @@ func join(head, tail string) string {
 	return head + ": " + tail
 }
 
+// flagName is a setting an engine hint names, as the command line sets it.
+func flagName(s onboard.Setting) string {
+	if s == onboard.SettingPassword {
+		return "WGBOOT_PASSWORD"
+	}
+	return "--" + string(s)
+}
+
 // technicianMessage is err for a technician (technicianText).
 func technicianMessage(err error) string {
 	return technicianText(err.Error())

@@ -307,20 +307,13 @@ func (p *prompter) Confirm(ctx context.Context, q onboard.Question) (bool, error
 		ans := strings.ToLower(strings.TrimSpace(r.line))
 		if ans == "" {
 			if r.err != nil {
-				if q.ID == onboard.QHarden {
-					return false, onboard.ErrDeclined
-				}
 				return false, nil // no answer (stdin closed): no
 			}
 			return q.Default, nil
 		}
-		yes := ans == "y" || ans == "yes"
-		if !yes && q.ID == onboard.QHarden {
-			// "No" to closing the API leaves the router as it was: the
-			// engine rolls everything back (onboard.ErrDeclined).
-			return false, onboard.ErrDeclined
-		}
-		return yes, nil
+		// "No" at the Gate leaves the router as it was: the engine rolls
+		// everything back itself (onboard.ErrDeclined).
+		return ans == "y" || ans == "yes", nil
 	}
 }
 
@@ -329,8 +322,8 @@ type sink struct {
 	w    io.Writer
 	json bool
 	mu   sync.Mutex // guards following
-	// rollback is the last rollback event's kind ("" when none came).
-	rollback onboard.Kind
+	// state is the run's state as the last event carried it.
+	state onboard.State
 	// failed and try are the last failed step's message, in words, and
 	// its hint (main prints neither again).
 	failed, try string
@@ -339,8 +332,12 @@ type sink struct {
 func (s *sink) event(ev onboard.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ev.Step == onboard.StepRollback && (ev.Kind == onboard.KindDone || ev.Kind == onboard.KindFailed) {
-		s.rollback = ev.Kind
+	s.state = ev.State
+	if ev.Err != nil && ev.Err.Hint != nil {
+		// The engine's hint names settings; here they are flags.
+		fi := *ev.Err
+		fi.Try = fi.Hint.Text(flagName)
+		ev.Err = &fi
 	}
 	if ev.Kind == onboard.KindFailed {
 		s.failed, s.try = technicianText(ev.Message), ""
@@ -396,11 +393,11 @@ func (s *sink) event(ev onboard.Event) {
 	}
 }
 
-// rolledBack reports whether the last rollback the engine reported went through.
-func (s *sink) rolledBack() bool {
+// runState is the run's state as the engine last reported it.
+func (s *sink) runState() onboard.State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.rollback == onboard.KindDone
+	return s.state
 }
 
 // engine builds and connects an engine from the common flags.

@@ -51,6 +51,22 @@ func TestSinkText(t *testing.T) {
 			want: "apply     ok      router side applied\n",
 		},
 		{
+			// The engine's hint names a setting; the command line says it
+			// as its flag, byte for byte what it printed before hints.
+			name: "a hint's setting as its flag",
+			ev: onboard.Event{Step: onboard.StepTunnel, Kind: onboard.KindFailed, Message: "no handshake",
+				Err: &onboard.FailureInfo{Kind: onboard.ErrorNoHandshake, Hint: onboard.ErrorNoHandshake.Hint(), Try: onboard.ErrorNoHandshake.Hint().Text(nil)}},
+			want: "tunnel    FAILED  no handshake\n" +
+				"          try: no WireGuard handshake usually means the UDP port is blocked or forwarded elsewhere on the way (CGNAT, a router in front): try --verify-endpoint with an address on the router's LAN\n",
+		},
+		{
+			name: "the password is the environment variable",
+			ev: onboard.Event{Step: onboard.StepConnect, Kind: onboard.KindFailed, Message: "login refused",
+				Err: &onboard.FailureInfo{Hint: &onboard.Hint{Parts: []string{"check the user name and the password in ", ""}, Settings: []onboard.Setting{onboard.SettingPassword}}}},
+			want: "connect   FAILED  login refused\n" +
+				"          try: check the user name and the password in WGBOOT_PASSWORD\n",
+		},
+		{
 			name: "started lines are dropped",
 			ev:   onboard.Event{Step: onboard.StepInspect, Kind: onboard.KindStarted, Message: "Identity"},
 			want: "",
