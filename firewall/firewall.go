@@ -20,7 +20,7 @@ type Env struct {
 	// built-in interface lists "dynamic" and "static").
 	Interfaces []Interface
 	// InterfaceLists maps a list name to its member interface names, with
-	// include/exclude already resolved.
+	// include/exclude already resolved (ResolveInterfaceLists).
 	InterfaceLists map[string][]string
 	// AddressLists maps a list name to its enabled entries (address, prefix
 	// or a-b range). Entries that are not addresses (DNS names) cannot be

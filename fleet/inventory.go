@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/wgboot/wgboot/onboard"
 	"gopkg.in/yaml.v3"
 )
 
@@ -208,17 +207,10 @@ func (r Router) check() error {
 	if r.Address == "" {
 		return errors.New("no address: give address: HOST[:PORT]")
 	}
-	host, port, err := net.SplitHostPort(r.Address)
-	if err != nil {
-		host, port = strings.Trim(r.Address, "[]"), ""
-	}
-	if host == "" {
-		return fmt.Errorf("address %q has no host: give HOST[:PORT]", r.Address)
-	}
-	if port != "" {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("address %q: port %q is not a number from 1 to 65535", r.Address, port)
-		}
+	// The engine's own reading: what it would refuse is refused here,
+	// before any router of the fleet is touched.
+	if _, _, err := onboard.RouterAddr(r.Address, r.Plain); err != nil {
+		return fmt.Errorf("address %q: %w (give HOST or HOST:PORT, the port a number from 1 to 65535)", r.Address, err)
 	}
 	for _, c := range r.PasswordEnv {
 		if !(c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
@@ -270,14 +262,8 @@ func isHexFingerprint(s string) bool {
 
 // apiAddr is the router's host:port as the engine will dial it, so two
 // spellings of one router are seen as the same.
+// The host is lower-cased: DNS names are case-blind. Call it after check.
 func (r Router) apiAddr() string {
-	port := "8729"
-	if r.Plain {
-		port = "8728"
-	}
-	host, p, err := net.SplitHostPort(r.Address)
-	if err != nil {
-		host, p = strings.Trim(r.Address, "[]"), port
-	}
-	return net.JoinHostPort(strings.ToLower(host), p)
+	_, addr, _ := onboard.RouterAddr(r.Address, r.Plain)
+	return strings.ToLower(addr)
 }

@@ -105,6 +105,14 @@ func TestParseErrors(t *testing.T) {
 		{"non-ASCII name", "routers:\n  - {address: routér.example, tofu: true}\n", []string{"non-ASCII", "punycode"}},
 		{"space in endpoint", "routers:\n  - {address: 192.0.2.1, tofu: true, endpoint: 'a b'}\n", []string{"endpoint", "plain ASCII"}},
 		{"password as env name", "routers:\n  - {address: 192.0.2.1, tofu: true, password_env: 'hunter2!'}\n", []string{"password_env", "never the password"}},
+		// Addresses the engine refuses (or would dial at port 0) are
+		// refused with the inventory, before any router is touched.
+		{"address with zone", "routers:\n  - {address: 'fe80::1%eth0', tofu: true}\n", []string{"fe80::1%eth0", "zone"}},
+		{"address bracketed zone", "routers:\n  - {address: '[fe80::1%eth0]:8729', tofu: true}\n", []string{"zone"}},
+		{"address empty port", "routers:\n  - {address: '192.0.2.1:', tofu: true}\n", []string{"192.0.2.1:", "no port"}},
+		{"address too many colons", "routers:\n  - {address: 'a:b:c', tofu: true}\n", []string{"a:b:c", "character"}},
+		{"address bad host character", "routers:\n  - {address: 'rou$ter', tofu: true}\n", []string{"rou$ter", "character"}},
+		{"address port 0", "routers:\n  - {address: '192.0.2.1:0', tofu: true}\n", []string{`port "0"`, "1 to 65535"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

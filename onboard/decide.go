@@ -77,62 +77,6 @@ type decideInput struct {
 	LocalRoutes []netip.Prefix
 }
 
-// resolveLists returns interface list -> members with include/exclude
-// resolved, for firewall.Env. Built-in lists all/static/dynamic are the
-// evaluator's business.
-func (r *Router) resolveLists() map[string][]string {
-	direct := map[string][]string{}
-	for _, m := range r.ListMembers {
-		if !enabled(m) {
-			continue
-		}
-		direct[m["list"]] = append(direct[m["list"]], m["interface"])
-	}
-	out := map[string][]string{}
-	var resolve func(name string, depth int) []string
-	resolve = func(name string, depth int) []string {
-		if depth > 8 {
-			return nil
-		}
-		set := map[string]bool{}
-		for _, m := range direct[name] {
-			set[m] = true
-		}
-		for _, l := range r.Lists {
-			if l["name"] != name {
-				continue
-			}
-			for _, inc := range splitList(l["include"]) {
-				for _, m := range resolve(inc, depth+1) {
-					set[m] = true
-				}
-			}
-			for _, exc := range splitList(l["exclude"]) {
-				for _, m := range resolve(exc, depth+1) {
-					delete(set, m)
-				}
-			}
-		}
-		var ms []string
-		for m := range set {
-			ms = append(ms, m)
-		}
-		sort.Strings(ms)
-		return ms
-	}
-	names := map[string]bool{}
-	for _, l := range r.Lists {
-		names[l["name"]] = true
-	}
-	for n := range direct {
-		names[n] = true
-	}
-	for n := range names {
-		out[n] = resolve(n, 0)
-	}
-	return out
-}
-
 func splitList(v string) []string {
 	var out []string
 	for _, f := range strings.Split(v, ",") {

@@ -10,9 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
@@ -129,15 +127,11 @@ func New(o Options) (*Engine, error) {
 	if e.now == nil {
 		e.now = time.Now
 	}
-	port := "8729"
-	if o.Plain {
-		port = "8728"
-	}
-	host, p, err := net.SplitHostPort(o.Router)
+	host, addr, err := RouterAddr(o.Router, o.Plain)
 	if err != nil {
-		host, p = strings.Trim(o.Router, "[]"), port
+		return nil, fmt.Errorf("onboard: router %q: %w", clip(o.Router), err)
 	}
-	e.host, e.addr = host, net.JoinHostPort(host, p)
+	e.host, e.addr = host, addr
 	if o.Settings.ConfirmTimeout == 0 {
 		e.o.Settings.ConfirmTimeout = 5 * time.Minute
 	}

@@ -35,17 +35,15 @@ type op struct {
 func tag(run, key string) string { return tagPrefix + run + " " + key }
 
 // findTag is the script expression that finds an item by its tag.
-func findTag(run, key string) string {
-	return "[find where comment=" + rsc.QuoteString(tag(run, key)) + "]"
-}
+func findTag(run, key string) rsc.Ref { return rsc.FindWhere("comment", tag(run, key)) }
 
 // scriptID writes a router .id into a script. checkIDs refuses any .id
 // that is not *HEX before a script is built; quoting it anyway means a
 // hostile one could at most be refused by the router, never run.
-func scriptID(id string) string { return rsc.Quote(id) }
+func scriptID(id string) rsc.Ref { return rsc.IDRef(id) }
 
 // ref renders a place-before/destination reference in export syntax.
-func ref(run, r string) string {
+func ref(run, r string) rsc.Ref {
 	if k, ok := strings.CutPrefix(r, "@"); ok {
 		return findTag(run, k)
 	}
@@ -53,38 +51,35 @@ func ref(run, r string) string {
 }
 
 // target renders the item a set or move works on.
-func (o op) target() string {
+func (o op) target() rsc.Ref {
 	if o.Name != "" {
-		return "[find where name=" + rsc.QuoteString(o.Name) + "]"
+		return rsc.FindWhere("name", o.Name)
 	}
 	return scriptID(o.ID)
 }
 
 // command renders the op in export syntax, ready to paste into a terminal:
 // one script line per command (a set that clears properties is more than
-// one). Lines are never joined and split again: a quoted value may hold
-// "; " or a newline escape.
+// one), each written by rsc.FormatCommand, the one RouterOS writer. Lines
+// are never joined and split again: a quoted value may hold "; " or a
+// newline escape.
 func (o op) command(run string) []string {
-	var b strings.Builder
-	b.WriteString(o.Menu)
-	b.WriteString(" ")
-	b.WriteString(o.Verb)
+	c := rsc.Command{Verb: o.Verb}
 	switch o.Verb {
 	case "add":
-		writeArgs(&b, o.Args)
-		writeArgs(&b, []kv{{"comment", tag(run, o.Key)}})
+		c.Args = append(rscArgs(o.Args), rsc.Arg{Key: "comment", Value: tag(run, o.Key)})
 		if o.Before != "" {
-			b.WriteString(" place-before=" + ref(run, o.Before))
+			c.RefArgs = []rsc.RefArg{{Key: "place-before", Ref: ref(run, o.Before)}}
 		}
 	case "set":
 		return setLines(o.Menu, o.target(), o.Args)
 	case "move":
-		b.WriteString(" " + o.target())
+		c.Ref = o.target()
 		if o.Before != "" {
-			b.WriteString(" destination=" + ref(run, o.Before))
+			c.RefArgs = []rsc.RefArg{{Key: "destination", Ref: ref(run, o.Before)}}
 		}
 	}
-	return []string{b.String()}
+	return []string{rsc.FormatCommand(o.Menu, c)}
 }
 
 // inverse renders the commands that undo the op, in export syntax (and
@@ -92,17 +87,22 @@ func (o op) command(run string) []string {
 func (o op) inverse(run string) []string {
 	switch o.Verb {
 	case "add":
-		return []string{o.Menu + " remove " + findTag(run, o.Key)}
+		return []string{removeLine(o.Menu, findTag(run, o.Key))}
 	case "set":
 		return setLines(o.Menu, o.target(), o.Old)
 	case "move":
-		s := o.Menu + " move " + o.target()
+		c := rsc.Command{Verb: "move", Ref: o.target()}
 		if o.OldNext != "" {
-			s += " destination=" + scriptID(o.OldNext)
+			c.RefArgs = []rsc.RefArg{{Key: "destination", Ref: scriptID(o.OldNext)}}
 		}
-		return []string{s}
+		return []string{rsc.FormatCommand(o.Menu, c)}
 	}
 	return nil
+}
+
+// removeLine is "menu remove <ref>".
+func removeLine(menu string, r rsc.Ref) string {
+	return rsc.FormatCommand(menu, rsc.Command{Verb: "remove", Ref: r})
 }
 
 // oneLine joins an op's lines for display (the plan, the journal): "; "
@@ -112,7 +112,7 @@ func oneLine(lines []string) string { return strings.Join(lines, "; ") }
 // setLines renders a set; empty values become unset commands, the way
 // RouterOS clears a property (set with an empty value is refused by many
 // properties).
-func setLines(menu, target string, args []kv) []string {
+func setLines(menu string, target rsc.Ref, args []kv) []string {
 	var set, unset []kv
 	for _, a := range args {
 		if a.V == "" {
@@ -123,23 +123,21 @@ func setLines(menu, target string, args []kv) []string {
 	}
 	var lines []string
 	if len(set) > 0 {
-		var b strings.Builder
-		b.WriteString(menu + " set " + target)
-		writeArgs(&b, set)
-		lines = append(lines, b.String())
+		lines = append(lines, rsc.FormatCommand(menu, rsc.Command{Verb: "set", Ref: target, Args: rscArgs(set)}))
 	}
 	for _, a := range unset {
-		lines = append(lines, menu+" unset "+target+" value-name="+a.K)
+		lines = append(lines, rsc.FormatCommand(menu, rsc.Command{Verb: "unset", Ref: target, Args: []rsc.Arg{{Key: "value-name", Value: a.K}}}))
 	}
 	return lines
 }
 
-// writeArgs writes key=value pairs with rsc's quoting, the one RouterOS
-// writer (export, plan text and scripts alike).
-func writeArgs(b *strings.Builder, args []kv) {
-	for _, a := range args {
-		b.WriteString(" " + a.K + "=" + rsc.Quote(a.V))
+// rscArgs converts properties for rsc's writer, in order.
+func rscArgs(args []kv) []rsc.Arg {
+	out := make([]rsc.Arg, len(args))
+	for i, a := range args {
+		out[i] = rsc.Arg{Key: a.K, Value: a.V}
 	}
+	return out
 }
 
 // apiPath turns an export menu into an API command path: "/ip firewall

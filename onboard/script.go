@@ -48,9 +48,9 @@ func undoLines(run string, ops []op) []string {
 		lines = append(lines, ops[i].inverse(run)...)
 	}
 	return append(lines,
-		"/system scheduler remove "+findTag(run, "undo-timer"),
-		"/system scheduler remove "+findTag(run, "undo-boot"),
-		"/system script remove "+findTag(run, "undo"))
+		removeLine("/system scheduler", findTag(run, "undo-timer")),
+		removeLine("/system scheduler", findTag(run, "undo-boot")),
+		removeLine("/system script", findTag(run, "undo")))
 }
 
 // undoScript is the RouterOS script that undoes the run. It must run on a

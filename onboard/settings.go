@@ -84,7 +84,7 @@ func ValidateRouter(router string) error {
 	if router == "" {
 		return errors.New("onboard: no router given: use --router HOST[:PORT]")
 	}
-	if err := checkHostPort(router); err != nil {
+	if err := checkRouter(router); err != nil {
 		return fmt.Errorf("onboard: --router %q: %w; give the router's address or host name, optionally with :PORT (like 192.168.88.1 or router.example.com:8729)", clip(router), err)
 	}
 	return nil

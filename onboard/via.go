@@ -160,7 +160,7 @@ func (e *Engine) finishVia(ctx context.Context, j *Journal, later []JournalOp, u
 	for i := len(ops) - 1; i >= 0; i-- {
 		lines = append(lines, ops[i].inverse(j.RunID)...)
 	}
-	lines = append(lines, "/system scheduler remove "+findTag(j.RunID, "finish"))
+	lines = append(lines, removeLine("/system scheduler", findTag(j.RunID, "finish")))
 	src := strings.Join(lines, "\n") + "\n"
 	if _, err := rsc.ParseScript(src); err != nil {
 		return undone, fmt.Errorf("onboard: hand the tunnel's removal to the router: the script does not parse: %w", err)

@@ -257,11 +257,11 @@ func TestBatch(t *testing.T) {
 	}}
 	c := dialFake(t, context.Background(), Config{Addr: f.start(t), User: "admin"})
 	cmds := [][]string{
-		PrintCmd("/ip address"),
-		PrintCmd("/interface wireguard peers"),
+		[]string{CommandPath("/ip address", "print")},
+		[]string{CommandPath("/interface wireguard peers", "print")},
 		AddCmd("/ip firewall filter", Args{{"chain", "input"}}),
-		PrintCmd("/ip route"),
-		PrintCmd("/ip firewall address-list"),
+		[]string{CommandPath("/ip route", "print")},
+		[]string{CommandPath("/ip firewall address-list", "print")},
 	}
 	replies, errs := c.Batch(context.Background(), cmds...)
 	want := []*Reply{

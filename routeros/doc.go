@@ -6,9 +6,8 @@
 // either, logs in with deadlines on the connection, and runs commands one
 // at a time ([Client.Run]) or pipelined on one connection ([Client.Batch]:
 // every command tagged, one write, one round trip, replies told apart by
-// tag). Typed helpers ([Client.Print], [Client.Add], [Client.Set],
-// [Client.Remove], [Client.Move]) and the matching command builders
-// ([PrintCmd], [AddCmd], ...) turn CLI menu paths such as
+// tag). Typed helpers ([Client.Add], [Client.Set]) and their command
+// builders ([AddCmd], [SetCmd], [CommandPath]) turn CLI menu paths such as
 // "/ip firewall filter" into API words. [KnownHosts] is the
 // trust-on-first-use store of router certificate fingerprints.
 //

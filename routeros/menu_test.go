@@ -54,23 +54,12 @@ func TestBuilders(t *testing.T) {
 		got  []string
 		want []string
 	}{
-		{"print all", PrintCmd("/ip address"), []string{"/ip/address/print"}},
-		{"print narrowed", PrintCmd("/ip firewall filter", Proplist(".id", "chain", "comment"), Where("chain", "input"), Query("?disabled=false", "?#&")),
-			[]string{"/ip/firewall/filter/print", "=.proplist=.id,chain,comment", "?chain=input", "?disabled=false", "?#&"}},
 		{"add ordered", AddCmd("/ip firewall filter", Args{{"chain", "input"}, {"action", "accept"}, {"comment", "wgboot: api via vpn"}, {"place-before", "*3"}}),
 			[]string{"/ip/firewall/filter/add", "=chain=input", "=action=accept", "=comment=wgboot: api via vpn", "=place-before=*3"}},
-		{"add from map", AddCmd("/ip address", MapArgs(map[string]string{"interface": "wg-wgboot", "address": "10.77.0.1/24"})),
-			[]string{"/ip/address/add", "=address=10.77.0.1/24", "=interface=wg-wgboot"}},
 		{"set by id", SetCmd("/ip firewall filter", "*1F", Args{{"disabled", "yes"}}),
 			[]string{"/ip/firewall/filter/set", "=.id=*1F", "=disabled=yes"}},
 		{"set by name", SetCmd("/ip service", "api-ssl", Args{{"certificate", "wgboot"}}),
 			[]string{"/ip/service/set", "=numbers=api-ssl", "=certificate=wgboot"}},
-		{"remove", RemoveCmd("/ip firewall address-list", "*1", "*2"),
-			[]string{"/ip/firewall/address-list/remove", "=numbers=*1,*2"}},
-		{"move before", MoveCmd("/ip firewall filter", []string{"*A"}, "*2"),
-			[]string{"/ip/firewall/filter/move", "=numbers=*A", "=destination=*2"}},
-		{"move to end", MoveCmd("/ip firewall filter", []string{"*A", "*B"}, ""),
-			[]string{"/ip/firewall/filter/move", "=numbers=*A,*B"}},
 		{"generic", Cmd("/system scheduler", "add", Args{{"name", "wgboot-rollback"}, {"interval", "0"}}),
 			[]string{"/system/scheduler/add", "=name=wgboot-rollback", "=interval=0"}},
 	}
@@ -99,34 +88,28 @@ func TestHelpersWire(t *testing.T) {
 	ctx := context.Background()
 	f.User, f.Password = "wgboot", "pw"
 	c := dialFake(t, ctx, Config{Addr: f.start(t), User: "wgboot", Password: "pw"})
-	rows, err := c.Print(ctx, "/ip firewall filter", Proplist(".id", "chain"), Where("chain", "input"))
+	rep, err := c.Run(ctx, "/ip/firewall/filter/print", "=.proplist=.id,chain", "?chain=input")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]map[string]string{{".id": "*1", "chain": "input"}, {".id": "*2", "chain": "forward"}}, rows); diff != "" {
-		t.Errorf("Print (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]map[string]string{{".id": "*1", "chain": "input"}, {".id": "*2", "chain": "forward"}}, rep.Re); diff != "" {
+		t.Errorf("print (-want +got):\n%s", diff)
 	}
 	id, err := c.Add(ctx, "/ip firewall filter", Args{{"chain", "input"}, {"action", "accept"}, {"comment", "wgboot: x"}})
 	if err != nil || id != "*1F" {
 		t.Errorf("Add = %q, %v; want *1F", id, err)
 	}
-	if _, err := c.Add(ctx, "/ip address", MapArgs(map[string]string{"address": "10.77.0.1/24", "interface": "wg"})); err == nil {
+	if _, err := c.Add(ctx, "/ip address", Args{{"address", "10.77.0.1/24"}, {"interface", "wg"}}); err == nil {
 		t.Errorf("Add without ret succeeded")
 	}
 	if err := c.Set(ctx, "/ip service", "api-ssl", Args{{"address", "10.77.0.0/24"}}); err != nil {
 		t.Error(err)
 	}
-	if err := c.Move(ctx, "/ip firewall filter", []string{"*1F"}, "*1"); err != nil {
+	if _, err := c.Run(ctx, "/ip/firewall/filter/move", "=numbers=*1F", "=destination=*1"); err != nil {
 		t.Error(err)
 	}
-	if err := c.Move(ctx, "/ip firewall filter", []string{"*1F"}, "*1F"); err == nil {
-		t.Error("Move before itself succeeded")
-	}
-	if err := c.Remove(ctx, "/ip firewall filter", "*1F", "*20"); !IsNotFound(err) {
-		t.Errorf("Remove = %v, want not found", err)
-	}
-	if err := c.Remove(ctx, "/ip firewall filter"); err != nil {
-		t.Errorf("Remove of nothing = %v", err)
+	if _, err := c.Run(ctx, "/ip/firewall/filter/remove", "=numbers=*1F,*20"); !IsNotFound(err) {
+		t.Errorf("remove = %v, want not found", err)
 	}
 	var b strings.Builder
 	for _, cmd := range f.commands() {

@@ -52,9 +52,9 @@ func TestSimTLS(t *testing.T) {
 		t.Fatalf("Dial: %v", err)
 	}
 	defer c.Close()
-	rows, err := c.Print(ctx, "/system identity")
-	if err != nil || len(rows) != 1 || rows[0]["name"] == "" {
-		t.Fatalf("identity = %v, %v", rows, err)
+	rep, err := c.Run(ctx, "/system/identity/print")
+	if err != nil || len(rep.Re) != 1 || rep.Re[0]["name"] == "" {
+		t.Fatalf("identity = %v, %v", rep, err)
 	}
 
 	_, err = routeros.Dial(ctx, routeros.Config{Addr: addr, TLS: true, Fingerprint: fp, User: "admin", Password: "nope"})
@@ -86,7 +86,7 @@ func TestSimBatchInspect(t *testing.T) {
 	}
 	cmds := make([][]string, len(menus))
 	for i, m := range menus {
-		cmds[i] = routeros.PrintCmd(m)
+		cmds[i] = []string{routeros.CommandPath(m, "print")}
 	}
 	before := r.Stats().Commands
 	replies, errs := c.Batch(ctx, cmds...)
@@ -136,21 +136,21 @@ func TestSimHelpers(t *testing.T) {
 		}
 		ids = append(ids, id)
 	}
-	if err := c.Move(ctx, menu, []string{ids[2]}, ids[0]); err != nil {
+	if _, err := c.Run(ctx, "/ip/firewall/filter/move", "=numbers="+ids[2], "=destination="+ids[0]); err != nil {
 		t.Fatalf("Move: %v", err)
 	}
 	if err := c.Set(ctx, menu, ids[1], routeros.Args{{Key: "disabled", Value: "yes"}}); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
-	if err := c.Remove(ctx, menu, ids[0]); err != nil {
+	if _, err := c.Run(ctx, "/ip/firewall/filter/remove", "=numbers="+ids[0]); err != nil {
 		t.Fatalf("Remove: %v", err)
 	}
-	rows, err := c.Print(ctx, menu, routeros.Proplist("comment", "disabled"), routeros.Where("chain", "forward"))
+	rep, err := c.Run(ctx, "/ip/firewall/filter/print", "=.proplist=comment,disabled", "?chain=forward")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, r := range rows {
+	for _, r := range rep.Re {
 		got = append(got, r["comment"]+"/"+r["disabled"])
 	}
 	if diff := cmp.Diff([]string{"wgboot: c/false", "wgboot: b/true"}, got); diff != "" {
@@ -161,22 +161,22 @@ func TestSimHelpers(t *testing.T) {
 	if !routeros.IsInvalidArgument(err) {
 		t.Errorf("bad protocol: %v, want an invalid argument", err)
 	}
-	if err := c.Remove(ctx, menu, "*FFFF"); !routeros.IsNotFound(err) {
+	if _, err := c.Run(ctx, "/ip/firewall/filter/remove", "=numbers=*FFFF"); !routeros.IsNotFound(err) {
 		t.Errorf("remove missing: %v, want not found", err)
 	}
-	if _, err := c.Print(ctx, "/ip adress"); !routeros.IsNotFound(err) {
+	if _, err := c.Run(ctx, "/ip/adress/print"); !routeros.IsNotFound(err) {
 		t.Errorf("misspelled menu: %v, want not found", err)
 	}
 	// A named item, as the engine sets api-ssl's certificate.
 	if err := c.Set(ctx, "/ip service", "www", routeros.Args{{Key: "disabled", Value: "yes"}}); err != nil {
 		t.Errorf("Set by name: %v", err)
 	}
-	svc, err := c.Print(ctx, "/ip service", routeros.Where("name", "www"))
-	if err != nil || len(svc) != 1 || svc[0]["disabled"] != "true" {
+	svc, err := c.Run(ctx, "/ip/service/print", "?name=www")
+	if err != nil || len(svc.Re) != 1 || svc.Re[0]["disabled"] != "true" {
 		t.Errorf("www after set = %v, %v; want disabled", svc, err)
 	}
 	// Traps leave the session usable.
-	if _, err := c.Print(ctx, "/system identity"); err != nil {
+	if _, err := c.Run(ctx, "/system/identity/print"); err != nil {
 		t.Errorf("after traps: %v", err)
 	}
 }
@@ -197,16 +197,16 @@ func TestSimSevered(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	_, err = c.Print(ctx, "/system identity")
+	_, err = c.Run(ctx, "/system/identity/print")
 	if err == nil {
 		// The cut comes right after the second command; its reply may
 		// or may not have left first. The next call must fail.
-		_, err = c.Print(ctx, "/system identity")
+		_, err = c.Run(ctx, "/system/identity/print")
 	}
 	if err == nil {
 		t.Fatal("calls on a severed session succeeded")
 	}
-	if _, err := c.Print(ctx, "/system identity"); !errors.Is(err, routeros.ErrBroken) {
+	if _, err := c.Run(ctx, "/system/identity/print"); !errors.Is(err, routeros.ErrBroken) {
 		t.Errorf("after the cut: %v, want ErrBroken", err)
 	}
 }
@@ -221,7 +221,7 @@ func BenchmarkSimInspect(b *testing.B) {
 	}
 	cmds := make([][]string, len(menus))
 	for i, m := range menus {
-		cmds[i] = routeros.PrintCmd(m)
+		cmds[i] = []string{routeros.CommandPath(m, "print")}
 	}
 	r, err := sim.Start(context.Background(), sim.Options{Latency: 2 * time.Millisecond,
 		Listen: []sim.Listen{{Iface: "ether1", Addr: simAddr()}}})

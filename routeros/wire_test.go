@@ -194,7 +194,7 @@ func BenchmarkInspect(b *testing.B) {
 	const latency = 2 * time.Millisecond
 	cmds := make([][]string, len(inspectMenus))
 	for i, m := range inspectMenus {
-		cmds[i] = PrintCmd(m)
+		cmds[i] = []string{CommandPath(m, "print")}
 	}
 	b.Run(fmt.Sprintf("batch12/latency=%s", latency), func(b *testing.B) {
 		c := latencyFake(b, latency)

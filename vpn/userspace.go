@@ -1,17 +1,15 @@
 package vpn
 
 import (
-	"bufio"
 	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/netip"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/wgboot/wgboot/internal/uapi"
 	"golang.zx2c4.com/wireguard/device"
 )
 
@@ -112,15 +110,14 @@ func (u *userspace) stats() (Stats, error) {
 	if err != nil {
 		return Stats{}, fmt.Errorf("vpn: read wireguard state: %w", err)
 	}
-	st, err := parseUAPI(text)
+	st, err := readState(text)
 	if err != nil {
 		return Stats{}, err
 	}
 	for _, p := range st.Peers {
 		if p.PublicKey == u.peerKey {
-			st := p.Stats
-			st.HandshakeAttempts = int(u.attempts.Load())
-			return st, nil
+			return Stats{LastHandshake: p.LastHandshake, Rx: p.Rx, Tx: p.Tx, Endpoint: p.Endpoint,
+				HandshakeAttempts: int(u.attempts.Load())}, nil
 		}
 	}
 	return Stats{}, errors.New("vpn: configured peer is missing from the device")
@@ -176,88 +173,19 @@ func (u *userspace) listenPort() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("vpn: read wireguard state: %w", err)
 	}
-	st, err := parseUAPI(text)
+	st, err := readState(text)
 	return st.ListenPort, err
 }
 
-// uapiState is the part of a UAPI "get" reply this package reads.
-type uapiState struct {
-	ListenPort int
-	Peers      []uapiPeer
-}
-
-// uapiPeer is one peer of a UAPI "get" reply.
-type uapiPeer struct {
-	PublicKey device.NoisePublicKey
-	Stats
-}
-
-// parseUAPI parses a wireguard UAPI "get" reply. Keys other than the
-// listen port and the peers' public keys and counters (private_key,
-// preshared_key, fwmark, ...) are skipped, and no value is ever copied into
-// an error: the reply carries the private key.
-func parseUAPI(text string) (uapiState, error) {
-	var st uapiState
-	var peers []uapiPeer
-	var sec, nsec int64
-	flush := func() {
-		if len(peers) > 0 && (sec != 0 || nsec != 0) {
-			peers[len(peers)-1].LastHandshake = time.Unix(sec, nsec)
-		}
-		sec, nsec = 0, 0
+// readState parses the device's UAPI "get" reply. A reply with any bad
+// line fails as a whole: a half-read reply must not pass for the tunnel's
+// state. uapi errors never quote a value (the reply carries the private
+// key), so the error can be shown and logged as it is.
+func readState(text string) (uapi.State, error) {
+	st, err := uapi.Parse(text)
+	if err != nil {
+		return uapi.State{}, fmt.Errorf("vpn: read wireguard state: %w", err)
 	}
-	sc := bufio.NewScanner(strings.NewReader(text))
-	line := 0
-	for sc.Scan() {
-		line++
-		s := sc.Text()
-		if s == "" {
-			continue
-		}
-		var err error
-		key, value, ok := strings.Cut(s, "=")
-		if !ok {
-			return uapiState{}, fmt.Errorf("vpn: wireguard state line %d has no '='", line)
-		}
-		if key == "public_key" {
-			flush()
-			var k device.NoisePublicKey
-			if err := k.FromHex(value); err != nil {
-				return uapiState{}, fmt.Errorf("vpn: wireguard state line %d: bad public key", line)
-			}
-			peers = append(peers, uapiPeer{PublicKey: k})
-			continue
-		}
-		if len(peers) == 0 {
-			if key == "listen_port" {
-				if st.ListenPort, err = strconv.Atoi(value); err != nil || st.ListenPort < 0 || st.ListenPort > 65535 {
-					return uapiState{}, fmt.Errorf("vpn: wireguard state line %d: bad listen_port", line)
-				}
-			}
-			continue // other device lines
-		}
-		p := &peers[len(peers)-1]
-		switch key {
-		case "endpoint":
-			p.Endpoint, err = netip.ParseAddrPort(value)
-		case "last_handshake_time_sec":
-			sec, err = strconv.ParseInt(value, 10, 64)
-		case "last_handshake_time_nsec":
-			nsec, err = strconv.ParseInt(value, 10, 64)
-		case "tx_bytes":
-			p.Tx, err = strconv.ParseUint(value, 10, 64)
-		case "rx_bytes":
-			p.Rx, err = strconv.ParseUint(value, 10, 64)
-		}
-		if err != nil {
-			return uapiState{}, fmt.Errorf("vpn: wireguard state line %d: bad %s", line, key)
-		}
-	}
-	flush()
-	if err := sc.Err(); err != nil {
-		return uapiState{}, fmt.Errorf("vpn: read wireguard state: %w", err)
-	}
-	st.Peers = peers
 	return st, nil
 }
 

@@ -30,6 +30,33 @@ type Command struct {
 	Find   *Where // set [ find default-name=ether1 ] ...; nil without a find
 	Target string // set ether1 ... / set api-ssl ... (a named item or *ID), or ""; not used together with Find
 	Args   []Arg  // in order
+	// Ref names the item with a script expression, as wgboot's scripts
+	// write it (remove [find where comment="wgboot:..."]), instead of
+	// Target or Find. RefArgs are key=expression arguments written after
+	// Args (place-before=[find where ...]). The parser never sets them.
+	Ref     Ref
+	RefArgs []RefArg
+}
+
+// Ref is a script expression naming items, written as it is. Make one with
+// FindWhere or IDRef: they quote every value in it, so text from a router
+// never becomes script.
+type Ref string
+
+// FindWhere is [find where prop="value"], the value always a quoted string
+// (QuoteString): it finds exactly the items whose prop is value.
+func FindWhere(prop, value string) Ref {
+	return Ref("[find where " + prop + "=" + QuoteString(value) + "]")
+}
+
+// IDRef writes an item's .id (*1F) as a reference, quoted when it is not
+// plain (a hostile .id is then at most refused by the router, never run).
+func IDRef(id string) Ref { return Ref(Quote(id)) }
+
+// RefArg is one key=expression argument.
+type RefArg struct {
+	Key string
+	Ref Ref
 }
 
 // Arg is one key=value argument, or a flag written bare.

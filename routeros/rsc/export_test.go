@@ -434,3 +434,41 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestFormatCommandRefs: commands that name items by script expression,
+// as wgboot's plan, undo and removal scripts write them. Every value in a
+// reference is quoted, so a hostile name or .id stays a string.
+func TestFormatCommandRefs(t *testing.T) {
+	tests := []struct {
+		name, menu string
+		cmd        Command
+		want       string
+	}{
+		{"remove by tag", "/ip firewall filter", Command{Verb: "remove", Ref: FindWhere("comment", "wgboot:r1 api")},
+			`/ip firewall filter remove [find where comment="wgboot:r1 api"]`},
+		{"find literal always a string", "/user", Command{Verb: "set", Ref: FindWhere("name", "123"), Args: []Arg{{"group", "full"}}},
+			`/user set [find where name="123"] group=full`},
+		{"hostile name stays quoted", "/user", Command{Verb: "set", Ref: FindWhere("name", `x"];/system reset;:put "`), Args: []Arg{{"group", "full"}}},
+			`/user set [find where name="x\"];/system reset;:put \""] group=full`},
+		{"set by id", "/ip service", Command{Verb: "set", Ref: IDRef("*1F"), Args: []Arg{{"address", "10.0.0.0/8,10.77.0.0/24"}}},
+			"/ip service set *1F address=10.0.0.0/8,10.77.0.0/24"},
+		{"hostile id quoted", "/ip service", Command{Verb: "set", Ref: IDRef("*1 ; /system reset"), Args: []Arg{{"disabled", "yes"}}},
+			`/ip service set "*1 ; /system reset" disabled=yes`},
+		{"add placed before", "/ip firewall filter", Command{Verb: "add", Args: []Arg{{"chain", "input"}, {"comment", "wgboot:r1 b"}},
+			RefArgs: []RefArg{{"place-before", FindWhere("comment", "wgboot:r1 a")}}},
+			`/ip firewall filter add chain=input comment="wgboot:r1 b" place-before=[find where comment="wgboot:r1 a"]`},
+		{"move to an id", "/ip firewall filter", Command{Verb: "move", Ref: IDRef("*5"), RefArgs: []RefArg{{"destination", IDRef("*2")}}},
+			"/ip firewall filter move *5 destination=*2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := FormatCommand(tt.menu, tt.cmd)
+			if got != tt.want {
+				t.Errorf("FormatCommand =\n%s\nwant\n%s", got, tt.want)
+			}
+			if _, err := ParseScript(got + "\n"); err != nil {
+				t.Errorf("the line does not parse as a script: %v", err)
+			}
+		})
+	}
+}

@@ -97,12 +97,18 @@ func commandWords(c Command) []string {
 	if c.Target != "" {
 		words = append(words, Quote(c.Target))
 	}
+	if c.Ref != "" {
+		words = append(words, string(c.Ref))
+	}
 	for _, a := range c.Args {
 		if a.Value == FlagValue {
 			words = append(words, a.Key)
 			continue
 		}
 		words = append(words, a.Key+"="+Quote(a.Value))
+	}
+	for _, a := range c.RefArgs {
+		words = append(words, a.Key+"="+string(a.Ref))
 	}
 	return words
 }

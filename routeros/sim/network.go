@@ -530,49 +530,24 @@ func (r *Router) evaluate(p firewall.Packet, count bool) firewall.Verdict {
 // The caller holds r.mu.
 func (r *Router) env() firewall.Env {
 	st := r.st
-	env := firewall.Env{InterfaceLists: map[string][]string{}, AddressLists: map[string][]string{}}
-	var all, dyn, static []string
+	env := firewall.Env{AddressLists: map[string][]string{}}
 	for _, ref := range st.interfaces() {
 		env.Interfaces = append(env.Interfaces, firewall.Interface{Name: ref.name, Type: ref.typ, Dynamic: ref.it.dynamic})
-		all = append(all, ref.name)
-		if ref.it.dynamic {
-			dyn = append(dyn, ref.name)
-		} else {
-			static = append(static, ref.name)
-		}
 	}
-	members := map[string][]string{"all": all, "none": nil, "dynamic": dyn, "static": static}
+	// Resolved as the engine resolves them (one resolver for both).
+	var lists []firewall.InterfaceList
+	lt := st.tables["/interface list"]
+	for _, it := range lt.items {
+		lists = append(lists, firewall.InterfaceList{Name: it.props["name"], Include: it.props["include"], Exclude: it.props["exclude"]})
+	}
+	var members []firewall.ListMember
 	mt := st.tables["/interface list member"]
 	for _, it := range mt.items {
 		if !mt.disabled(it) {
-			members[it.props["list"]] = append(members[it.props["list"]], it.props["interface"])
+			members = append(members, firewall.ListMember{List: it.props["list"], Interface: it.props["interface"]})
 		}
 	}
-	lt := st.tables["/interface list"]
-	for _, it := range lt.items {
-		name := it.props["name"]
-		set := map[string]bool{}
-		for _, m := range members[name] {
-			set[m] = true
-		}
-		for _, inc := range splitList(it.props["include"]) {
-			for _, m := range members[inc] {
-				set[m] = true
-			}
-		}
-		for _, exc := range splitList(it.props["exclude"]) {
-			for _, m := range members[exc] {
-				delete(set, m)
-			}
-		}
-		var out []string
-		for _, ref := range st.interfaces() {
-			if set[ref.name] {
-				out = append(out, ref.name)
-			}
-		}
-		env.InterfaceLists[name] = out
-	}
+	env.InterfaceLists = firewall.ResolveInterfaceLists(env.Interfaces, lists, members)
 	env.AddressLists, env.Sets = r.addressLists()
 	for _, menu := range []string{"/ip address", "/ipv6 address"} {
 		addrT := st.tables[menu]

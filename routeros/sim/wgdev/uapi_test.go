@@ -46,7 +46,8 @@ func TestParseIpcGet(t *testing.T) {
 			want: []PeerStats{{PublicKey: key(3), Endpoint: netip.MustParseAddrPort("127.1.2.3:9")}, {PublicKey: key(4), Endpoint: netip.MustParseAddrPort("[::1]:7")}},
 		},
 		{"bad number", "public_key=" + hexKey(5) + "\nrx_bytes=x\n", []PeerStats{{PublicKey: key(5)}}, true},
-		{"short key", "public_key=abcd\n", []PeerStats{{PublicKey: [32]byte{0xab, 0xcd}}}, true},
+		// A peer whose key cannot be read is dropped, its figures with it.
+		{"short key", "public_key=abcd\nrx_bytes=1\npublic_key=" + hexKey(6) + "\n", []PeerStats{{PublicKey: key(6)}}, true},
 		{"stat before peer", "rx_bytes=1\n", nil, true},
 	}
 	for _, tt := range tests {

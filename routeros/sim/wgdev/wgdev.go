@@ -1,14 +1,11 @@
 package wgdev
 
 import (
-	"bufio"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +13,7 @@ import (
 	"golang.zx2c4.com/wireguard/device"
 
 	"github.com/wgboot/wgboot/internal/gvtun"
+	"github.com/wgboot/wgboot/internal/uapi"
 )
 
 // DefaultMTU is RouterOS's default WireGuard MTU.
@@ -250,70 +248,22 @@ func (d *Device) Stats() []PeerStats {
 	return st
 }
 
-// parseIpcGet reads the peers out of wireguard-go's UAPI get text. Lines
-// it does not need (private_key among them) are skipped unread.
+// parseIpcGet reads the peers out of wireguard-go's UAPI get text, ordered
+// by public key, endpoints unmapped. On a bad line it still returns the
+// peers it could read, with an error to log (it quotes no value).
 func parseIpcGet(s string) ([]PeerStats, error) {
+	st, err := uapi.Parse(s)
 	var out []PeerStats
-	var cur *PeerStats
-	var sec, nsec int64
-	flush := func() {
-		if cur != nil {
-			if sec != 0 || nsec != 0 {
-				cur.LastHandshake = time.Unix(sec, nsec)
-			}
-			out = append(out, *cur)
+	for _, p := range st.Peers {
+		ep := p.Endpoint
+		if ep.IsValid() {
+			ep = netip.AddrPortFrom(ep.Addr().Unmap(), ep.Port())
 		}
-		sec, nsec = 0, 0
+		out = append(out, PeerStats{PublicKey: p.PublicKey, LastHandshake: p.LastHandshake, Endpoint: ep, Rx: p.Rx, Tx: p.Tx})
 	}
-	var errs []error
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), "=")
-		if !ok {
-			continue
-		}
-		var err error
-		switch k {
-		case "public_key":
-			flush()
-			cur = &PeerStats{}
-			var b []byte
-			if b, err = hex.DecodeString(v); err == nil && len(b) != 32 {
-				err = errors.New("not 32 bytes")
-			}
-			copy(cur.PublicKey[:], b)
-		case "endpoint", "last_handshake_time_sec", "last_handshake_time_nsec", "rx_bytes", "tx_bytes":
-			if cur == nil {
-				err = errors.New("before any public_key")
-				break
-			}
-			switch k {
-			case "endpoint":
-				var ap netip.AddrPort
-				if ap, err = netip.ParseAddrPort(v); err == nil {
-					cur.Endpoint = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-				}
-			case "last_handshake_time_sec":
-				sec, err = strconv.ParseInt(v, 10, 64)
-			case "last_handshake_time_nsec":
-				nsec, err = strconv.ParseInt(v, 10, 64)
-			case "rx_bytes":
-				cur.Rx, err = strconv.ParseUint(v, 10, 64)
-			case "tx_bytes":
-				cur.Tx, err = strconv.ParseUint(v, 10, 64)
-			}
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", k, err))
-		}
-	}
-	if err := sc.Err(); err != nil {
-		errs = append(errs, err)
-	}
-	flush()
 	slices.SortFunc(out, func(a, b PeerStats) int { return strings.Compare(string(a.PublicKey[:]), string(b.PublicKey[:])) })
-	if len(errs) > 0 {
-		return out, fmt.Errorf("wgdev: parse uapi: %w", errors.Join(errs...))
+	if err != nil {
+		return out, fmt.Errorf("wgdev: parse uapi: %w", err)
 	}
 	return out, nil
 }
