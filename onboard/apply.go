@@ -110,15 +110,12 @@ func (e *Engine) closeLocal() {
 }
 
 // apply runs the pipeline of one Apply: arm, apply, tunnel, verify, the
-// Gate, harden, re-verify, commit, each a stepError when it fails.
-//
-// Long because: the steps share the run's state (the journal, the session
-// that moves into the tunnel, the proof path) in a fixed order that is
-// the safety argument itself; read top to bottom it is the order in which
-// nothing is dropped before the tunnel carries the API. The house issue
-// splits it into a step helper.
+// Gate, harden, re-verify, commit, each a stepError when it fails. The
+// steps share the run's state (the journal, the session that moves into
+// the tunnel, the proof path) in a fixed order that is the safety argument
+// itself: read top to bottom, nothing is dropped before the tunnel carries
+// the API.
 func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, error) {
-	d := e.plan.Decision
 	// 1. Arm.
 	if err := e.arm(ctx, a, p); err != nil {
 		try := "check that the user may write /system script and /system scheduler (policy write, policy, test)"
@@ -127,25 +124,10 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 		}
 		return nil, &stepError{step: StepArm, err: err, try: try}
 	}
-	// 2. Router-side changes, with the new interface's public key read in
-	// the same round trip.
-	start := e.now()
-	e.emit(Event{Step: StepApply, Kind: KindStarted, Message: "applying the router-side changes"})
-	pubq := []string{"/interface/wireguard/print", "?name=" + d.IfName, "=.proplist=public-key"}
-	reps, errs, err := e.runOps(ctx, a, StepApply, [][]string{pubq}, false)
-	if err != nil {
-		return nil, &stepError{step: StepApply, err: err, try: "read the router's message above; the router was restored"}
+	// 2. Router-side changes.
+	if err := e.applyRouter(ctx, a); err != nil {
+		return nil, err
 	}
-	if len(reps) == 1 && errs[0] == nil && reps[0] != nil && len(reps[0].Re) > 0 {
-		if k, err := wgtypes.ParseKey(reps[0].Re[0]["public-key"]); err == nil {
-			e.routerPub = k
-		}
-	}
-	a.j.State = StateApplied
-	e.save(a)
-	e.st.Applied = true
-	e.emit(Event{Step: StepApply, Kind: KindDone, Message: "router side applied", Elapsed: e.now().Sub(start)})
-
 	// 3. Tunnel.
 	via, err := e.tunnelUp(ctx, a)
 	if err != nil {
@@ -166,55 +148,15 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 		return nil, &stepError{step: StepVerify, err: err}
 	}
 	if via, err = e.proveOutside(ctx, a, via); err != nil {
-		return nil, &stepError{step: StepVerify, err: err, try: "the phone's handshake must reach the router from the internet (mobile data, Wi-Fi off); a modem in front, CGNAT or an ISP filter can stop UDP " + strconv.Itoa(d.ListenPort) + "; the router was restored"}
+		return nil, &stepError{step: StepVerify, err: err, try: "the phone's handshake must reach the router from the internet (mobile data, Wi-Fi off); a modem in front, CGNAT or an ISP filter can stop UDP " + strconv.Itoa(e.plan.Decision.ListenPort) + "; the router was restored"}
 	}
-	// 5. Harden. A no at the Gate leaves the router as it was: the
-	// engine rolls every change back (ErrDeclined), whichever front end
-	// asked.
-	yes, err := e.confirmBy(ctx, Question{ID: QHarden, Title: "Close the API on the WAN?",
-		Detail: e.hardenDetail(via), Default: true}, e.gateDeadline())
-	if err == nil && !yes {
-		err = ErrDeclined
+	// 5. The Gate.
+	if err := e.gate(ctx, a, p, via); err != nil {
+		return nil, err
 	}
-	if errors.Is(err, errNoAnswer) {
-		// The safety net's deadline is the Gate's: unanswered by then, the
-		// router has rolled itself back (or is about to); the undo below
-		// removes whatever is left.
-		err = fmt.Errorf("onboard: no answer at the Gate before the confirm window (%s) ran out: %w", p.Settings.ConfirmTimeout, errFired)
-		return nil, &stepError{step: StepHarden, err: err, hint: gateInTime}
-	}
-	if err != nil {
-		return nil, &stepError{step: StepHarden, err: err}
-	}
-	if e.o.Prompter != nil {
-		// The answer may have taken most of the window: restart it, which
-		// also proves the rollback has not fired while the question was up.
-		// The original path first: a rollback that fired took the tunnel
-		// with it, and the tunnel session would only time out.
-		if err := e.extend(ctx, a, StepHarden, e.orig, e.cl); err != nil {
-			return nil, &stepError{step: StepHarden, err: err, hint: longerWindow}
-		}
-	}
-	start = e.now()
-	e.emit(Event{Step: StepHarden, Kind: KindStarted, Message: "closing the API on the WAN"})
-	// The reverify read rides behind the drop rules on the tunnel
-	// session: its answer proves the session outlived them.
-	reps, errs, err = e.runOps(ctx, a, StepHarden, [][]string{{"/system/identity/print"}}, true)
-	if err != nil {
-		return nil, &stepError{step: StepHarden, err: err}
-	}
-	a.j.State = StateHardened
-	e.save(a)
-	e.st.Hardened = true
-	e.emit(Event{Step: StepHarden, Kind: KindDone, Message: "API dropped on " + strings.Join(wanNames(d.WANs), ", "), Elapsed: e.now().Sub(start)})
-	// 6. Reverify.
-	e.emit(Event{Step: StepReverify, Kind: KindStarted, Message: "the API through the tunnel again"})
-	if errs[0] != nil {
-		return nil, &stepError{step: StepReverify, err: fmt.Errorf("onboard: the API through the tunnel after hardening: %w", errs[0])}
-	}
-	e.emit(Event{Step: StepReverify, Kind: KindDone, Message: "the API answered through the tunnel (" + first(rowsOf(reps[0]))["name"] + ")", Elapsed: e.now().Sub(start)})
-	if err := e.wanProbe(ctx, via); err != nil {
-		return nil, &stepError{step: StepReverify, err: err, try: "a rule before wgboot's drop still accepts the API from the WAN; review /ip firewall filter"}
+	// 6. Harden and re-verify.
+	if err := e.harden(ctx, a, via); err != nil {
+		return nil, err
 	}
 	// 7. Commit.
 	sum, err := e.commit(ctx, a, p, via)
@@ -226,6 +168,85 @@ func (e *Engine) apply(ctx context.Context, a *applyRun, p *Plan) (*Summary, err
 		return nil, &stepError{step: StepCommit, err: err, hint: h}
 	}
 	return sum, nil
+}
+
+// applyRouter sends the router-side changes, with the new interface's
+// public key read in the same round trip.
+func (e *Engine) applyRouter(ctx context.Context, a *applyRun) error {
+	start := e.now()
+	e.emit(Event{Step: StepApply, Kind: KindStarted, Message: "applying the router-side changes"})
+	pubq := []string{"/interface/wireguard/print", "?name=" + e.plan.Decision.IfName, "=.proplist=public-key"}
+	reps, errs, err := e.runOps(ctx, a, StepApply, [][]string{pubq}, false)
+	if err != nil {
+		return &stepError{step: StepApply, err: err, try: "read the router's message above; the router was restored"}
+	}
+	if len(reps) == 1 && errs[0] == nil && reps[0] != nil && len(reps[0].Re) > 0 {
+		if k, err := wgtypes.ParseKey(reps[0].Re[0]["public-key"]); err == nil {
+			e.routerPub = k
+		}
+	}
+	a.j.State = StateApplied
+	e.save(a)
+	e.st.Applied = true
+	e.emit(Event{Step: StepApply, Kind: KindDone, Message: "router side applied", Elapsed: e.now().Sub(start)})
+	return nil
+}
+
+// gate asks the harden question. A no leaves the router as it was: the
+// engine rolls every change back (ErrDeclined), whichever front end asked;
+// no answer before the safety net's deadline is the same as the net
+// firing.
+func (e *Engine) gate(ctx context.Context, a *applyRun, p *Plan, via string) error {
+	yes, err := e.confirmBy(ctx, Question{ID: QHarden, Title: "Close the API on the WAN?",
+		Detail: e.hardenDetail(via), Default: true}, e.gateDeadline())
+	if err == nil && !yes {
+		err = ErrDeclined
+	}
+	if errors.Is(err, errNoAnswer) {
+		// The safety net's deadline is the Gate's: unanswered by then, the
+		// router has rolled itself back (or is about to); the undo
+		// removes whatever is left.
+		err = fmt.Errorf("onboard: no answer at the Gate before the confirm window (%s) ran out: %w", p.Settings.ConfirmTimeout, errFired)
+		return &stepError{step: StepHarden, err: err, hint: gateInTime}
+	}
+	if err != nil {
+		return &stepError{step: StepHarden, err: err}
+	}
+	if e.o.Prompter != nil {
+		// The answer may have taken most of the window: restart it, which
+		// also proves the rollback has not fired while the question was up.
+		// The original path first: a rollback that fired took the tunnel
+		// with it, and the tunnel session would only time out.
+		if err := e.extend(ctx, a, StepHarden, e.orig, e.cl); err != nil {
+			return &stepError{step: StepHarden, err: err, hint: longerWindow}
+		}
+	}
+	return nil
+}
+
+// harden drops the API on the WAN and re-verifies: the API through the
+// tunnel (a read that rides behind the drop rules on the tunnel session,
+// so its answer proves the session outlived them), then the WAN probe.
+func (e *Engine) harden(ctx context.Context, a *applyRun, via string) error {
+	start := e.now()
+	e.emit(Event{Step: StepHarden, Kind: KindStarted, Message: "closing the API on the WAN"})
+	reps, errs, err := e.runOps(ctx, a, StepHarden, [][]string{{"/system/identity/print"}}, true)
+	if err != nil {
+		return &stepError{step: StepHarden, err: err}
+	}
+	a.j.State = StateHardened
+	e.save(a)
+	e.st.Hardened = true
+	e.emit(Event{Step: StepHarden, Kind: KindDone, Message: "API dropped on " + strings.Join(wanNames(e.plan.Decision.WANs), ", "), Elapsed: e.now().Sub(start)})
+	e.emit(Event{Step: StepReverify, Kind: KindStarted, Message: "the API through the tunnel again"})
+	if errs[0] != nil {
+		return &stepError{step: StepReverify, err: fmt.Errorf("onboard: the API through the tunnel after hardening: %w", errs[0])}
+	}
+	e.emit(Event{Step: StepReverify, Kind: KindDone, Message: "the API answered through the tunnel (" + first(rowsOf(reps[0]))["name"] + ")", Elapsed: e.now().Sub(start)})
+	if err := e.wanProbe(ctx, via); err != nil {
+		return &stepError{step: StepReverify, err: err, try: "a rule before wgboot's drop still accepts the API from the WAN; review /ip firewall filter"}
+	}
+	return nil
 }
 
 // gateDeadline is when the Gate stops waiting: the safety net's deadline

@@ -57,95 +57,18 @@ func (e *Engine) undoAfterFailure(ctx context.Context, a *applyRun, se *stepErro
 }
 
 // undo reverts the journal's ops in reverse order, then removes the safety
-// net. It tries the current session first, then a new one.
-//
-// Long because: each op's undo is guarded by the row check (a set or move
-// is replayed only while the row reads as wgboot left it) and by the
-// session fallback, and the order of those checks is what keeps an undo
-// from rewriting a row that someone changed since; splitting it would
-// spread one invariant over several functions.
+// net. It tries the current session first, then the original one, then a
+// new one; each try is one undoPass over what is not undone yet.
 func (e *Engine) undo(ctx context.Context, j *Journal) ([]string, error) {
-	// reopened: the WAN path was proven open again (on any session).
-	hardened := slices.ContainsFunc(j.Ops, func(o JournalOp) bool { return hardenOp(&o) && o.Sent })
-	reopened := false
-	try := func(cl session) ([]string, error) {
-		// Best effort: an op the router refuses does not stop the others;
-		// the safety net then stays armed so the router finishes the job.
-		// Two exceptions keep the technician's ways in. The WAN drop goes
-		// first (the ops are undone in reverse and hardening came last):
-		// while any of it stays, or the original path does not answer once
-		// it is gone, nothing else is touched, the tunnel least of all
-		// (errStopped). And an item whose old values cannot be put back
-		// keeps what it depends on (the address-list entries a moved rule
-		// matches now, the old-values record).
-		var undone []string
-		var errs []error
-		held := map[string]string{}
-		for i := len(j.Ops) - 1; i >= 0; i-- {
-			jo := &j.Ops[i]
-			if !jo.Sent || jo.Undone {
-				continue
-			}
-			if hardened && !reopened && !hardenOp(jo) {
-				if len(errs) > 0 {
-					return undone, fmt.Errorf("onboard: %w: the WAN drop could not be removed, so the tunnel stays the way in: %w", errStopped, errors.Join(errs...))
-				}
-				if cl == e.cl && e.viaTunnel {
-					// Proof that the WAN path is open again: a new session
-					// on it, which also carries the rest (removing the
-					// tunnel through the tunnel loses the reply).
-					ocl, err := e.dialQuick(ctx)
-					if err != nil {
-						return undone, fmt.Errorf("onboard: %w: the WAN drop is gone but %s gives no answer (%w), so the tunnel stays the way in: run wgboot rollback again from where %s answers", errStopped, e.addr, err, e.addr)
-					}
-					e.cl.Close()
-					e.cl, e.viaTunnel, cl = ocl, false, ocl
-				}
-				reopened = true
-			}
-			if tunnelOp(jo) && cl == e.cl && e.viaTunnel {
-				// Removing the tunnel through the tunnel loses the reply:
-				// the WAN drop is gone by now, so finish on the original path.
-				if ocl, err := e.dialQuick(ctx); err == nil {
-					e.cl.Close()
-					e.cl, e.viaTunnel, cl = ocl, false, ocl
-				}
-			}
-			if why, ok := held[jo.Key]; ok && jo.Verb == "add" {
-				errs = append(errs, fmt.Errorf("onboard: kept %s: %s", jo.Desc, why))
-				continue
-			}
-			if err := undoOp(ctx, cl, j.RunID, jo); err != nil {
-				errs = append(errs, err)
-				if errors.Is(err, routeros.ErrBroken) || errors.Is(err, routeros.ErrClosed) {
-					break
-				}
-				for _, d := range jo.Deps {
-					held[d] = jo.Desc + " was not restored and still depends on it"
-				}
-				continue
-			}
-			jo.Undone = true
-			undone = append(undone, jo.Desc)
-		}
-		if len(errs) > 0 {
-			return undone, errors.Join(errs...)
-		}
-		if !j.Net.Disarmed {
-			if err := e.disarm(ctx, cl, j, false); err != nil {
-				return undone, err
-			}
-		}
-		return undone, nil
-	}
+	u := &undoPass{e: e, j: j, hardened: slices.ContainsFunc(j.Ops, func(o JournalOp) bool { return hardenOp(&o) && o.Sent })}
 	var all []string
 	var errs []error
 	for _, cl := range []session{e.cl, e.orig} {
 		if cl == nil {
 			continue
 		}
-		u, err := try(cl)
-		all = append(all, u...)
+		done, err := u.run(ctx, cl)
+		all = append(all, done...)
 		if err == nil {
 			return all, nil
 		}
@@ -163,12 +86,104 @@ func (e *Engine) undo(ctx context.Context, j *Journal) ([]string, error) {
 		e.cl.Close()
 	}
 	e.cl = cl
-	u, err := try(cl)
-	all = append(all, u...)
+	done, err := u.run(ctx, cl)
+	all = append(all, done...)
 	if err != nil {
 		return all, errors.Join(append(errs, err)...)
 	}
 	return all, nil
+}
+
+// undoPass is one undo of a journal, over as many sessions as it takes.
+// Best effort: an op the router refuses does not stop the others; the
+// safety net then stays armed so the router finishes the job. Two
+// exceptions keep the technician's ways in. The WAN drop goes first (the
+// ops are undone in reverse and hardening came last): while any of it
+// stays, or the original path does not answer once it is gone, nothing
+// else is touched, the tunnel least of all (errStopped). And an item whose
+// old values cannot be put back keeps what it depends on (the address-list
+// entries a moved rule matches now, the old-values record). Each op's undo
+// is also guarded by the row check of undoOp (a set or move is replayed
+// only while the row reads as wgboot left it).
+type undoPass struct {
+	e        *Engine
+	j        *Journal
+	hardened bool // the run's WAN drop was sent
+	reopened bool // the WAN path was proven open again (on any session)
+}
+
+// run undoes on cl what is not undone yet, then disarms the net.
+func (u *undoPass) run(ctx context.Context, cl session) ([]string, error) {
+	e, j := u.e, u.j
+	var undone []string
+	var errs []error
+	held := map[string]string{}
+	for i := len(j.Ops) - 1; i >= 0; i-- {
+		jo := &j.Ops[i]
+		if !jo.Sent || jo.Undone {
+			continue
+		}
+		if u.hardened && !u.reopened && !hardenOp(jo) {
+			if len(errs) > 0 {
+				return undone, fmt.Errorf("onboard: %w: the WAN drop could not be removed, so the tunnel stays the way in: %w", errStopped, errors.Join(errs...))
+			}
+			var err error
+			if cl, err = u.reopen(ctx, cl); err != nil {
+				return undone, err
+			}
+		}
+		if tunnelOp(jo) && cl == e.cl && e.viaTunnel {
+			// Removing the tunnel through the tunnel loses the reply:
+			// the WAN drop is gone by now, so finish on the original path.
+			if ocl, err := e.dialQuick(ctx); err == nil {
+				e.cl.Close()
+				e.cl, e.viaTunnel, cl = ocl, false, ocl
+			}
+		}
+		if why, ok := held[jo.Key]; ok && jo.Verb == "add" {
+			errs = append(errs, fmt.Errorf("onboard: kept %s: %s", jo.Desc, why))
+			continue
+		}
+		if err := undoOp(ctx, cl, j.RunID, jo); err != nil {
+			errs = append(errs, err)
+			if errors.Is(err, routeros.ErrBroken) || errors.Is(err, routeros.ErrClosed) {
+				break
+			}
+			for _, d := range jo.Deps {
+				held[d] = jo.Desc + " was not restored and still depends on it"
+			}
+			continue
+		}
+		jo.Undone = true
+		undone = append(undone, jo.Desc)
+	}
+	if len(errs) > 0 {
+		return undone, errors.Join(errs...)
+	}
+	if !j.Net.Disarmed {
+		if err := e.disarm(ctx, cl, j, false); err != nil {
+			return undone, err
+		}
+	}
+	return undone, nil
+}
+
+// reopen is called once the WAN drop is undone, before anything else is:
+// on a session through the tunnel it proves the WAN path open again with a
+// new session on it, which then carries the rest (removing the tunnel
+// through the tunnel loses the reply). It returns the session to go on with.
+func (u *undoPass) reopen(ctx context.Context, cl session) (session, error) {
+	e := u.e
+	if cl == e.cl && e.viaTunnel {
+		ocl, err := e.dialQuick(ctx)
+		if err != nil {
+			return cl, fmt.Errorf("onboard: %w: the WAN drop is gone but %s gives no answer (%w), so the tunnel stays the way in: run wgboot rollback again from where %s answers", errStopped, e.addr, err, e.addr)
+		}
+		e.cl.Close()
+		e.cl, e.viaTunnel, cl = ocl, false, ocl
+	}
+	u.reopened = true
+	return cl, nil
 }
 
 // permanentUndo reports whether an undo failed on what the router holds
@@ -290,58 +305,16 @@ func (e *Engine) Rollback(ctx context.Context) error {
 	return err
 }
 
-// rollback is Rollback's body, in the order its doc gives.
-//
-// Long because: the doc of Rollback is the order, and every early return
-// in it is a point where the router must be left reachable; the phases
-// (find the journal, arm, reopen and prove the WAN, undo the rest) are
-// kept in one place so that order can be checked by reading it.
+// rollback is Rollback's body, in the order its doc gives: find what to
+// undo (the journal, or the router's tags), make sure a safety net is armed
+// for it, undo (the WAN drop first, then the rest), and record the end.
+// Every early return leaves the router reachable.
 func (e *Engine) rollback(ctx context.Context) error {
 	start := e.now()
 	e.emit(Event{Step: StepRollback, Kind: KindStarted, Message: "rolling back wgboot's changes on " + e.addr})
-	j, err := ReadJournal(e.o.StateDir, e.addr)
-	if err != nil {
+	j, jpath, fromTags, err := e.rollbackJournal(ctx)
+	if err != nil || j == nil {
 		return err
-	}
-	r, err := e.inspectOrRedial(ctx, j)
-	if err != nil {
-		return err
-	}
-	e.router = r
-	jpath := journalPath(e.o.StateDir, e.addr)
-	if j != nil && !e.owns(j, r) {
-		err := fmt.Errorf("onboard: the journal in %s (run %s) was written for %s (%s), not this router %s (%s): remove it or use the right --state-dir",
-			jpath, j.RunID, j.Router, j.Identity, e.addr, r.Identity)
-		e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{Kind: KindOf(err), What: err.Error(), Try: "nothing was changed on the router"}})
-		return err
-	}
-	run := r.taggedRun()
-	if run == "" {
-		e.emit(Event{Step: StepRollback, Kind: KindDone, Message: "nothing of wgboot's on this router"})
-		return nil
-	}
-	if j == nil || j.RunID != run {
-		j = nil
-		if jj, p, err := findJournal(e.o.StateDir, run, func(x *Journal) bool { return e.owns(x, r) }); err == nil && jj != nil {
-			j, jpath = jj, p
-		}
-	}
-	fromTags := j == nil
-	if fromTags {
-		if err := e.readOldValuesSource(ctx, run); err != nil {
-			e.emit(Event{Step: StepRollback, Kind: KindWarning, Message: err.Error()})
-		}
-		j = e.journalFromTags(run)
-		msg := "no journal of this router for run " + run + " in the state dir: removing its tagged objects"
-		switch {
-		case slices.ContainsFunc(j.Ops, func(o JournalOp) bool { return o.Verb == "set" || o.Verb == "move" }):
-			msg += " and restoring what it modified from the old values kept on the router"
-		case slices.ContainsFunc(j.Ops, func(o JournalOp) bool { return strings.HasPrefix(o.Key, "src-") }):
-			// A rule was moved to the address list by a run older than
-			// the old-values record: its old sources are in that list only.
-			msg += "; the run kept no old values on the router: API rules it moved to the address list " + vpnList + " keep matching it"
-		}
-		e.emit(Event{Step: StepRollback, Kind: KindWarning, Message: msg})
 	}
 	// Peers added after the onboarding (wgboot peer add) are not in its
 	// journal: they carry its tag and go first.
@@ -351,51 +324,15 @@ func (e *Engine) rollback(ctx context.Context) error {
 	for i := range j.Ops {
 		j.Ops[i].Sent, j.Ops[i].Undone = true, false
 	}
-	if timer, script, boot := r.netOf(run); timer != "" {
-		// A net of this run is armed on the router (an earlier rollback
-		// or apply cut off): it finishes the job if this one is cut off
-		// too, and is removed at the end like any net.
-		j.Net.Timer, j.Net.Script, j.Net.Boot, j.Net.Disarmed = timer, script, boot, false
-	} else {
-		// No net on the router, whatever the journal says (it fired, or
-		// the commit removed it): a fresh one first.
-		if script != "" || boot != "" {
-			// What an arm cut short left: it would clash with the new
-			// net's names, and without its timer it guards nothing.
-			stray := &Journal{RunID: run, Net: SafetyNet{Script: script, Boot: boot}}
-			if err := e.disarm(ctx, e.cl, stray, false); err != nil {
-				e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{Kind: KindOf(err), What: "rollback not started", Diagnostics: err.Error(), Try: "nothing of the onboarding was undone; run wgboot rollback again"}})
-				return err
-			}
-		}
-		if err := e.armRollback(ctx, j); err != nil {
-			e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{Kind: KindOf(err), What: "rollback not started", Diagnostics: err.Error(),
-				Try: "nothing of the onboarding was undone; check that the user may write /system script and /system scheduler, then run wgboot rollback again"}})
-			return err
-		}
+	if err := e.rollbackNet(ctx, j); err != nil {
+		return err
 	}
 	undone, err := e.undo(ctx, j)
 	if err == nil {
 		undone, err = e.finishVia(ctx, j, later, undone)
 	}
 	if err != nil {
-		try := "run wgboot rollback again, through the tunnel if the WAN is closed"
-		if permanentUndo(err) {
-			// Left armed, the net would do what wgboot just refused to:
-			// remove the tunnel, or replay old values over a changed rule.
-			if derr := e.disarm(ctx, e.cl, j, false); derr != nil {
-				err = errors.Join(err, fmt.Errorf("onboard: the safety net of the rollback is still armed and finishes the rollback at %s (router clock): %w", j.Net.Deadline, derr))
-			}
-			try = "the router keeps what could not be undone, and the tunnel if it was not removed: fix the cause named above, then run wgboot rollback again"
-		} else if !j.Net.Disarmed && j.Net.Deadline != "" {
-			try = "the router finishes the rollback by itself at " + j.Net.Deadline + " (router clock), or run wgboot rollback again"
-		}
-		j.Updated = e.now()
-		if werr := writeJournal(e.o.StateDir, j); werr != nil {
-			e.emit(Event{Step: StepRollback, Kind: KindWarning, Message: werr.Error()})
-		}
-		e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{Kind: KindOf(err), What: "rollback failed", Undone: undone, Diagnostics: err.Error(), Try: try}})
-		return err
+		return e.rollbackFailed(ctx, j, undone, err)
 	}
 	// A committed run's files went at its commit, unless an older wgboot
 	// left them (its unencrypted backup among them).
@@ -414,6 +351,115 @@ func (e *Engine) rollback(ctx context.Context) error {
 	e.removePeerConfigs(j.Ops)
 	e.emit(Event{Step: StepRollback, Kind: KindDone, Message: fmt.Sprintf("rolled back run %s (%d changes)", j.RunID, len(undone)), Elapsed: e.now().Sub(start)})
 	return nil
+}
+
+// rollbackFailure emits the rollback's failed event and returns err.
+func (e *Engine) rollbackFailure(err error, what, try string, undone []string) error {
+	e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{Kind: KindOf(err), What: what, Undone: undone, Diagnostics: err.Error(), Try: try}})
+	return err
+}
+
+// rollbackJournal reads the router and finds what to undo there: this
+// router's journal of the run tagged on it, or a journal rebuilt from the
+// tags. It returns a nil journal (after a done event) when nothing of
+// wgboot's is on the router, and refuses a journal of another router.
+func (e *Engine) rollbackJournal(ctx context.Context) (j *Journal, jpath string, fromTags bool, err error) {
+	j, err = ReadJournal(e.o.StateDir, e.addr)
+	if err != nil {
+		return nil, "", false, err
+	}
+	r, err := e.inspectOrRedial(ctx, j)
+	if err != nil {
+		return nil, "", false, err
+	}
+	e.router = r
+	jpath = journalPath(e.o.StateDir, e.addr)
+	if j != nil && !e.owns(j, r) {
+		err := fmt.Errorf("onboard: the journal in %s (run %s) was written for %s (%s), not this router %s (%s): remove it or use the right --state-dir",
+			jpath, j.RunID, j.Router, j.Identity, e.addr, r.Identity)
+		e.emit(Event{Step: StepRollback, Kind: KindFailed, Message: err.Error(), Err: &FailureInfo{Kind: KindOf(err), What: err.Error(), Try: "nothing was changed on the router"}})
+		return nil, "", false, err
+	}
+	run := r.taggedRun()
+	if run == "" {
+		e.emit(Event{Step: StepRollback, Kind: KindDone, Message: "nothing of wgboot's on this router"})
+		return nil, "", false, nil
+	}
+	if j == nil || j.RunID != run {
+		j = nil
+		if jj, p, err := findJournal(e.o.StateDir, run, func(x *Journal) bool { return e.owns(x, r) }); err == nil && jj != nil {
+			j, jpath = jj, p
+		}
+	}
+	if j != nil {
+		return j, jpath, false, nil
+	}
+	if err := e.readOldValuesSource(ctx, run); err != nil {
+		e.emit(Event{Step: StepRollback, Kind: KindWarning, Message: err.Error()})
+	}
+	j = e.journalFromTags(run)
+	msg := "no journal of this router for run " + run + " in the state dir: removing its tagged objects"
+	switch {
+	case slices.ContainsFunc(j.Ops, func(o JournalOp) bool { return o.Verb == "set" || o.Verb == "move" }):
+		msg += " and restoring what it modified from the old values kept on the router"
+	case slices.ContainsFunc(j.Ops, func(o JournalOp) bool { return strings.HasPrefix(o.Key, "src-") }):
+		// A rule was moved to the address list by a run older than
+		// the old-values record: its old sources are in that list only.
+		msg += "; the run kept no old values on the router: API rules it moved to the address list " + vpnList + " keep matching it"
+	}
+	e.emit(Event{Step: StepRollback, Kind: KindWarning, Message: msg})
+	return j, jpath, true, nil
+}
+
+// rollbackNet makes sure a safety net guards the rollback: a net of this
+// run already armed on the router (an earlier rollback or apply cut off)
+// finishes the job if this one is cut off too, and is removed at the end
+// like any net; without one, a fresh one is armed first.
+func (e *Engine) rollbackNet(ctx context.Context, j *Journal) error {
+	run := j.RunID
+	timer, script, boot := e.router.netOf(run)
+	if timer != "" {
+		j.Net.Timer, j.Net.Script, j.Net.Boot, j.Net.Disarmed = timer, script, boot, false
+		return nil
+	}
+	// No net on the router, whatever the journal says (it fired, or the
+	// commit removed it).
+	if script != "" || boot != "" {
+		// What an arm cut short left: it would clash with the new net's
+		// names, and without its timer it guards nothing.
+		stray := &Journal{RunID: run, Net: SafetyNet{Script: script, Boot: boot}}
+		if err := e.disarm(ctx, e.cl, stray, false); err != nil {
+			return e.rollbackFailure(err, "rollback not started", "nothing of the onboarding was undone; run wgboot rollback again", nil)
+		}
+	}
+	if err := e.armRollback(ctx, j); err != nil {
+		return e.rollbackFailure(err, "rollback not started",
+			"nothing of the onboarding was undone; check that the user may write /system script and /system scheduler, then run wgboot rollback again", nil)
+	}
+	return nil
+}
+
+// rollbackFailed records an undo that did not finish: the journal keeps
+// what is undone, and the failed event says what to try. A refusal on what
+// the router holds disarms the net, which would otherwise do what wgboot
+// just refused to.
+func (e *Engine) rollbackFailed(ctx context.Context, j *Journal, undone []string, err error) error {
+	try := "run wgboot rollback again, through the tunnel if the WAN is closed"
+	if permanentUndo(err) {
+		// Left armed, the net would do what wgboot just refused to:
+		// remove the tunnel, or replay old values over a changed rule.
+		if derr := e.disarm(ctx, e.cl, j, false); derr != nil {
+			err = errors.Join(err, fmt.Errorf("onboard: the safety net of the rollback is still armed and finishes the rollback at %s (router clock): %w", j.Net.Deadline, derr))
+		}
+		try = "the router keeps what could not be undone, and the tunnel if it was not removed: fix the cause named above, then run wgboot rollback again"
+	} else if !j.Net.Disarmed && j.Net.Deadline != "" {
+		try = "the router finishes the rollback by itself at " + j.Net.Deadline + " (router clock), or run wgboot rollback again"
+	}
+	j.Updated = e.now()
+	if werr := writeJournal(e.o.StateDir, j); werr != nil {
+		e.emit(Event{Step: StepRollback, Kind: KindWarning, Message: werr.Error()})
+	}
+	return e.rollbackFailure(err, "rollback failed", try, undone)
 }
 
 // owns reports whether j was written for the router at hand: the same
