@@ -117,8 +117,8 @@ var WANClient = netip.MustParseAddr("203.0.113.99")
 
 // Options are a test package's choices for the routers it starts.
 type Options struct {
-	// Password of the admin user.
-	Password string
+	// User and Password of the administrator (User "" is admin).
+	User, Password string
 	// Quiet keeps the simulator's log out of the test's output (it is
 	// always kept out of benchmarks').
 	Quiet bool
@@ -133,7 +133,8 @@ type Router struct {
 	Example  Example
 	WAN, LAN netip.Addr // listen addresses of the two sides (zero when the example has none)
 	Info     sim.Info
-	Password string
+	// User and Password log in to the router (Dial).
+	User, Password string
 }
 
 // Start starts rossim for ex with a listener on the example's first WAN
@@ -141,8 +142,11 @@ type Router struct {
 // client address), each on its own loopback address; t's cleanup closes it.
 func Start(t testing.TB, ex Example, opts Options) *Router {
 	t.Helper()
-	rt := &Router{Example: ex, Password: opts.Password}
-	o := sim.Options{Config: ex.Config, DynamicAddresses: ex.Dynamic, Password: opts.Password, Logf: t.Logf}
+	rt := &Router{Example: ex, User: opts.User, Password: opts.Password}
+	if rt.User == "" {
+		rt.User = "admin"
+	}
+	o := sim.Options{Config: ex.Config, DynamicAddresses: ex.Dynamic, User: rt.User, Password: opts.Password, Logf: t.Logf}
 	if _, bench := t.(*testing.B); bench || opts.Quiet {
 		o.Logf = nil
 	}
@@ -210,11 +214,11 @@ func ExportBody(s string) string {
 	return strings.Join(out, "\n")
 }
 
-// Dial opens a new API session at addr as admin: api-ssl pinned to the
+// Dial opens a new API session at addr as the router's user: api-ssl pinned to the
 // router's certificate, or the plain API when plain. Zero timeout is the
 // client's default.
 func (rt *Router) Dial(ctx context.Context, addr netip.Addr, plain bool, timeout time.Duration) (*routeros.Client, error) {
-	cfg := routeros.Config{Addr: rt.APIAddr(addr, plain), User: "admin", Password: rt.Password, Timeout: timeout}
+	cfg := routeros.Config{Addr: rt.APIAddr(addr, plain), User: rt.User, Password: rt.Password, Timeout: timeout}
 	if !plain {
 		cfg.TLS, cfg.Fingerprint = true, rt.Info.Fingerprint
 	}
