@@ -2,7 +2,8 @@
 // from an examples/*.rsc config for the tests of other packages: it wires
 // the example's WAN and LAN listeners on random loopback addresses, dials
 // them with the routeros client, reads the router's export without its
-// timestamped header, and drives an engine to its plan (Plan).
+// timestamped header, and drives an engine to its plan (Plan). Build
+// builds a command once for tests that run the binary.
 //
 // It imports neither onboard nor anything above it: onboard's own
 // in-package tests use it, and a package they import cannot import onboard
