@@ -47,35 +47,46 @@ func (rc recording) pathAddr(rt *simtest.Router) netip.Addr {
 	return rt.LAN
 }
 
+// startRecording starts rossim for ex and picks the technician's path:
+// the WAN when the API answers there (the case that can lock out), else
+// the LAN. o onboards in-process over the plain API, since only the plain
+// API can be read on the wire. Where the path offers api-ssl only
+// (tlsOnly), o goes over TLS and the commands can be counted, not named:
+// the matrix then covers every position, and traps the usual
+// router-changing commands.
+func startRecording(t testing.TB, ctx context.Context, ex simtest.Example) (rt *simtest.Router, rc recording, o onboard.Options, tlsOnly bool) {
+	t.Helper()
+	rt = startRouter(t, ex, nil)
+	rc = recording{ex: ex, reach: "lan"}
+	if rt.WAN.IsValid() && rt.Answers(ctx, rt.WAN, false, 3*time.Second) == nil {
+		rc.reach = "wan"
+	}
+	addr := rc.pathAddr(rt)
+	o = onboard.Options{
+		Router: rt.APIAddr(addr, true), Plain: true, User: "admin", Password: password, StateDir: t.TempDir(),
+		Settings: onboard.Settings{LANKeepsAPI: true, ConfirmTimeout: 5 * time.Minute},
+		NewLocal: func(string) (vpn.Backend, error) { return vpn.NewNetstack(nil), nil },
+	}
+	tlsOnly = rt.Port(addr, true) == 0 || rt.Answers(ctx, addr, true, 2*time.Second) != nil
+	if tlsOnly {
+		o.Router, o.Plain, o.Fingerprint = rt.APIAddr(addr, false), false, rt.Info.Fingerprint
+	}
+	return rt, rc, o, tlsOnly
+}
+
 // recordOnboarding runs one clean onboarding in-process over the plain API
 // and records every command the engine sends (original path and tunnel).
 // The technician comes from the WAN when the API answers there (the case
 // that can lock out), else from the LAN.
 func recordOnboarding(t testing.TB, ex simtest.Example) recording {
 	t.Helper()
-	rt := startRouter(t, ex, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rc := recording{ex: ex, reach: "lan"}
-	if rt.WAN.IsValid() && rt.Answers(ctx, rt.WAN, false, 3*time.Second) == nil {
-		rc.reach = "wan"
-	}
-	addr := rc.pathAddr(rt)
+	rt, rc, o, tlsOnly := startRecording(t, ctx, ex)
 	rec := &recorder{}
-	o := onboard.Options{
-		Router: rt.APIAddr(addr, true), Plain: true, User: "admin", Password: password, StateDir: t.TempDir(),
-		Settings: onboard.Settings{LANKeepsAPI: true, ConfirmTimeout: 5 * time.Minute},
-		Dial:     rec.dial,
-		NewLocal: func(string) (vpn.Backend, error) { return recBackend{Backend: vpn.NewNetstack(nil), r: rec}, nil },
-	}
-	// Only the plain API can be read on the wire. Where the path offers
-	// api-ssl only, the run goes over TLS and the commands are counted, not
-	// named: the matrix then covers every position, and traps the usual
-	// router-changing commands.
-	tlsOnly := rt.Port(addr, true) == 0 || rt.Answers(ctx, addr, true, 2*time.Second) != nil
-	if tlsOnly {
-		o.Router, o.Plain, o.Fingerprint, o.Dial = rt.APIAddr(addr, false), false, rt.Info.Fingerprint, nil
-		o.NewLocal = func(string) (vpn.Backend, error) { return vpn.NewNetstack(nil), nil }
+	if !tlsOnly {
+		o.Dial = rec.dial
+		o.NewLocal = func(string) (vpn.Backend, error) { return recBackend{Backend: vpn.NewNetstack(nil), r: rec}, nil }
 	}
 	e, p := simtest.Plan(t, ctx, onboard.New, o, o.Settings)
 	defer e.Close()

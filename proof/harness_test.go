@@ -26,16 +26,11 @@ var full = os.Getenv("WGBOOT_FAULTS") == "full"
 
 const password = "pr00f-S3cret-pw"
 
-// build holds the wgboot binary, built once on first use (fuzz workers and
+// wgboot is the wgboot binary, built once on first use (fuzz workers and
 // tests that do not run it never build it).
-var build struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
+var wgboot = simtest.Build{Pkg: "../cmd/wgboot"}
 
-// TestMain builds nothing up front (see wgbootBinary), removes the built
+// TestMain builds nothing up front (see wgboot), removes the built
 // binary at the end and fails the package when goroutines outlive the
 // tests: every router, engine, local peer and process watcher a test
 // starts must be gone.
@@ -43,9 +38,7 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	before := runtime.NumGoroutine()
 	code := m.Run()
-	if build.dir != "" {
-		os.RemoveAll(build.dir)
-	}
+	wgboot.Remove()
 	if code == 0 && flag.Lookup("test.bench").Value.String() == "" && flag.Lookup("test.fuzz").Value.String() == "" {
 		deadline := time.Now().Add(15 * time.Second)
 		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
@@ -62,24 +55,7 @@ func TestMain(m *testing.M) {
 }
 
 // wgbootBinary returns the path of the wgboot binary built from this tree.
-func wgbootBinary(t testing.TB) string {
-	t.Helper()
-	build.once.Do(func() {
-		build.dir, build.err = os.MkdirTemp("", "wgboot-proof-")
-		if build.err != nil {
-			return
-		}
-		build.path = filepath.Join(build.dir, "wgboot")
-		out, err := exec.Command("go", "build", "-o", build.path, "../cmd/wgboot").CombinedOutput()
-		if err != nil {
-			build.err = fmt.Errorf("proof: build wgboot: %v\n%s", err, out)
-		}
-	})
-	if build.err != nil {
-		t.Fatal(build.err)
-	}
-	return build.path
-}
+func wgbootBinary(t testing.TB) string { return wgboot.Path(t) }
 
 // startRouter starts rossim for ex (see simtest.Start); mod may adjust the
 // simulator's options. Its log shows with WGBOOT_PROOF_SIMLOG set.

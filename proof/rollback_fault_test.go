@@ -35,24 +35,11 @@ var usualRollbackWrites = []string{"/system/backup/save", "/export", "/system/sc
 // recording) and records every command of the rollback that follows.
 func recordRollback(t testing.TB, ex simtest.Example) recording {
 	t.Helper()
-	rt := startRouter(t, ex, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rc := recording{ex: ex, reach: "lan"}
-	if rt.WAN.IsValid() && rt.Answers(ctx, rt.WAN, false, 3*time.Second) == nil {
-		rc.reach = "wan"
-	}
-	addr := rc.pathAddr(rt)
+	rt, rc, o, tlsOnly := startRecording(t, ctx, ex)
+	o.Settings.Local = "netstack"
 	rec := &recorder{}
-	o := onboard.Options{
-		Router: rt.APIAddr(addr, true), Plain: true, User: "admin", Password: password, StateDir: t.TempDir(),
-		Settings: onboard.Settings{LANKeepsAPI: true, ConfirmTimeout: 5 * time.Minute, Local: "netstack"},
-		NewLocal: func(string) (vpn.Backend, error) { return vpn.NewNetstack(nil), nil },
-	}
-	tlsOnly := rt.Port(addr, true) == 0 || rt.Answers(ctx, addr, true, 2*time.Second) != nil
-	if tlsOnly {
-		o.Router, o.Plain, o.Fingerprint = rt.APIAddr(addr, false), false, rt.Info.Fingerprint
-	}
 	e, p := simtest.Plan(t, ctx, onboard.New, o, o.Settings)
 	if _, err := e.Apply(ctx, p); err != nil {
 		t.Fatalf("%s: apply: %v", ex.Name, err)
