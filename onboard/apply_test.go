@@ -159,14 +159,8 @@ func TestRollbackForeignJournal(t *testing.T) {
 	defer cancel()
 	s := startExample(t, ex, nil)
 	o := simOptions(t, s, s.LAN, nil)
-	e, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := simtest.Connect(t, ctx, New, o)
 	defer e.Close()
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
 	before := s.Export()
 	if err := writeJournal(o.StateDir, &Journal{Router: "192.0.2.77:8729", Identity: "Other", RunID: "0badc0", State: StateCommitted}); err != nil {
 		t.Fatal(err)
@@ -175,7 +169,7 @@ func TestRollbackForeignJournal(t *testing.T) {
 	if err := os.Rename(journalPath(o.StateDir, "192.0.2.77:8729"), mustMkdir(t, journalPath(o.StateDir, e.addr))); err != nil {
 		t.Fatal(err)
 	}
-	err = e.Rollback(ctx)
+	err := e.Rollback(ctx)
 	for _, want := range []string{"192.0.2.77:8729", "Other", "not this router", "--state-dir", journalPath(o.StateDir, e.addr)} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("rollback: %v, want it to say %q", err, want)
@@ -242,14 +236,8 @@ func TestInspectFactsLive(t *testing.T) {
 	defer cancel()
 	s := startExample(t, ex, nil)
 	var events []Event
-	e, err := New(simOptions(t, s, s.LAN, &events))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := simtest.Connect(t, ctx, New, simOptions(t, s, s.LAN, &events))
 	defer e.Close()
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
 	facts, err := e.Inspect(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -339,15 +327,9 @@ func TestRefuseRouterOS70(t *testing.T) {
 	s := startExample(t, ex, func(o *sim.Options) { o.Version = "7.0.5" })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	e, err := New(simOptions(t, s, s.LAN, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := simtest.Connect(t, ctx, New, simOptions(t, s, s.LAN, nil))
 	defer e.Close()
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	_, err = e.Inspect(ctx)
+	_, err := e.Inspect(ctx)
 	if err == nil || !strings.Contains(err.Error(), "upgrade to RouterOS 7.1 or later") || !strings.Contains(err.Error(), "WireGuard") {
 		t.Fatalf("err = %v, want a refusal saying to upgrade to RouterOS 7.1 or later", err)
 	}

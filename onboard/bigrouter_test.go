@@ -268,14 +268,8 @@ func TestInspectReadsNamedLists(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	o := simOptions(t, s, s.LAN, nil)
-	e, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := simtest.Connect(t, ctx, New, o)
 	defer e.Close()
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
 	rec := &recordSession{session: e.cl}
 	e.cl = rec
 	if _, err := e.Inspect(ctx); err != nil {

@@ -26,14 +26,8 @@ func changingPaths(t *testing.T, ex simtest.Example) []string {
 	s := startExample(t, ex, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	e, err := New(simOptions(t, s, s.LAN, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := simtest.Connect(t, ctx, New, simOptions(t, s, s.LAN, nil))
 	defer e.Close()
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := e.Plan(ctx, e.o.Settings); err != nil {
 		t.Fatal(err)
 	}

@@ -34,14 +34,8 @@ func onboardedSim(t *testing.T, ctx context.Context) (*simtest.Router, Options, 
 // connectedEngine is a new engine connected with o.
 func connectedEngine(t *testing.T, ctx context.Context, o Options) *Engine {
 	t.Helper()
-	e, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := simtest.Connect(t, ctx, New, o)
 	t.Cleanup(func() { e.Close() })
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
 	return e
 }
 

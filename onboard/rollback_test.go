@@ -44,14 +44,8 @@ func rollbackAt(t *testing.T, ctx context.Context, s *simtest.Router, addr netip
 	o := simOptions(t, s, addr, events)
 	o.StateDir = state
 	o.RunID = ""
-	e, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := simtest.Connect(t, ctx, New, o)
 	defer e.Close()
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
 	return e.Rollback(ctx)
 }
 

@@ -93,14 +93,8 @@ func TestInspectReadsNoSecrets(t *testing.T) {
 	plan := func(full bool) (*Plan, *recordSession) {
 		o := simOptions(t, s, s.LAN, nil)
 		o.NewKey = func() (wgtypes.Key, error) { return key, nil }
-		e, err := New(o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		e := simtest.Connect(t, ctx, New, o)
 		t.Cleanup(func() { e.Close() })
-		if err := e.Connect(ctx); err != nil {
-			t.Fatal(err)
-		}
 		rec := &recordSession{session: e.cl, full: full}
 		e.cl = rec
 		p, err := e.Plan(ctx, o.Settings)

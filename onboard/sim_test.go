@@ -169,14 +169,8 @@ func onboardExample(t *testing.T, ex simtest.Example, viaWAN bool) {
 	}
 
 	// A second apply changes nothing.
-	e2, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e2 := simtest.Connect(t, ctx, New, o)
 	defer e2.Close()
-	if err := e2.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
 	after := s.Export()
 	p2, err := e2.Plan(ctx, o.Settings)
 	if err != nil {
