@@ -144,15 +144,7 @@ func faultDrop(t *testing.T, ex simtest.Example) {
 			o := simOptions(t, s, s.LAN, nil)
 			o.Settings.VerifyEndpoint = s.LAN.String()
 			o.Settings.ConfirmTimeout = 2 * time.Minute // 12s at 10x
-			// The first connection only: after the sever wgboot cannot come back.
-			var dials atomic.Int32
-			o.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
-				if dials.Add(1) > 1 {
-					return nil, errors.New("test: the path to the router is gone")
-				}
-				var d net.Dialer
-				return d.DialContext(ctx, network, addr)
-			}
+			o.Dial = firstDialOnly()                    // after the sever wgboot cannot come back
 			e, p := simtest.Plan(t, ctx, New, o, o.Settings)
 			defer e.Close()
 			if _, err := e.Apply(ctx, p); err == nil {
@@ -162,6 +154,19 @@ func faultDrop(t *testing.T, ex simtest.Example) {
 			e.Close()
 			waitRestored(ctx, t, s, before)
 		})
+	}
+}
+
+// firstDialOnly is a dialer that makes the first connection only: every
+// later one finds the path to the router gone.
+func firstDialOnly() func(ctx context.Context, network, addr string) (net.Conn, error) {
+	var dials atomic.Int32
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if dials.Add(1) > 1 {
+			return nil, errors.New("test: the path to the router is gone")
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
 	}
 }
 
@@ -193,14 +198,7 @@ func TestFaultRerunAfterLostRouter(t *testing.T) {
 	before := s.Export()
 	o := simOptions(t, s, s.LAN, nil)
 	o.Settings.VerifyEndpoint = s.LAN.String()
-	var dials atomic.Int32
-	o.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if dials.Add(1) > 1 {
-			return nil, errors.New("test: the path to the router is gone")
-		}
-		var d net.Dialer
-		return d.DialContext(ctx, network, addr)
-	}
+	o.Dial = firstDialOnly()
 	e, p := simtest.Plan(t, ctx, New, o, o.Settings)
 	if _, err := e.Apply(ctx, p); err == nil {
 		t.Fatal("apply survived the severed connection")
