@@ -3,7 +3,6 @@ package fleet
 import (
 	"context"
 	"encoding/json"
-	"math/rand/v2"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -17,16 +16,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/onboard"
 	"github.com/wgboot/wgboot/routeros/sim"
 	"github.com/wgboot/wgboot/vpn"
 )
 
 const password = "fl33t-pw"
-
-func loopback() netip.Addr {
-	return netip.AddrFrom4([4]byte{127, byte(2 + rand.IntN(250)), byte(rand.IntN(256)), byte(1 + rand.IntN(253))})
-}
 
 // startRouters starts n rossim routers with the soho defconf (all called
 // MikroTik), reached on their LAN side, and returns an inventory for them.
@@ -39,29 +35,14 @@ func startRouters(tb testing.TB, n int) (*Inventory, []*sim.Router) {
 // defconf.
 func startRoutersWith(tb testing.TB, n int, extra string) (*Inventory, []*sim.Router) {
 	tb.Helper()
-	b, err := os.ReadFile("../examples/soho-defconf.rsc")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	b = append(b, extra...)
+	ex := simtest.Named(tb, "soho-defconf")
+	ex.Config += extra
 	inv := &Inventory{Pool: netip.MustParsePrefix("10.77.0.0/16"), SubnetBits: 24}
 	var routers []*sim.Router
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	for i := range n {
-		o := sim.Options{Config: string(b), Password: password,
-			DynamicAddresses: []sim.DynamicAddress{{Iface: "ether1", Prefix: netip.MustParsePrefix("203.0.113.7/24")}},
-			Listen: []sim.Listen{{Iface: "ether1", Addr: loopback(), Src: netip.MustParseAddr("203.0.113.99")},
-				{Iface: "bridge", Addr: loopback(), Src: netip.MustParseAddr("192.168.88.100")}}}
-		r, err := sim.Start(ctx, o)
-		if err != nil {
-			tb.Fatalf("router %d: %v", i, err)
-		}
-		tb.Cleanup(func() { r.Close() })
-		routers = append(routers, r)
-		info := r.Info()
-		lan := info.Listen[1]
-		inv.Routers = append(inv.Routers, Router{Address: netip.AddrPortFrom(lan.Addr, lan.APISSL).String(), Fingerprint: info.Fingerprint,
+	for range n {
+		rt := simtest.Start(tb, ex, simtest.Options{Password: password, Quiet: true})
+		routers = append(routers, rt.Sim)
+		inv.Routers = append(inv.Routers, Router{Address: rt.APIAddr(rt.LAN, false), Fingerprint: rt.Info.Fingerprint,
 			User: "admin", PasswordEnv: "WGBOOT_PASSWORD", ConfirmTimeout: 5 * time.Minute, Local: "netstack"})
 	}
 	return inv, routers

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/routeros/sim"
 )
 
@@ -23,26 +24,16 @@ func (f funcPrompter) Confirm(ctx context.Context, q Question) (bool, error) { r
 
 // connected starts ex, connects an engine with o (changed by mod) and
 // plans: the start of most tests here.
-func connected(t *testing.T, ctx context.Context, ex example, simMod func(*sim.Options), mod func(*Options)) (*simRouter, *Engine, *Plan, Options) {
+func connected(t *testing.T, ctx context.Context, ex simtest.Example, simMod func(*sim.Options), mod func(*Options)) (*simtest.Router, *Engine, *Plan, Options) {
 	t.Helper()
 	s := startExample(t, ex, simMod)
-	o := s.options(t, s.lan, nil)
-	o.Settings.VerifyEndpoint = s.lan.String()
+	o := simOptions(t, s, s.LAN, nil)
+	o.Settings.VerifyEndpoint = s.LAN.String()
 	if mod != nil {
 		mod(&o)
 	}
-	e, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, p := simtest.Plan(t, ctx, New, o, o.Settings)
 	t.Cleanup(func() { e.Close() })
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.Plan(ctx, o.Settings)
-	if err != nil {
-		t.Fatal(err)
-	}
 	return s, e, p, o
 }
 
@@ -50,7 +41,7 @@ func connected(t *testing.T, ctx context.Context, ex example, simMod func(*sim.O
 // and the confirm window has just been restarted, with an Event carrying
 // the new deadline (findings 7 and the gate).
 func TestHardenGate(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var events []Event
@@ -85,7 +76,7 @@ func TestHardenGate(t *testing.T) {
 	if left := ev.Deadline.Sub(ev.Time); left < o.Settings.ConfirmTimeout-time.Minute || left > o.Settings.ConfirmTimeout+time.Minute {
 		t.Errorf("the restarted window leaves %s, want about %s", left, o.Settings.ConfirmTimeout)
 	}
-	if strings.Contains(s.r.Export(), "wgboot-undo") {
+	if strings.Contains(s.Sim.Export(), "wgboot-undo") {
 		t.Error("still armed after the commit")
 	}
 }
@@ -93,10 +84,10 @@ func TestHardenGate(t *testing.T) {
 // When the safety net fires while the harden question is up, the engine
 // says so and does not harden a router that has already rolled back.
 func TestHardenGateTimerFired(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	var s *simRouter
+	var s *simtest.Router
 	s, e, p, _ := connected(t, ctx, ex, func(o *sim.Options) { o.ClockSpeed = 60 }, func(o *Options) {
 		o.Settings.ConfirmTimeout = 2 * time.Minute // two seconds at 60x
 		o.Prompter = funcPrompter(func(ctx context.Context, q Question) (bool, error) {
@@ -104,7 +95,7 @@ func TestHardenGateTimerFired(t *testing.T) {
 				return true, nil
 			}
 			// Wait for the router's own rollback: a condition, not a time.
-			for strings.Contains(s.r.Export(), "wgboot-undo") {
+			for strings.Contains(s.Sim.Export(), "wgboot-undo") {
 				select {
 				case <-ctx.Done():
 					return false, ctx.Err()
@@ -121,7 +112,7 @@ func TestHardenGateTimerFired(t *testing.T) {
 	if FailedStep(err) != StepHarden {
 		t.Errorf("failed at %q, want harden", FailedStep(err))
 	}
-	if strings.Contains(s.r.Export(), "harden") {
+	if strings.Contains(s.Sim.Export(), "harden") {
 		t.Error("a hardening rule was added after the rollback")
 	}
 }
@@ -129,7 +120,7 @@ func TestHardenGateTimerFired(t *testing.T) {
 // Disarm finds the script and schedulers by tag when their ids were lost
 // with a reply (finding 6).
 func TestDisarmByTag(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s, e, p, _ := connected(t, ctx, ex, nil, nil)
@@ -146,7 +137,7 @@ func TestDisarmByTag(t *testing.T) {
 	if err := e.disarm(ctx, e.cl, a.j, true); err != nil {
 		t.Fatal(err)
 	}
-	if x := s.r.Export(); strings.Contains(x, "wgboot-undo") {
+	if x := s.Sim.Export(); strings.Contains(x, "wgboot-undo") {
 		t.Errorf("the safety net is still there:\n%s", x)
 	}
 	// A second disarm (the reply of the first was lost) finds nothing and
@@ -163,20 +154,14 @@ func TestDisarmByTag(t *testing.T) {
 
 // Rollback refuses a journal written for another router (finding 5).
 func TestRollbackForeignJournal(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s := startExample(t, ex, nil)
-	o := s.options(t, s.lan, nil)
-	e, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := simOptions(t, s, s.LAN, nil)
+	e := simtest.Connect(t, ctx, New, o)
 	defer e.Close()
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	before := exportBody(s.r.Export())
+	before := s.Export()
 	if err := writeJournal(o.StateDir, &Journal{Router: "192.0.2.77:8729", Identity: "Other", RunID: "0badc0", State: StateCommitted}); err != nil {
 		t.Fatal(err)
 	}
@@ -184,13 +169,13 @@ func TestRollbackForeignJournal(t *testing.T) {
 	if err := os.Rename(journalPath(o.StateDir, "192.0.2.77:8729"), mustMkdir(t, journalPath(o.StateDir, e.addr))); err != nil {
 		t.Fatal(err)
 	}
-	err = e.Rollback(ctx)
+	err := e.Rollback(ctx)
 	for _, want := range []string{"192.0.2.77:8729", "Other", "not this router", "--state-dir", journalPath(o.StateDir, e.addr)} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("rollback: %v, want it to say %q", err, want)
 		}
 	}
-	if diff := cmp.Diff(before, exportBody(s.r.Export())); diff != "" {
+	if diff := cmp.Diff(before, s.Export()); diff != "" {
 		t.Errorf("the router changed (-before +after):\n%s", diff)
 	}
 }
@@ -207,14 +192,14 @@ func mustMkdir(t *testing.T, path string) string {
 // tunnel dials again instead of failing on the dead session (and finds
 // nothing left, as the Apply undid itself).
 func TestRollbackAfterCancelledApply(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	actx, acancel := context.WithCancel(ctx)
 	s := startExample(t, ex, nil)
-	before := exportBody(s.r.Export())
-	o := s.options(t, s.lan, nil)
-	o.Settings.VerifyEndpoint = s.lan.String()
+	before := s.Export()
+	o := simOptions(t, s, s.LAN, nil)
+	o.Settings.VerifyEndpoint = s.LAN.String()
 	o.Prompter = funcPrompter(func(ctx context.Context, q Question) (bool, error) {
 		if q.ID == "harden" {
 			acancel() // the technician pressed esc at the gate
@@ -222,18 +207,8 @@ func TestRollbackAfterCancelledApply(t *testing.T) {
 		}
 		return true, nil
 	})
-	e, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, p := simtest.Plan(t, ctx, New, o, o.Settings)
 	defer e.Close()
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.Plan(ctx, o.Settings)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := e.Apply(actx, p); err == nil {
 		t.Fatal("a cancelled apply succeeded")
 	}
@@ -248,7 +223,7 @@ func TestRollbackAfterCancelledApply(t *testing.T) {
 	if err := e.Rollback(ctx); err != nil {
 		t.Fatalf("rollback after the cancelled apply: %v", err)
 	}
-	if diff := cmp.Diff(before, exportBody(s.r.Export())); diff != "" {
+	if diff := cmp.Diff(before, s.Export()); diff != "" {
 		t.Errorf("(-before +after):\n%s", diff)
 	}
 }
@@ -256,19 +231,13 @@ func TestRollbackAfterCancelledApply(t *testing.T) {
 // The inspect checklist goes out live, group by group, and names the WAN,
 // the public endpoint, the API exposure now and the WireGuard there is.
 func TestInspectFactsLive(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s := startExample(t, ex, nil)
 	var events []Event
-	e, err := New(s.options(t, s.lan, &events))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := simtest.Connect(t, ctx, New, simOptions(t, s, s.LAN, &events))
 	defer e.Close()
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
 	facts, err := e.Inspect(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -354,19 +323,13 @@ func TestHasWireGuard(t *testing.T) {
 
 // RouterOS 7.0.x is refused with the way out (finding 1).
 func TestRefuseRouterOS70(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	s := startExample(t, ex, func(o *sim.Options) { o.Version = "7.0.5" })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	e, err := New(s.options(t, s.lan, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := simtest.Connect(t, ctx, New, simOptions(t, s, s.LAN, nil))
 	defer e.Close()
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	_, err = e.Inspect(ctx)
+	_, err := e.Inspect(ctx)
 	if err == nil || !strings.Contains(err.Error(), "upgrade to RouterOS 7.1 or later") || !strings.Contains(err.Error(), "WireGuard") {
 		t.Fatalf("err = %v, want a refusal saying to upgrade to RouterOS 7.1 or later", err)
 	}

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wgboot/wgboot/internal/simtest"
 )
 
 // bigRouterConfig is soho-defconf with an imported blocklist of n entries
@@ -191,10 +193,10 @@ func peakHeap(f func()) uint64 {
 func BenchmarkBigRouter(b *testing.B) {
 	for _, n := range []int{1000, 10000, 50000} {
 		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
-			ex := loadExample(b, "../examples/soho-defconf.rsc")
-			ex.config = bigRouterConfig(b, n)
+			ex := simtest.Named(b, "soho-defconf")
+			ex.Config = bigRouterConfig(b, n)
 			s := startExample(b, ex, nil)
-			o := s.options(b, s.lan, nil)
+			o := simOptions(b, s, s.LAN, nil)
 			o.Logf = nil
 			ctx := context.Background()
 			var probes int
@@ -202,17 +204,8 @@ func BenchmarkBigRouter(b *testing.B) {
 			var peak uint64
 			for b.Loop() {
 				peak = max(peak, peakHeap(func() {
-					e, err := New(o)
-					if err != nil {
-						b.Fatal(err)
-					}
+					e, _ := simtest.Plan(b, ctx, New, o, o.Settings)
 					defer e.Close()
-					if err := e.Connect(ctx); err != nil {
-						b.Fatal(err)
-					}
-					if _, err := e.Plan(ctx, o.Settings); err != nil {
-						b.Fatal(err)
-					}
 					probes = len(e.plan.Decision.probes(e.router))
 				}))
 			}
@@ -226,30 +219,20 @@ func BenchmarkBigRouter(b *testing.B) {
 // arm, apply, tunnel, verify, harden, reverify, commit) of the 50k-entry
 // router, then a rollback.
 func BenchmarkBigRouterApply(b *testing.B) {
-	ex := loadExample(b, "../examples/soho-defconf.rsc")
-	ex.config = bigRouterConfig(b, 50000)
+	ex := simtest.Named(b, "soho-defconf")
+	ex.Config = bigRouterConfig(b, 50000)
 	s := startExample(b, ex, nil)
-	o := s.options(b, s.lan, nil)
+	o := simOptions(b, s, s.LAN, nil)
 	o.Logf = nil
-	o.Settings.VerifyEndpoint = s.lan.String()
+	o.Settings.VerifyEndpoint = s.LAN.String()
 	ctx := context.Background()
 	b.ReportAllocs()
 	var peak uint64
 	for b.Loop() {
 		o.StateDir = b.TempDir()
 		peak = max(peak, peakHeap(func() {
-			e, err := New(o)
-			if err != nil {
-				b.Fatal(err)
-			}
+			e, p := simtest.Plan(b, ctx, New, o, o.Settings)
 			defer e.Close()
-			if err := e.Connect(ctx); err != nil {
-				b.Fatal(err)
-			}
-			p, err := e.Plan(ctx, o.Settings)
-			if err != nil {
-				b.Fatal(err)
-			}
 			if _, err := e.Apply(ctx, p); err != nil {
 				b.Fatal(err)
 			}
@@ -266,8 +249,8 @@ func BenchmarkBigRouterApply(b *testing.B) {
 // uses, and not the lists no rule names: a router may hold hundreds of
 // thousands of entries the firewall never consults.
 func TestInspectReadsNamedLists(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
-	ex.config += strings.Join([]string{"",
+	ex := simtest.Named(t, "soho-defconf")
+	ex.Config += strings.Join([]string{"",
 		"/ip firewall address-list",
 		"add list=blocklist address=198.18.0.0/24",
 		"add list=blocklist address=198.18.1.9 comment=manual",
@@ -284,15 +267,9 @@ func TestInspectReadsNamedLists(t *testing.T) {
 	s := startExample(t, ex, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	o := s.options(t, s.lan, nil)
-	e, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := simOptions(t, s, s.LAN, nil)
+	e := simtest.Connect(t, ctx, New, o)
 	defer e.Close()
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
 	rec := &recordSession{session: e.cl}
 	e.cl = rec
 	if _, err := e.Inspect(ctx); err != nil {

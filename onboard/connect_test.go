@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/routeros"
 	"github.com/wgboot/wgboot/routeros/sim"
 )
@@ -24,11 +25,11 @@ func (a *answers) Confirm(ctx context.Context, q Question) (bool, error) {
 }
 
 func TestConnectTrust(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	s := startExample(t, ex, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	o := s.options(t, s.lan, nil)
+	o := simOptions(t, s, s.LAN, nil)
 	o.Fingerprint = ""
 	connect := func(o Options) error {
 		e, err := New(o)
@@ -43,8 +44,8 @@ func TestConnectTrust(t *testing.T) {
 	p := &answers{yes: map[string]bool{}}
 	o.Prompter = p
 	err := connect(o)
-	if err == nil || !strings.Contains(err.Error(), s.info.Fingerprint) {
-		t.Errorf("untrusted: err = %v, want a refusal naming %s", err, s.info.Fingerprint)
+	if err == nil || !strings.Contains(err.Error(), s.Info.Fingerprint) {
+		t.Errorf("untrusted: err = %v, want a refusal naming %s", err, s.Info.Fingerprint)
 	}
 	if len(p.asked) != 1 || p.asked[0] != "trust-fingerprint" {
 		t.Errorf("asked %v, want [trust-fingerprint]", p.asked)
@@ -61,9 +62,9 @@ func TestConnectTrust(t *testing.T) {
 		t.Fatalf("known host: err %v, asked %v", err, p.asked)
 	}
 	// A different router at the same address (new certificate): refused.
-	s.r.Close()
-	s2 := startExample(t, ex, func(so *sim.Options) { so.Listen[1].Addr = s.lan })
-	if s2.info.Fingerprint == s.info.Fingerprint {
+	s.Sim.Close()
+	s2 := startExample(t, ex, func(so *sim.Options) { so.Listen[1].Addr = s.LAN })
+	if s2.Info.Fingerprint == s.Info.Fingerprint {
 		t.Skip("rossim gave the same certificate twice")
 	}
 	o.TOFU = true
@@ -75,11 +76,11 @@ func TestConnectTrust(t *testing.T) {
 }
 
 func TestConnectNoCertificate(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	s := startExample(t, ex, func(o *sim.Options) { o.Cert = "none" })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	o := s.options(t, s.lan, nil)
+	o := simOptions(t, s, s.LAN, nil)
 	o.Fingerprint, o.TOFU = "", true
 
 	o.Prompter = &answers{yes: map[string]bool{}}
@@ -100,17 +101,17 @@ func TestConnectNoCertificate(t *testing.T) {
 	if _, err := e.Inspect(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(s.r.Export(), "certificate=wgboot-api") {
+	if !strings.Contains(s.Sim.Export(), "certificate=wgboot-api") {
 		t.Error("api-ssl does not use the created certificate")
 	}
 }
 
 func TestRefuseRouterOS6(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	s := startExample(t, ex, func(o *sim.Options) { o.Version = "6.49.10" })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	e, err := New(s.options(t, s.lan, nil))
+	e, err := New(simOptions(t, s, s.LAN, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

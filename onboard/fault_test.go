@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/routeros/sim"
 )
 
@@ -20,19 +21,13 @@ var faultsFull = os.Getenv("WGBOOT_FAULTS") == "full"
 
 // changingPaths returns the API command paths a run sends that change the
 // router, from a plan made against a fresh simulator.
-func changingPaths(t *testing.T, ex example) []string {
+func changingPaths(t *testing.T, ex simtest.Example) []string {
 	t.Helper()
 	s := startExample(t, ex, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	e, err := New(s.options(t, s.lan, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := simtest.Connect(t, ctx, New, simOptions(t, s, s.LAN, nil))
 	defer e.Close()
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := e.Plan(ctx, e.o.Settings); err != nil {
 		t.Fatal(err)
 	}
@@ -59,34 +54,24 @@ func changingPaths(t *testing.T, ex example) []string {
 // it at commit, only warns.
 func TestFaultTrap(t *testing.T) {
 	for _, path := range []string{"../examples/soho-defconf.rsc", "testdata/configs/lan-api-rule.rsc", "../examples/apissl-restricted.rsc"} {
-		ex := loadExample(t, path)
+		ex := simtest.LoadExample(t, path)
 		paths := changingPaths(t, ex)
 		for _, trapOn := range append(paths, "/export", "/file/remove") {
-			t.Run(ex.name+trapOn, func(t *testing.T) {
+			t.Run(ex.Name+trapOn, func(t *testing.T) {
 				t.Parallel()
 				// The undo may need the trapped command too: then the router's
 				// own scheduler finishes it, on a 30x clock.
 				s := startExample(t, ex, func(o *sim.Options) { o.TrapOn = []string{trapOn}; o.ClockSpeed = 30 })
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 				defer cancel()
-				before := exportBody(s.r.Export())
+				before := s.Export()
 				var events []Event
-				o := s.options(t, s.lan, &events)
-				o.Settings.VerifyEndpoint = s.lan.String()
+				o := simOptions(t, s, s.LAN, &events)
+				o.Settings.VerifyEndpoint = s.LAN.String()
 				o.Settings.ConfirmTimeout = 2 * time.Minute
-				e, err := New(o)
-				if err != nil {
-					t.Fatal(err)
-				}
+				e, p := simtest.Plan(t, ctx, New, o, o.Settings)
 				defer e.Close()
-				if err := e.Connect(ctx); err != nil {
-					t.Fatal(err)
-				}
-				p, err := e.Plan(ctx, o.Settings)
-				if err != nil {
-					t.Fatal(err)
-				}
-				_, err = e.Apply(ctx, p)
+				_, err := e.Apply(ctx, p)
 				if step, ok := map[string]Step{"/export": StepArm, "/file/remove": StepCommit}[trapOn]; ok {
 					if err != nil {
 						t.Fatalf("a refused %s must only warn, got %v", trapOn, err)
@@ -122,34 +107,24 @@ func TestFaultDrop(t *testing.T) {
 		configs = append(configs, "testdata/configs/lan-api-rule.rsc", "../examples/apissl-restricted.rsc", "testdata/configs/ipv6-wan.rsc")
 	}
 	for _, c := range configs {
-		ex := loadExample(t, c)
-		t.Run(ex.name, func(t *testing.T) { faultDrop(t, ex) })
+		ex := simtest.LoadExample(t, c)
+		t.Run(ex.Name, func(t *testing.T) { faultDrop(t, ex) })
 	}
 }
 
-func faultDrop(t *testing.T, ex example) {
+func faultDrop(t *testing.T, ex simtest.Example) {
 	// Measure where the run's commands fall with a clean run.
 	s := startExample(t, ex, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	o := s.options(t, s.lan, nil)
-	o.Settings.VerifyEndpoint = s.lan.String()
-	e, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.Plan(ctx, o.Settings)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first := s.r.Stats().Commands + 1
+	o := simOptions(t, s, s.LAN, nil)
+	o.Settings.VerifyEndpoint = s.LAN.String()
+	e, p := simtest.Plan(t, ctx, New, o, o.Settings)
+	first := s.Sim.Stats().Commands + 1
 	if _, err := e.Apply(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	last := s.r.Stats().Commands
+	last := s.Sim.Stats().Commands
 	e.Close()
 	var ns []int64
 	for n := first; n <= last; n++ {
@@ -165,31 +140,13 @@ func faultDrop(t *testing.T, ex example) {
 			s := startExample(t, ex, func(o *sim.Options) { o.DropAfterCommands = int(n); o.ClockSpeed = 10 })
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			before := exportBody(s.r.Export())
-			o := s.options(t, s.lan, nil)
-			o.Settings.VerifyEndpoint = s.lan.String()
+			before := s.Export()
+			o := simOptions(t, s, s.LAN, nil)
+			o.Settings.VerifyEndpoint = s.LAN.String()
 			o.Settings.ConfirmTimeout = 2 * time.Minute // 12s at 10x
-			// The first connection only: after the sever wgboot cannot come back.
-			var dials atomic.Int32
-			o.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
-				if dials.Add(1) > 1 {
-					return nil, errors.New("test: the path to the router is gone")
-				}
-				var d net.Dialer
-				return d.DialContext(ctx, network, addr)
-			}
-			e, err := New(o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			o.Dial = firstDialOnly()                    // after the sever wgboot cannot come back
+			e, p := simtest.Plan(t, ctx, New, o, o.Settings)
 			defer e.Close()
-			if err := e.Connect(ctx); err != nil {
-				t.Fatal(err)
-			}
-			p, err := e.Plan(ctx, o.Settings)
-			if err != nil {
-				t.Fatal(err)
-			}
 			if _, err := e.Apply(ctx, p); err == nil {
 				t.Logf("drop after command %d came after the commit: onboarded", n)
 				return
@@ -200,13 +157,26 @@ func faultDrop(t *testing.T, ex example) {
 	}
 }
 
+// firstDialOnly is a dialer that makes the first connection only: every
+// later one finds the path to the router gone.
+func firstDialOnly() func(ctx context.Context, network, addr string) (net.Conn, error) {
+	var dials atomic.Int32
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if dials.Add(1) > 1 {
+			return nil, errors.New("test: the path to the router is gone")
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+}
+
 // waitRestored waits until the router's export is the one before the run
 // (wgboot's undo, or its scheduler on the accelerated clock): a condition
 // with ctx as the only bound, not a timed assertion.
-func waitRestored(ctx context.Context, t *testing.T, s *simRouter, before string) {
+func waitRestored(ctx context.Context, t *testing.T, s *simtest.Router, before string) {
 	t.Helper()
 	for {
-		got := exportBody(s.r.Export())
+		got := s.Export()
 		if got == before {
 			return
 		}
@@ -221,34 +191,20 @@ func waitRestored(ctx context.Context, t *testing.T, s *simRouter, before string
 // A rerun after a run that lost the router finds its journal and tags,
 // rolls it back (with consent) and onboards afresh.
 func TestFaultRerunAfterLostRouter(t *testing.T) {
-	ex := loadExample(t, "testdata/configs/lan-api-rule.rsc")
+	ex := simtest.LoadExample(t, "testdata/configs/lan-api-rule.rsc")
 	s := startExample(t, ex, func(o *sim.Options) { o.DropAfterCommands = 36 }) // inside the router-side changes
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	before := exportBody(s.r.Export())
-	o := s.options(t, s.lan, nil)
-	o.Settings.VerifyEndpoint = s.lan.String()
-	var dials atomic.Int32
-	o.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if dials.Add(1) > 1 {
-			return nil, errors.New("test: the path to the router is gone")
-		}
-		var d net.Dialer
-		return d.DialContext(ctx, network, addr)
-	}
-	e, _ := New(o)
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.Plan(ctx, o.Settings)
-	if err != nil {
-		t.Fatal(err)
-	}
+	before := s.Export()
+	o := simOptions(t, s, s.LAN, nil)
+	o.Settings.VerifyEndpoint = s.LAN.String()
+	o.Dial = firstDialOnly()
+	e, p := simtest.Plan(t, ctx, New, o, o.Settings)
 	if _, err := e.Apply(ctx, p); err == nil {
 		t.Fatal("apply survived the severed connection")
 	}
 	e.Close()
-	if exportBody(s.r.Export()) == before {
+	if s.Export() == before {
 		t.Fatal("nothing was left armed: pick a later command to sever")
 	}
 
@@ -257,28 +213,21 @@ func TestFaultRerunAfterLostRouter(t *testing.T) {
 	o.RunID = "rerun"
 	ask := &answers{yes: map[string]bool{"rollback-earlier": true, "harden": true}}
 	o.Prompter = ask
-	e2, _ := New(o)
+	e2, p2 := simtest.Plan(t, ctx, New, o, o.Settings)
 	defer e2.Close()
-	if err := e2.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	p2, err := e2.Plan(ctx, o.Settings)
-	if err != nil {
-		t.Fatalf("rerun plan: %v", err)
-	}
 	if !slices.Contains(ask.asked, "rollback-earlier") || p2.Noop {
 		t.Fatalf("asked %v, noop %v: want the earlier run rolled back and a fresh plan", ask.asked, p2.Noop)
 	}
 	if _, err := e2.Apply(ctx, p2); err != nil {
 		t.Fatalf("rerun apply: %v", err)
 	}
-	if strings.Contains(s.r.Export(), "wgboot:e2e") {
+	if strings.Contains(s.Sim.Export(), "wgboot:e2e") {
 		t.Error("objects of the earlier run are still there")
 	}
 	if err := e2.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(before, exportBody(s.r.Export())); diff != "" {
+	if diff := cmp.Diff(before, s.Export()); diff != "" {
 		t.Errorf("(-before +after):\n%s", diff)
 	}
 }

@@ -3,7 +3,6 @@ package onboard
 import (
 	"context"
 	"errors"
-	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -11,16 +10,15 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/wgboot/wgboot/routeros"
+	"github.com/wgboot/wgboot/internal/simtest"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 )
 
 // routerFiles lists the router's files and their contents, read on a
 // session of the test's own.
-func routerFiles(t *testing.T, ctx context.Context, s *simRouter, o Options) map[string]string {
+func routerFiles(t *testing.T, ctx context.Context, s *simtest.Router, o Options) map[string]string {
 	t.Helper()
-	cl, err := routeros.Dial(ctx, routeros.Config{Addr: netip.AddrPortFrom(s.lan, s.port(s.lan, o.Plain)).String(), TLS: !o.Plain,
-		Fingerprint: o.Fingerprint, User: o.User, Password: o.Password, Timeout: 5 * time.Second})
+	cl, err := s.Dial(ctx, s.LAN, o.Plain, 5*time.Second)
 	if err != nil {
 		t.Fatalf("list the router's files: %v", err)
 	}
@@ -53,8 +51,8 @@ func wgbootFiles(files map[string]string) []string {
 // commit, a declined harden (rollback) and an explicit rollback (finding 23).
 func TestArmFiles(t *testing.T) {
 	wgKey, _ := wgtypes.GeneratePrivateKey()
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
-	ex.config += "\n/interface wireguard\nadd name=wg-other listen-port=51820 private-key=\"" + wgKey.String() + "\"\n"
+	ex := simtest.Named(t, "soho-defconf")
+	ex.Config += "\n/interface wireguard\nadd name=wg-other listen-port=51820 private-key=\"" + wgKey.String() + "\"\n"
 	tests := []struct {
 		name   string
 		harden func() (bool, error)
@@ -69,7 +67,7 @@ func TestArmFiles(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			var s *simRouter
+			var s *simtest.Router
 			var armed map[string]string
 			s, e, p, o := connected(t, ctx, ex, nil, func(o *Options) {
 				o.Prompter = funcPrompter(func(ctx context.Context, q Question) (bool, error) {
@@ -118,7 +116,7 @@ func TestArmFiles(t *testing.T) {
 
 // Status lists the files older runs left on the router, and only those.
 func TestStatusLeftoverFiles(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s, e, _, o := connected(t, ctx, ex, nil, nil)
@@ -155,15 +153,14 @@ func TestStatusLeftoverFiles(t *testing.T) {
 // Rolling back a committed run removes the files an older wgboot left for
 // it (the unencrypted backup and the export stayed after its commit).
 func TestRollbackRemovesOldRunFiles(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s, e, p, o := connected(t, ctx, ex, nil, nil)
 	if _, err := e.Apply(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	cl, err := routeros.Dial(ctx, routeros.Config{Addr: netip.AddrPortFrom(s.lan, s.port(s.lan, o.Plain)).String(), TLS: !o.Plain,
-		Fingerprint: o.Fingerprint, User: o.User, Password: o.Password, Timeout: 5 * time.Second})
+	cl, err := s.Dial(ctx, s.LAN, o.Plain, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/routeros/sim"
 	"github.com/wgboot/wgboot/vpn"
 )
@@ -76,20 +77,20 @@ var phoneSrc = netip.MustParseAddr("198.51.100.23")
 func TestSimProveOutside(t *testing.T) {
 	for _, fromLAN := range []bool{false, true} {
 		t.Run(map[bool]string{false: "outside", true: "lan"}[fromLAN], func(t *testing.T) {
-			ex := loadExample(t, "../examples/soho-defconf.rsc")
-			phoneAt := loopback()
+			ex := simtest.Named(t, "soho-defconf")
+			phoneAt := simtest.Loopback()
 			s := startExample(t, ex, func(o *sim.Options) {
-				o.Listen = append(o.Listen, sim.Listen{Iface: ex.wan[0], Addr: phoneAt, Src: phoneSrc})
+				o.Listen = append(o.Listen, sim.Listen{Iface: ex.WAN[0], Addr: phoneAt, Src: phoneSrc})
 			})
 			if fromLAN {
-				phoneAt = s.lan
+				phoneAt = s.LAN
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			before := exportBody(s.r.Export())
+			before := s.Export()
 			var events []Event
-			o := s.options(t, s.lan, &events)
-			o.Settings.VerifyEndpoint = s.lan.String()
+			o := simOptions(t, s, s.LAN, &events)
+			o.Settings.VerifyEndpoint = s.LAN.String()
 			ph := &phone{}
 			defer ph.close()
 			wait := 20 * time.Second
@@ -97,7 +98,7 @@ func TestSimProveOutside(t *testing.T) {
 				wait = 4 * time.Second
 			}
 			o.ProveRemote = &ProveRemote{Wait: wait, Keep: true, Show: func(np *NewPeer) {
-				if ex := s.r.Export(); strings.Count(ex, `remove [find where comment=\"wgboot:e2e peer:phone\"]`) < 2 {
+				if ex := s.Sim.Export(); strings.Count(ex, `remove [find where comment=\"wgboot:e2e peer:phone\"]`) < 2 {
 					t.Errorf("the armed rollback (timer and script) does not remove the phone's peer:\n%s", ex)
 				}
 				_, port, _ := strings.Cut(np.Config.Peer.Endpoint, ":")
@@ -113,7 +114,7 @@ func TestSimProveOutside(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), "not proven from outside") || !strings.Contains(err.Error(), "192.168.88.100 is on the router's own network") {
 					t.Fatalf("a LAN handshake: %v, want a refusal naming the LAN", err)
 				}
-				if diff := cmp.Diff(before, exportBody(s.r.Export())); diff != "" {
+				if diff := cmp.Diff(before, s.Export()); diff != "" {
 					t.Errorf("the refused proof left the router changed (-before +after):\n%s", diff)
 				}
 				return
@@ -143,7 +144,7 @@ func TestSimProveOutside(t *testing.T) {
 			if err := e.Rollback(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(before, exportBody(s.r.Export())); diff != "" {
+			if diff := cmp.Diff(before, s.Export()); diff != "" {
 				t.Errorf("export after rollback (-before +after):\n%s", diff)
 			}
 		})

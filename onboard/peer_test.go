@@ -10,29 +10,20 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/vpn"
 )
 
 // onboarded runs a whole onboarding of soho-defconf from the LAN and
 // returns the sim, the options and the closed engine's summary.
-func onboardedSim(t *testing.T, ctx context.Context) (*simRouter, Options, *Summary, string) {
+func onboardedSim(t *testing.T, ctx context.Context) (*simtest.Router, Options, *Summary, string) {
 	t.Helper()
-	s := startExample(t, loadExample(t, "../examples/soho-defconf.rsc"), nil)
-	before := exportBody(s.r.Export())
-	o := s.options(t, s.lan, nil)
-	o.Settings.VerifyEndpoint = s.lan.String()
-	e, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := startExample(t, simtest.Named(t, "soho-defconf"), nil)
+	before := s.Export()
+	o := simOptions(t, s, s.LAN, nil)
+	o.Settings.VerifyEndpoint = s.LAN.String()
+	e, p := simtest.Plan(t, ctx, New, o, o.Settings)
 	defer e.Close()
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.Plan(ctx, o.Settings)
-	if err != nil {
-		t.Fatal(err)
-	}
 	sum, err := e.Apply(ctx, p)
 	if err != nil {
 		t.Fatalf("apply: %v", err)
@@ -43,14 +34,8 @@ func onboardedSim(t *testing.T, ctx context.Context) (*simRouter, Options, *Summ
 // connectedEngine is a new engine connected with o.
 func connectedEngine(t *testing.T, ctx context.Context, o Options) *Engine {
 	t.Helper()
-	e, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := simtest.Connect(t, ctx, New, o)
 	t.Cleanup(func() { e.Close() })
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
 	return e
 }
 
@@ -99,7 +84,7 @@ func TestSimPeers(t *testing.T) {
 	defer cancel()
 	s, o, sum, before := onboardedSim(t, ctx)
 	_, port, _ := strings.Cut(sum.Endpoint, ":")
-	wanEP := netip.MustParseAddrPort(s.wan.String() + ":" + port)
+	wanEP := netip.MustParseAddrPort(s.WAN.String() + ":" + port)
 
 	e := connectedEngine(t, ctx, o)
 	alice, err := e.AddPeer(ctx, "alice", false)
@@ -135,7 +120,7 @@ func TestSimPeers(t *testing.T) {
 	if !strings.Contains(string(b), "PresharedKey = ") {
 		t.Errorf("bob's config has no preshared key:\n%s", b)
 	}
-	export := s.r.Export()
+	export := s.Sim.Export()
 	if !strings.Contains(export, `comment="wgboot:e2e peer:alice"`) && !strings.Contains(export, "comment=wgboot:e2e peer:alice") {
 		t.Errorf("alice's router peer is not tagged:\n%s", export)
 	}
@@ -151,7 +136,7 @@ func TestSimPeers(t *testing.T) {
 	if !got["technician"].Technician || !got["alice"].Added || !got["bob"].Added || len(peers) != 3 {
 		t.Errorf("peers: %+v", peers)
 	}
-	if a := got["alice"]; a.LastHandshake == "" || !strings.HasPrefix(a.Endpoint, wanClient.String()+":") || a.Rx == 0 {
+	if a := got["alice"]; a.LastHandshake == "" || !strings.HasPrefix(a.Endpoint, simtest.WANClient.String()+":") || a.Rx == 0 {
 		t.Errorf("alice after a handshake from the WAN: %+v", a)
 	}
 
@@ -220,12 +205,12 @@ func TestSimPeers(t *testing.T) {
 		if !journal {
 			// Without a journal, modified rules keep their values: every
 			// tagged object (the added peer among them) is gone.
-			if ex := s.r.Export(); strings.Contains(ex, "wgboot:") {
+			if ex := s.Sim.Export(); strings.Contains(ex, "wgboot:") {
 				t.Errorf("tagged objects left after a rollback without journal:\n%s", ex)
 			}
 			continue
 		}
-		if diff := cmp.Diff(before, exportBody(s.r.Export())); diff != "" {
+		if diff := cmp.Diff(before, s.Export()); diff != "" {
 			t.Errorf("journal %v: export after rollback differs (-before +after):\n%s", journal, diff)
 		}
 	}
@@ -254,7 +239,7 @@ func TestSimVia(t *testing.T) {
 	vo.StateDir = t.TempDir() // nothing but the config
 	vo.Router = router
 	vo.Via = alice.ConfigPath
-	vo.Settings.VerifyEndpoint = s.wan.String() + ":" + port
+	vo.Settings.VerifyEndpoint = s.WAN.String() + ":" + port
 	v := connectedEngine(t, ctx, vo)
 	st, err := v.Status(ctx)
 	if err != nil {
@@ -268,8 +253,8 @@ func TestSimVia(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range peers {
-		if p.Name == "alice" && !strings.HasPrefix(p.Endpoint, wanClient.String()+":") {
-			t.Errorf("alice's session came from %q, want the WAN client %s", p.Endpoint, wanClient)
+		if p.Name == "alice" && !strings.HasPrefix(p.Endpoint, simtest.WANClient.String()+":") {
+			t.Errorf("alice's session came from %q, want the WAN client %s", p.Endpoint, simtest.WANClient)
 		}
 	}
 	if _, err := v.AddPeer(ctx, "bob", false); err != nil {
@@ -278,7 +263,7 @@ func TestSimVia(t *testing.T) {
 	v.Close()
 
 	// The router's API is closed on the WAN: only the tunnel reaches it.
-	if err := apiAnswers(ctx, o, netip.AddrPortFrom(s.wan, s.port(s.wan, o.Plain)).String()); err == nil {
+	if err := s.Answers(ctx, s.WAN, o.Plain, 2*time.Second); err == nil {
 		t.Fatal("the API answers on the WAN: the test proves nothing")
 	}
 	kept, _ := os.ReadFile(alice.ConfigPath)
@@ -311,13 +296,13 @@ func TestSimRollbackVia(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
-			ex := loadExample(t, "../examples/"+name+".rsc")
+			ex := simtest.LoadExample(t, "../examples/"+name+".rsc")
 			s := startExample(t, ex, nil)
-			reach := s.lan
+			reach := s.LAN
 			if !reach.IsValid() {
-				reach = s.wan
+				reach = s.WAN
 			}
-			o := s.options(t, reach, nil)
+			o := simOptions(t, s, reach, nil)
 			o.Settings.VerifyEndpoint = reach.String()
 			e := connectedEngine(t, ctx, o)
 			p, err := e.Plan(ctx, o.Settings)
@@ -341,7 +326,7 @@ func TestSimRollbackVia(t *testing.T) {
 			_, port, _ := strings.Cut(sum.Endpoint, ":")
 			vo := o
 			vo.StateDir, vo.Router, vo.Via = t.TempDir(), sum.RouterTunnel, alice.ConfigPath
-			vo.Settings.VerifyEndpoint = s.wan.String() + ":" + port
+			vo.Settings.VerifyEndpoint = s.WAN.String() + ":" + port
 			v := connectedEngine(t, ctx, vo)
 			if err := v.Rollback(ctx); err != nil {
 				t.Errorf("rollback --via: %v", err)
@@ -350,7 +335,7 @@ func TestSimRollbackVia(t *testing.T) {
 			// The router removes the tunnel by itself, seconds later.
 			left := ""
 			for i := 0; i < 100; i++ {
-				if left = s.r.Export(); !strings.Contains(left, "wgboot:") {
+				if left = s.Sim.Export(); !strings.Contains(left, "wgboot:") {
 					break
 				}
 				time.Sleep(100 * time.Millisecond)

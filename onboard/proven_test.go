@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wgboot/wgboot/internal/simtest"
 )
 
 // notReached is what every front end must say when the tunnel was proven
@@ -37,18 +38,18 @@ func TestProvenVia(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ex := loadExample(t, tt.example)
+			ex := simtest.LoadExample(t, tt.example)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			s := startExample(t, ex, nil)
-			at := s.lan
+			at := s.LAN
 			if tt.fromWAN {
 				// Reached by an address that is not one of the router's
 				// (a name, a forwarded public address): only the router
 				// knows where the packets came from.
-				at = s.wan
+				at = s.WAN
 			}
-			o := s.options(t, at, nil)
+			o := simOptions(t, s, at, nil)
 			var detail string
 			o.Prompter = funcPrompter(func(ctx context.Context, q Question) (bool, error) {
 				if q.ID == "harden" {
@@ -56,18 +57,8 @@ func TestProvenVia(t *testing.T) {
 				}
 				return true, nil
 			})
-			e, err := New(o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			e, p := simtest.Plan(t, ctx, New, o, o.Settings)
 			defer e.Close()
-			if err := e.Connect(ctx); err != nil {
-				t.Fatal(err)
-			}
-			p, err := e.Plan(ctx, o.Settings)
-			if err != nil {
-				t.Fatal(err)
-			}
 			sum, err := e.Apply(ctx, p)
 			if err != nil {
 				t.Fatalf("apply: %v", err)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/routeros/rsc"
 	"github.com/wgboot/wgboot/routeros/sim"
 )
@@ -27,28 +28,28 @@ func apiSSLOff(t testing.TB, config string) bool {
 
 // loadRealExamples reads examples/real: exports of real routers, wired the
 // way sim.FindWiring reads them (they carry no wgboot-example line).
-func loadRealExamples(t testing.TB) []example {
+func loadRealExamples(t testing.TB) []simtest.Example {
 	t.Helper()
 	paths, err := filepath.Glob("../examples/real/*.rsc")
 	if err != nil || len(paths) < 6 {
 		t.Fatalf("examples/real holds %d exports, want at least 6 (%v)", len(paths), err)
 	}
-	var out []example
+	var out []simtest.Example
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ex := example{name: strings.TrimSuffix(filepath.Base(p), ".rsc"), config: string(b)}
-		if apiSSLOff(t, ex.config) {
+		ex := simtest.Example{Name: strings.TrimSuffix(filepath.Base(p), ".rsc"), Config: string(b)}
+		if apiSSLOff(t, ex.Config) {
 			// What the technician does first on such a router (SOURCES.md).
-			ex.config += "\n/ip service\nset api-ssl disabled=no\n"
+			ex.Config += "\n/ip service\nset api-ssl disabled=no\n"
 		}
-		w, err := sim.FindWiring(ex.config)
+		w, err := sim.FindWiring(ex.Config)
 		if err != nil {
-			t.Fatalf("%s: %v", ex.name, err)
+			t.Fatalf("%s: %v", ex.Name, err)
 		}
-		ex.wan, ex.lan, ex.dynamic = w.WAN, w.LAN, w.Dynamic
+		ex.WAN, ex.LAN, ex.Dynamic = w.WAN, w.LAN, w.Dynamic
 		out = append(out, ex)
 	}
 	return out
@@ -58,9 +59,9 @@ func loadRealExamples(t testing.TB) []example {
 // back: the acceptance list of TestSimOnboard, export restored included.
 func TestSimOnboardReal(t *testing.T) {
 	for _, ex := range loadRealExamples(t) {
-		t.Run(ex.name, func(t *testing.T) {
+		t.Run(ex.Name, func(t *testing.T) {
 			t.Parallel()
-			onboardExample(t, ex, ex.lan == "")
+			onboardExample(t, ex, ex.LAN == "")
 		})
 	}
 }

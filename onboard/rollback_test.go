@@ -14,32 +14,23 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/routeros"
 )
 
 // onboardAt onboards s through addr (verifying the tunnel at the same
 // address) with the state dir and run id given, and returns the options and
 // the summary.
-func onboardAt(t *testing.T, ctx context.Context, s *simRouter, addr netip.Addr, state, run string) (Options, *Summary) {
+func onboardAt(t *testing.T, ctx context.Context, s *simtest.Router, addr netip.Addr, state, run string) (Options, *Summary) {
 	t.Helper()
-	o := s.options(t, addr, nil)
+	o := simOptions(t, s, addr, nil)
 	o.StateDir, o.RunID = state, run
 	o.Settings.VerifyEndpoint = addr.String()
-	if addr == s.wan {
-		o.WANProbe = netip.AddrPortFrom(s.wan, s.port(s.wan, o.Plain)).String()
+	if addr == s.WAN {
+		o.WANProbe = s.APIAddr(s.WAN, o.Plain)
 	}
-	e, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, p := simtest.Plan(t, ctx, New, o, o.Settings)
 	defer e.Close()
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.Plan(ctx, o.Settings)
-	if err != nil {
-		t.Fatal(err)
-	}
 	sum, err := e.Apply(ctx, p)
 	if err != nil {
 		t.Fatal(err)
@@ -48,19 +39,13 @@ func onboardAt(t *testing.T, ctx context.Context, s *simRouter, addr netip.Addr,
 }
 
 // rollbackAt runs a rollback of s through addr with a new engine.
-func rollbackAt(t *testing.T, ctx context.Context, s *simRouter, addr netip.Addr, state string, events *[]Event) error {
+func rollbackAt(t *testing.T, ctx context.Context, s *simtest.Router, addr netip.Addr, state string, events *[]Event) error {
 	t.Helper()
-	o := s.options(t, addr, events)
+	o := simOptions(t, s, addr, events)
 	o.StateDir = state
 	o.RunID = ""
-	e, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := simtest.Connect(t, ctx, New, o)
 	defer e.Close()
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
 	return e.Rollback(ctx)
 }
 
@@ -71,25 +56,25 @@ func TestRollbackSameRunOtherRouter(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	state := t.TempDir()
-	a := startExample(t, loadExample(t, "../examples/soho-defconf.rsc"), nil)
-	b := startExample(t, loadExample(t, "testdata/rollback/wan-admin.rsc"), nil)
-	beforeA := exportBody(a.r.Export())
-	oA, _ := onboardAt(t, ctx, a, a.lan, state, "same")
-	_, sumB := onboardAt(t, ctx, b, b.wan, state, "same")
+	a := startExample(t, simtest.Named(t, "soho-defconf"), nil)
+	b := startExample(t, simtest.LoadExample(t, "testdata/rollback/wan-admin.rsc"), nil)
+	beforeA := a.Export()
+	oA, _ := onboardAt(t, ctx, a, a.LAN, state, "same")
+	_, sumB := onboardAt(t, ctx, b, b.WAN, state, "same")
 	// A's journal is lost; B's is the only one of run "same".
 	if err := os.Remove(journalPath(state, oA.Router)); err != nil {
 		t.Fatal(err)
 	}
-	if err := rollbackAt(t, ctx, a, a.lan, state, nil); err != nil {
+	if err := rollbackAt(t, ctx, a, a.LAN, state, nil); err != nil {
 		t.Fatalf("rollback of A: %v", err)
 	}
-	if diff := cmp.Diff(beforeA, exportBody(a.r.Export())); diff != "" {
+	if diff := cmp.Diff(beforeA, a.Export()); diff != "" {
 		t.Errorf("router A after its rollback (-before +after):\n%s", diff)
 	}
 	if _, err := os.Stat(sumB.ConfigPath); err != nil {
 		t.Errorf("router B's wg-quick file: %v", err)
 	}
-	if j, _ := ReadJournal(state, netip.AddrPortFrom(b.wan, b.port(b.wan, false)).String()); j == nil || j.State != StateCommitted {
+	if j, _ := ReadJournal(state, b.APIAddr(b.WAN, false)); j == nil || j.State != StateCommitted {
 		t.Errorf("router B's journal after A's rollback: %+v", j)
 	}
 }
@@ -109,20 +94,19 @@ func TestRollbackWithoutJournalRestoresRule(t *testing.T) {
 		t.Run(filepath.Base(tt.config), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			s := startExample(t, loadExample(t, tt.config), nil)
-			before := exportBody(s.r.Export())
+			s := startExample(t, simtest.LoadExample(t, tt.config), nil)
+			before := s.Export()
 			state := t.TempDir()
-			reach := s.lan
+			reach := s.LAN
 			if tt.wan {
-				reach = s.wan
+				reach = s.WAN
 			}
 			o, _ := onboardAt(t, ctx, s, reach, state, "")
-			if !strings.Contains(s.r.Export(), "old-values") {
+			if !strings.Contains(s.Sim.Export(), "old-values") {
 				t.Fatal("no old values kept on the router")
 			}
-			wan := netip.AddrPortFrom(s.wan, s.port(s.wan, o.Plain)).String()
 			if tt.wan {
-				if err := apiAnswers(ctx, o, wan); err == nil {
+				if err := s.Answers(ctx, s.WAN, o.Plain, 2*time.Second); err == nil {
 					t.Fatal("the API still answers on the WAN after the onboarding")
 				}
 			}
@@ -130,14 +114,14 @@ func TestRollbackWithoutJournalRestoresRule(t *testing.T) {
 				t.Fatal(err)
 			}
 			var events []Event
-			if err := rollbackAt(t, ctx, s, s.lan, state, &events); err != nil {
+			if err := rollbackAt(t, ctx, s, s.LAN, state, &events); err != nil {
 				t.Fatalf("rollback without a journal: %v", err)
 			}
-			if diff := cmp.Diff(before, exportBody(s.r.Export())); diff != "" {
+			if diff := cmp.Diff(before, s.Export()); diff != "" {
 				t.Errorf("export after a journal-less rollback (-before +after):\n%s", diff)
 			}
 			if tt.wan {
-				if err := apiAnswers(ctx, o, wan); err != nil {
+				if err := s.Answers(ctx, s.WAN, o.Plain, 2*time.Second); err != nil {
 					t.Errorf("the allow-listed admin on the WAN after the rollback: %v", err)
 				}
 			}
@@ -162,20 +146,20 @@ func TestRollbackChangedRuleKept(t *testing.T) {
 			name = "tags"
 		}
 		t.Run(name, func(t *testing.T) {
-			s := startExample(t, loadExample(t, "testdata/rollback/wan-admin.rsc"), nil)
+			s := startExample(t, simtest.LoadExample(t, "testdata/rollback/wan-admin.rsc"), nil)
 			state := t.TempDir()
-			onboardAt(t, ctx, s, s.wan, state, "")
+			onboardAt(t, ctx, s, s.WAN, state, "")
 			if !withJournal {
 				os.RemoveAll(filepath.Join(state, "routers"))
 			}
 			// Someone edits the moved rule meanwhile.
-			o := s.options(t, s.lan, nil)
-			editRule(t, ctx, o, netip.AddrPortFrom(s.lan, s.port(s.lan, o.Plain)).String(), "API for the admin at home", "=dst-port=8729")
-			err := rollbackAt(t, ctx, s, s.lan, state, nil)
+			o := simOptions(t, s, s.LAN, nil)
+			editRule(t, ctx, o, s.APIAddr(s.LAN, o.Plain), "API for the admin at home", "=dst-port=8729")
+			err := rollbackAt(t, ctx, s, s.LAN, state, nil)
 			if err == nil || !strings.Contains(err.Error(), "API for the admin at home") && !strings.Contains(err.Error(), "changed") {
 				t.Errorf("rollback over a changed rule: %v, want a failure naming the rule", err)
 			}
-			x := strings.ReplaceAll(s.r.Export(), "\\\n    ", "") // export line continuations
+			x := strings.ReplaceAll(s.Sim.Export(), "\\\n    ", "") // export line continuations
 			if !strings.Contains(x, "dst-port=8729") || !strings.Contains(x, "src-address-list=wgboot-vpn") {
 				t.Errorf("the changed rule was overwritten:\n%s", x)
 			}
@@ -192,24 +176,24 @@ func TestRollbackChangedRuleKept(t *testing.T) {
 func TestRollbackAfterCommitStopsBeforeTunnel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	s := startExample(t, loadExample(t, "testdata/rollback/wan-admin.rsc"), nil)
+	s := startExample(t, simtest.LoadExample(t, "testdata/rollback/wan-admin.rsc"), nil)
 	state := t.TempDir()
-	o, sum := onboardAt(t, ctx, s, s.wan, state, "")
-	committed := exportBody(s.r.Export())
-	s.r.InjectFaults(0, []string{"/ip/firewall/filter/remove"})
+	o, sum := onboardAt(t, ctx, s, s.WAN, state, "")
+	committed := s.Export()
+	s.Sim.InjectFaults(0, []string{"/ip/firewall/filter/remove"})
 	var events []Event
-	err := rollbackAt(t, ctx, s, s.wan, state, &events)
+	err := rollbackAt(t, ctx, s, s.WAN, state, &events)
 	if err == nil {
 		t.Fatal("rollback with the WAN drop unremovable succeeded")
 	}
 	if !strings.Contains(err.Error(), "tunnel") {
 		t.Errorf("rollback error %q does not say the tunnel was kept", err)
 	}
-	s.r.InjectFaults(0, nil)
-	if diff := cmp.Diff(committed, exportBody(s.r.Export())); diff != "" {
+	s.Sim.InjectFaults(0, nil)
+	if diff := cmp.Diff(committed, s.Export()); diff != "" {
 		t.Errorf("the router changed (-committed +after):\n%s", diff)
 	}
-	if err := tunnelDial(t, ctx, o, sum, netip.AddrPortFrom(s.wan, uint16(sumPort(t, sum)))); err != nil {
+	if err := tunnelDial(t, ctx, o, sum, netip.AddrPortFrom(s.WAN, uint16(sumPort(t, sum)))); err != nil {
 		t.Errorf("the API through the tunnel after the stopped rollback: %v", err)
 	}
 	armed := false
@@ -222,10 +206,10 @@ func TestRollbackAfterCommitStopsBeforeTunnel(t *testing.T) {
 		t.Error("the rollback armed no safety net before changing the router")
 	}
 	// Once the router lets go, the rollback goes through.
-	if err := rollbackAt(t, ctx, s, s.wan, state, nil); err != nil {
+	if err := rollbackAt(t, ctx, s, s.WAN, state, nil); err != nil {
 		t.Fatalf("second rollback: %v", err)
 	}
-	if err := apiAnswers(ctx, o, netip.AddrPortFrom(s.wan, s.port(s.wan, o.Plain)).String()); err != nil {
+	if err := s.Answers(ctx, s.WAN, o.Plain, 2*time.Second); err != nil {
 		t.Errorf("API on the WAN after the rollback: %v", err)
 	}
 }
@@ -301,11 +285,11 @@ func TestRollbackAfterCutOffArm(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			s := startExample(t, loadExample(t, "testdata/rollback/wan-admin.rsc"), nil)
-			before := exportBody(s.r.Export())
+			s := startExample(t, simtest.LoadExample(t, "testdata/rollback/wan-admin.rsc"), nil)
+			before := s.Export()
 			state := t.TempDir()
-			o, _ := onboardAt(t, ctx, s, s.lan, state, "cut")
-			cl, err := routeros.Dial(ctx, routeros.Config{Addr: o.Router, TLS: !o.Plain, Fingerprint: o.Fingerprint, User: o.User, Password: o.Password, Timeout: 5 * time.Second})
+			o, _ := onboardAt(t, ctx, s, s.LAN, state, "cut")
+			cl, err := s.Dial(ctx, s.LAN, o.Plain, 5*time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -318,10 +302,10 @@ func TestRollbackAfterCutOffArm(t *testing.T) {
 				}
 			}
 			cl.Close()
-			if err := rollbackAt(t, ctx, s, s.lan, state, nil); err != nil {
+			if err := rollbackAt(t, ctx, s, s.LAN, state, nil); err != nil {
 				t.Fatalf("rollback: %v", err)
 			}
-			if diff := cmp.Diff(before, exportBody(s.r.Export())); diff != "" {
+			if diff := cmp.Diff(before, s.Export()); diff != "" {
 				t.Errorf("(-before +after):\n%s", diff)
 			}
 		})
@@ -371,7 +355,7 @@ func FuzzReadOldValues(f *testing.F) {
 // with a rollback "in progress" (house issue: Rollback had exits with no
 // final event).
 func TestRollbackAlwaysEnds(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var mu sync.Mutex

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/routeros/rsc"
 	"github.com/wgboot/wgboot/routeros/sim"
 )
@@ -264,9 +265,9 @@ func TestCheckUndoCatches(t *testing.T) {
 func TestArmRefusesBeforeSending(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s, e, p, _ := connected(t, ctx, loadExample(t, "../examples/soho-defconf.rsc"), nil, nil)
-	before := exportBody(s.r.Export())
-	sent := len(s.r.Journal())
+	s, e, p, _ := connected(t, ctx, simtest.Named(t, "soho-defconf"), nil, nil)
+	before := s.Export()
+	sent := len(s.Sim.Journal())
 	// A router that hands out ids of another form (hostile, or broken).
 	e.plan.Ops[len(e.plan.Ops)-1].Before = `*1"] ; /user add name=evil group=full ; :put ["`
 	_, err := e.Apply(ctx, p)
@@ -276,19 +277,19 @@ func TestArmRefusesBeforeSending(t *testing.T) {
 	if !strings.Contains(err.Error(), "nothing was changed") {
 		t.Errorf("the error does not say nothing was changed: %v", err)
 	}
-	for _, c := range s.r.Journal()[sent:] {
+	for _, c := range s.Sim.Journal()[sent:] {
 		if !strings.HasSuffix(strings.Fields(c)[0], "/print") && !strings.HasPrefix(c, "/login") {
 			t.Errorf("a command reached the router after the refusal: %s", c)
 		}
 	}
-	if got := exportBody(s.r.Export()); got != before {
+	if got := s.Export(); got != before {
 		t.Errorf("the router changed")
 	}
 }
 
 // hostileExample is a defconf-like router whose WAN interface, bridge and
 // interface lists carry name (export text written with rsc's quoting).
-func hostileExample(name string) example {
+func hostileExample(name string) simtest.Example {
 	q := rsc.Quote
 	wan, br, wl, ll := name, name+" br", name+" WAN", name+" LAN"
 	cfg := strings.Join([]string{
@@ -305,8 +306,8 @@ func hostileExample(name string) example {
 		"add action=drop chain=input in-interface-list=" + q("!"+ll),
 		"/system identity", "set name=" + q(name),
 	}, "\n") + "\n"
-	return example{name: "hostile", config: cfg, wan: []string{wan}, lan: br,
-		dynamic: []sim.DynamicAddress{{Iface: wan, Prefix: netip.MustParsePrefix("198.51.100.77/24")}}}
+	return simtest.Example{Name: "hostile", Config: cfg, Wiring: sim.Wiring{WAN: []string{wan}, LAN: br,
+		Dynamic: []sim.DynamicAddress{{Iface: wan, Prefix: netip.MustParsePrefix("198.51.100.77/24")}}}}
 }
 
 // A router with hostile names, the technician's link cut after commands

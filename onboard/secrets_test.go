@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/routeros"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 )
@@ -72,8 +73,8 @@ func TestInspectReadsNoSecrets(t *testing.T) {
 	peerPriv, _ := wgtypes.GeneratePrivateKey()
 	psk, _ := wgtypes.GenerateKey()
 	secrets := []string{wgKey.String(), psk.String(), peerPriv.String(), "pppoe-Pa55word", "script-s3cret-token", "sched-s3cret-token"}
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
-	ex.config += strings.Join([]string{"",
+	ex := simtest.Named(t, "soho-defconf")
+	ex.Config += strings.Join([]string{"",
 		"/interface wireguard",
 		`add name=wg-other listen-port=51820 private-key="` + wgKey.String() + `" comment=other`,
 		"/interface wireguard peers",
@@ -90,16 +91,10 @@ func TestInspectReadsNoSecrets(t *testing.T) {
 	defer cancel()
 	key, _ := wgtypes.GeneratePrivateKey()
 	plan := func(full bool) (*Plan, *recordSession) {
-		o := s.options(t, s.lan, nil)
+		o := simOptions(t, s, s.LAN, nil)
 		o.NewKey = func() (wgtypes.Key, error) { return key, nil }
-		e, err := New(o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		e := simtest.Connect(t, ctx, New, o)
 		t.Cleanup(func() { e.Close() })
-		if err := e.Connect(ctx); err != nil {
-			t.Fatal(err)
-		}
 		rec := &recordSession{session: e.cl, full: full}
 		e.cl = rec
 		p, err := e.Plan(ctx, o.Settings)

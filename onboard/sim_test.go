@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -15,129 +14,32 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/routeros"
 	"github.com/wgboot/wgboot/routeros/sim"
 	"github.com/wgboot/wgboot/vpn"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 )
 
-// example is one examples/*.rsc file and how to wire rossim to it (its
-// "# wgboot-example:" header line).
-type example struct {
-	name    string
-	config  string
-	wan     []string
-	lan     string
-	dynamic []sim.DynamicAddress
-}
+// simPassword is the admin password of every router these tests start.
+const simPassword = "s3cret-pw"
 
-func loadExamples(t testing.TB) []example {
+// startExample starts rossim for ex (see simtest.Start); mod may change the
+// simulator's options.
+func startExample(t testing.TB, ex simtest.Example, mod func(*sim.Options)) *simtest.Router {
 	t.Helper()
-	paths, err := filepath.Glob("../examples/*.rsc")
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no examples: %v", err)
-	}
-	// Configs of our own for cases the examples lack (an API-only rule by
-	// source address that must move).
-	more, _ := filepath.Glob("testdata/configs/*.rsc")
-	paths = append(paths, more...)
-	var out []example
-	for _, p := range paths {
-		out = append(out, loadExample(t, p))
-	}
-	return out
+	return simtest.Start(t, ex, simtest.Options{Password: simPassword, Sim: mod})
 }
 
-func loadExample(t testing.TB, path string) example {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ex := example{name: strings.TrimSuffix(filepath.Base(path), ".rsc"), config: string(b)}
-	w, err := sim.ParseWiring(ex.config)
-	if err != nil {
-		t.Fatalf("%s: %v", ex.name, err)
-	}
-	ex.wan, ex.lan, ex.dynamic = w.WAN, w.LAN, w.Dynamic
-	return ex
-}
-
-// lanSource is a client address inside the LAN's subnet (sim.Wiring).
-func (ex example) lanSource(t testing.TB) netip.Addr {
-	w, err := sim.ParseWiring(ex.config)
-	if err != nil {
-		t.Fatalf("%s: %v", ex.name, err)
-	}
-	return w.LANClient
-}
-
-// loopback returns a random 127.x.y.z address so parallel tests (and
-// packages) do not collide on ports.
-func loopback() netip.Addr {
-	return netip.AddrFrom4([4]byte{127, byte(2 + rand.IntN(250)), byte(rand.IntN(256)), byte(1 + rand.IntN(253))})
-}
-
-// simRouter is a running rossim for one example.
-type simRouter struct {
-	ex       example
-	r        *sim.Router
-	wan, lan netip.Addr // listen addresses
-	info     sim.Info
-}
-
-var wanClient = netip.MustParseAddr("203.0.113.99")
-
-func startExample(t testing.TB, ex example, mod func(*sim.Options)) *simRouter {
-	t.Helper()
-	s := &simRouter{ex: ex}
-	o := sim.Options{Config: ex.config, DynamicAddresses: ex.dynamic, Password: "s3cret-pw", Logf: t.Logf}
-	if _, ok := t.(*testing.B); ok {
-		o.Logf = nil
-	}
-	if len(ex.wan) > 0 {
-		s.wan = loopback()
-		o.Listen = append(o.Listen, sim.Listen{Iface: ex.wan[0], Addr: s.wan, Src: wanClient})
-	}
-	if ex.lan != "" {
-		s.lan = loopback()
-		o.Listen = append(o.Listen, sim.Listen{Iface: ex.lan, Addr: s.lan, Src: ex.lanSource(t)})
-	}
-	if mod != nil {
-		mod(&o)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	r, err := sim.Start(ctx, o)
-	if err != nil {
-		t.Fatalf("%s: sim.Start: %v", ex.name, err)
-	}
-	t.Cleanup(func() { r.Close() })
-	s.r, s.info = r, r.Info()
-	return s
-}
-
-func (s *simRouter) port(addr netip.Addr, plain bool) uint16 {
-	for _, l := range s.info.Listen {
-		if l.Addr == addr {
-			if plain {
-				return l.API
-			}
-			return l.APISSL
-		}
-	}
-	return 0
-}
-
-// options are engine options for reaching s at addr (its LAN or WAN side).
-func (s *simRouter) options(t testing.TB, addr netip.Addr, events *[]Event) Options {
-	plain := s.port(addr, false) == 0
+// simOptions are engine options for reaching s at addr (its LAN or WAN side).
+func simOptions(t testing.TB, s *simtest.Router, addr netip.Addr, events *[]Event) Options {
+	plain := s.Port(addr, false) == 0
 	o := Options{
-		Router:      netip.AddrPortFrom(addr, s.port(addr, plain)).String(),
+		Router:      s.APIAddr(addr, plain),
 		Plain:       plain,
 		User:        "admin",
-		Password:    "s3cret-pw",
-		Fingerprint: s.info.Fingerprint,
+		Password:    simPassword,
+		Fingerprint: s.Info.Fingerprint,
 		StateDir:    t.TempDir(),
 		RunID:       "e2e",
 		Settings:    Settings{LANKeepsAPI: true, ConfirmTimeout: 5 * time.Minute},
@@ -151,17 +53,6 @@ func (s *simRouter) options(t testing.TB, addr netip.Addr, events *[]Event) Opti
 		o.Sink = func(e Event) { *events = append(*events, e) }
 	}
 	return o
-}
-
-// exportBody is an export without its header comments (they hold the time).
-func exportBody(s string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if !strings.HasPrefix(l, "#") {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }
 
 // readQuick reads the technician's wg-quick file back and checks its mode.
@@ -209,48 +100,28 @@ func tunnelDial(t testing.TB, ctx context.Context, o Options, sum *Summary, endp
 	return err
 }
 
-// apiAnswers reports whether a new API session at addr logs in.
-func apiAnswers(ctx context.Context, o Options, addr string) error {
-	cl, err := routeros.Dial(ctx, routeros.Config{Addr: addr, TLS: !o.Plain, Fingerprint: o.Fingerprint,
-		User: o.User, Password: o.Password, Timeout: 2 * time.Second})
-	if err != nil {
-		return err
-	}
-	return cl.Close()
-}
-
 // onboardExample runs the acceptance list for one example and one path.
-func onboardExample(t *testing.T, ex example, viaWAN bool) {
+func onboardExample(t *testing.T, ex simtest.Example, viaWAN bool) {
 	s := startExample(t, ex, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	before := exportBody(s.r.Export())
-	reach := s.lan
-	if !s.lan.IsValid() {
-		reach = s.wan
+	before := s.Export()
+	reach := s.LAN
+	if !s.LAN.IsValid() {
+		reach = s.WAN
 	}
 	var events []Event
-	o := s.options(t, reach, &events)
-	verifyAt := s.lan
-	if viaWAN || !s.lan.IsValid() {
-		verifyAt = s.wan
-		o.WANProbe = netip.AddrPortFrom(s.wan, s.port(s.wan, o.Plain)).String()
+	o := simOptions(t, s, reach, &events)
+	verifyAt := s.LAN
+	if viaWAN || !s.LAN.IsValid() {
+		verifyAt = s.WAN
+		o.WANProbe = s.APIAddr(s.WAN, o.Plain)
 	}
 	o.Settings.VerifyEndpoint = verifyAt.String()
-	lanAPI := s.lan.IsValid() && apiAnswers(ctx, o, netip.AddrPortFrom(s.lan, s.port(s.lan, o.Plain)).String()) == nil
+	lanAPI := s.LAN.IsValid() && s.Answers(ctx, s.LAN, o.Plain, 2*time.Second) == nil
 
-	e, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, p := simtest.Plan(t, ctx, New, o, o.Settings)
 	defer e.Close()
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.Plan(ctx, o.Settings)
-	if err != nil {
-		t.Fatalf("plan: %v", err)
-	}
 	for _, w := range e.plan.Decision.WANs {
 		if len(w.Addr6) > 0 && !slices.ContainsFunc(p.Changes, func(c Change) bool {
 			return c.Step == StepHarden && strings.HasPrefix(c.Command, "/ipv6 firewall filter add") && strings.Contains(c.Command, "in-interface="+w.Name)
@@ -266,7 +137,7 @@ func onboardExample(t *testing.T, ex example, viaWAN bool) {
 		t.Fatalf("apply: %v", err)
 	}
 	wantVia := "lan"
-	if viaWAN || !s.lan.IsValid() {
+	if viaWAN || !s.LAN.IsValid() {
 		wantVia = "wan"
 	}
 	if sum.ProvenVia != wantVia {
@@ -283,30 +154,24 @@ func onboardExample(t *testing.T, ex example, viaWAN bool) {
 		t.Errorf("API through the tunnel after apply: %v", err)
 	}
 	// A new one from the WAN gets no answer.
-	if s.wan.IsValid() {
-		err := apiAnswers(ctx, o, netip.AddrPortFrom(s.wan, s.port(s.wan, o.Plain)).String())
+	if s.WAN.IsValid() {
+		err := s.Answers(ctx, s.WAN, o.Plain, 2*time.Second)
 		if err == nil || !(errors.Is(err, routeros.ErrFiltered) || errors.Is(err, routeros.ErrRefused)) {
 			t.Errorf("API from the WAN after apply: %v, want no answer", err)
 		}
 	}
 	// LAN access is what it was.
-	if s.lan.IsValid() {
-		got := apiAnswers(ctx, o, netip.AddrPortFrom(s.lan, s.port(s.lan, o.Plain)).String()) == nil
+	if s.LAN.IsValid() {
+		got := s.Answers(ctx, s.LAN, o.Plain, 2*time.Second) == nil
 		if got != lanAPI {
 			t.Errorf("API from the LAN: %v after apply, %v before", got, lanAPI)
 		}
 	}
 
 	// A second apply changes nothing.
-	e2, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e2 := simtest.Connect(t, ctx, New, o)
 	defer e2.Close()
-	if err := e2.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	after := exportBody(s.r.Export())
+	after := s.Export()
 	p2, err := e2.Plan(ctx, o.Settings)
 	if err != nil {
 		t.Fatal(err)
@@ -317,7 +182,7 @@ func onboardExample(t *testing.T, ex example, viaWAN bool) {
 	if _, err := e2.Apply(ctx, p2); err != nil {
 		t.Fatal(err)
 	}
-	if got := exportBody(s.r.Export()); got != after {
+	if got := s.Export(); got != after {
 		t.Errorf("second apply changed the router:\n%s", cmp.Diff(after, got))
 	}
 
@@ -327,7 +192,7 @@ func onboardExample(t *testing.T, ex example, viaWAN bool) {
 	if err := e2.Rollback(ctx); err != nil {
 		t.Fatalf("rollback: %v", err)
 	}
-	if diff := cmp.Diff(before, exportBody(s.r.Export())); diff != "" {
+	if diff := cmp.Diff(before, s.Export()); diff != "" {
 		t.Errorf("export after rollback differs from before apply (-before +after):\n%s", diff)
 	}
 }
@@ -361,11 +226,13 @@ func checkNoSecrets(t *testing.T, o Options, events []Event, key wgtypes.Key) {
 }
 
 func TestSimOnboard(t *testing.T) {
-	for _, ex := range loadExamples(t) {
+	// Configs of our own for cases the examples lack (an API-only rule by
+	// source address that must move).
+	for _, ex := range simtest.Examples(t, "../examples/*.rsc", "testdata/configs/*.rsc") {
 		for _, viaWAN := range []bool{false, true} {
-			name := ex.name + "/lan"
+			name := ex.Name + "/lan"
 			if viaWAN {
-				name = ex.name + "/wan"
+				name = ex.Name + "/wan"
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
@@ -379,25 +246,15 @@ func TestSimOnboard(t *testing.T) {
 // (connect, inspect, plan, arm, apply, tunnel, verify, harden, reverify,
 // commit) followed by a rollback, against an in-process rossim.
 func BenchmarkApplySim(b *testing.B) {
-	ex := loadExample(b, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(b, "soho-defconf")
 	s := startExample(b, ex, nil)
-	o := s.options(b, s.lan, nil)
+	o := simOptions(b, s, s.LAN, nil)
 	o.Logf = nil
-	o.Settings.VerifyEndpoint = s.lan.String()
+	o.Settings.VerifyEndpoint = s.LAN.String()
 	ctx := context.Background()
 	for b.Loop() {
 		o.StateDir = b.TempDir()
-		e, err := New(o)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := e.Connect(ctx); err != nil {
-			b.Fatal(err)
-		}
-		p, err := e.Plan(ctx, o.Settings)
-		if err != nil {
-			b.Fatal(err)
-		}
+		e, p := simtest.Plan(b, ctx, New, o, o.Settings)
 		if _, err := e.Apply(ctx, p); err != nil {
 			b.Fatal(err)
 		}

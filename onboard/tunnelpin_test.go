@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/routeros"
 )
 
@@ -21,30 +22,20 @@ import (
 // is really checked there: a wrong line is refused as a changed
 // certificate.
 func TestTunnelPathUsesKnownHost(t *testing.T) {
-	ex := loadExample(t, "../examples/open-cpe.rsc")
+	ex := simtest.Named(t, "open-cpe")
 	s := startExample(t, ex, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	before := exportBody(s.r.Export())
-	o := s.options(t, s.wan, nil)
+	before := s.Export()
+	o := simOptions(t, s, s.WAN, nil)
 	if o.Plain {
 		t.Fatal("open-cpe: no api-ssl on the WAN")
 	}
 	o.Fingerprint, o.TOFU = "", true
 	o.WANProbe = o.Router
-	o.Settings.VerifyEndpoint = s.wan.String()
-	e, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o.Settings.VerifyEndpoint = s.WAN.String()
+	e, p := simtest.Plan(t, ctx, New, o, o.Settings)
 	defer e.Close()
-	if err := e.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.Plan(ctx, o.Settings)
-	if err != nil {
-		t.Fatal(err)
-	}
 	sum, err := e.Apply(ctx, p)
 	if err != nil {
 		t.Fatalf("apply: %v", err)
@@ -117,7 +108,7 @@ func TestTunnelPathUsesKnownHost(t *testing.T) {
 	if err := e4.Rollback(ctx); err != nil {
 		t.Fatalf("rollback: %v", err)
 	}
-	if diff := cmp.Diff(before, exportBody(s.r.Export())); diff != "" {
+	if diff := cmp.Diff(before, s.Export()); diff != "" {
 		t.Errorf("export after rollback (-before +after):\n%s", diff)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/wgboot/wgboot/firewall"
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/routeros"
 	"github.com/wgboot/wgboot/routeros/rsc"
 	"github.com/wgboot/wgboot/routeros/sim"
@@ -116,7 +117,7 @@ func (v exportView) openUplinks(uplinks []string) []string {
 	var open []string
 	for _, w := range uplinks {
 		for _, port := range v.apiPorts {
-			p := firewall.Packet{InInterface: w, Src: wanClient, Dst: v.addr[w], Protocol: "tcp", SrcPort: 40000, DstPort: port, State: "new"}
+			p := firewall.Packet{InInterface: w, Src: simtest.WANClient, Dst: v.addr[w], Protocol: "tcp", SrcPort: 40000, DstPort: port, State: "new"}
 			if firewall.EvaluateInput(v.v4, v.env, p).Action == "accept" {
 				open = append(open, fmt.Sprintf("%s tcp/%d", w, port))
 			}
@@ -140,9 +141,9 @@ func TestEveryUplinkClosed(t *testing.T) {
 	for _, name := range []string{"backup-uplink", "pppoe-uplink", "ipv6-wan"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			ex := loadExample(t, "../examples/"+name+".rsc")
-			before := readExportView(t, ex.config)
-			if len(before.openUplinks(ex.wan)) == 0 {
+			ex := simtest.LoadExample(t, "../examples/"+name+".rsc")
+			before := readExportView(t, ex.Config)
+			if len(before.openUplinks(ex.WAN)) == 0 {
 				t.Fatalf("the example is meant to leave the API open on an uplink, but its firewall closes it everywhere")
 			}
 			// One listener per uplink, and one more per uplink with a
@@ -153,12 +154,12 @@ func TestEveryUplinkClosed(t *testing.T) {
 			}
 			var ups []uplink
 			s := startExample(t, ex, func(o *sim.Options) {
-				for _, w := range ex.wan {
-					a := loopback()
-					o.Listen = append(o.Listen, sim.Listen{Iface: w, Addr: a, Src: wanClient})
+				for _, w := range ex.WAN {
+					a := simtest.Loopback()
+					o.Listen = append(o.Listen, sim.Listen{Iface: w, Addr: a, Src: simtest.WANClient})
 					ups = append(ups, uplink{w, a})
 					if a6, ok := before.addr6[w]; ok && a6.IsGlobalUnicast() {
-						a := loopback()
+						a := simtest.Loopback()
 						o.Listen = append(o.Listen, sim.Listen{Iface: w, Addr: a, Src: wanClient6})
 						ups = append(ups, uplink{w + " IPv6", a})
 					}
@@ -166,12 +167,12 @@ func TestEveryUplinkClosed(t *testing.T) {
 			})
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			o := s.options(t, s.lan, nil)
-			o.Settings.VerifyEndpoint = s.lan.String()
+			o := simOptions(t, s, s.LAN, nil)
+			o.Settings.VerifyEndpoint = s.LAN.String()
 			answers := func() map[string]bool {
 				got := map[string]bool{}
 				for _, u := range ups {
-					err := apiAnswers(ctx, o, netip.AddrPortFrom(u.addr, s.port(u.addr, o.Plain)).String())
+					err := s.Answers(ctx, u.addr, o.Plain, 2*time.Second)
 					if err != nil && !errors.Is(err, routeros.ErrFiltered) && !errors.Is(err, routeros.ErrRefused) {
 						t.Errorf("API on %s: %v", u.label, err)
 					}
@@ -183,24 +184,14 @@ func TestEveryUplinkClosed(t *testing.T) {
 			if !slicesContainsTrue(openBefore) {
 				t.Fatalf("no uplink answered the API before the onboarding: %v", openBefore)
 			}
-			exportBefore := exportBody(s.r.Export())
+			exportBefore := s.Export()
 
-			e, err := New(o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			e, p := simtest.Plan(t, ctx, New, o, o.Settings)
 			defer e.Close()
-			if err := e.Connect(ctx); err != nil {
-				t.Fatal(err)
-			}
-			p, err := e.Plan(ctx, o.Settings)
-			if err != nil {
-				t.Fatalf("plan: %v", err)
-			}
 			if _, err := e.Apply(ctx, p); err != nil {
 				t.Fatalf("apply: %v", err)
 			}
-			if open := readExportView(t, s.r.Export()).openUplinks(ex.wan); len(open) > 0 {
+			if open := readExportView(t, s.Sim.Export()).openUplinks(ex.WAN); len(open) > 0 {
 				t.Errorf("after apply the export's firewall still accepts the API from the internet on %v", open)
 			}
 			for label, ok := range answers() {
@@ -219,7 +210,7 @@ func TestEveryUplinkClosed(t *testing.T) {
 			if err := e.Rollback(ctx); err != nil {
 				t.Fatalf("rollback: %v", err)
 			}
-			if diff := cmp.Diff(exportBefore, exportBody(s.r.Export())); diff != "" {
+			if diff := cmp.Diff(exportBefore, s.Export()); diff != "" {
 				t.Errorf("export after rollback differs (-before +after):\n%s", diff)
 			}
 			if diff := cmp.Diff(openBefore, answers()); diff != "" {

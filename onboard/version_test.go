@@ -3,13 +3,13 @@ package onboard
 import (
 	"context"
 	"errors"
-	"net/netip"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/routeros"
 	"github.com/wgboot/wgboot/routeros/sim"
 )
@@ -27,7 +27,7 @@ var matrixVersions = []string{"7.1", "7.8", "7.10", "7.15", "7.17", "7.18", "7.1
 // every version, and checks that the API is closed from the WAN after the
 // apply and the export is what it was after the rollback.
 func TestVersionMatrix(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	// Two at a time: the machine is small and each run is a few seconds.
 	sem := make(chan struct{}, 2)
 	var mu sync.Mutex
@@ -39,24 +39,14 @@ func TestVersionMatrix(t *testing.T) {
 			s := startExample(t, ex, func(o *sim.Options) { o.Version = v })
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			before := exportBody(s.r.Export())
+			before := s.Export()
 			var events []Event
-			o := s.options(t, s.lan, nil)
+			o := simOptions(t, s, s.LAN, nil)
 			o.Sink = func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() }
-			o.Settings.VerifyEndpoint = s.lan.String()
+			o.Settings.VerifyEndpoint = s.LAN.String()
 			o.Settings.LANKeepsAPI = true
-			e, err := New(o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			e, p := simtest.Plan(t, ctx, New, o, o.Settings)
 			defer e.Close()
-			if err := e.Connect(ctx); err != nil {
-				t.Fatal(err)
-			}
-			p, err := e.Plan(ctx, o.Settings)
-			if err != nil {
-				t.Fatalf("plan on %s: %v", v, err)
-			}
 			// 7.19 lists open sessions as dynamic /ip service entries named
 			// api-ssl: they are not services.
 			mu.Lock()
@@ -80,17 +70,17 @@ func TestVersionMatrix(t *testing.T) {
 			if sum == nil {
 				t.Fatal("no summary")
 			}
-			err = apiAnswers(ctx, o, netip.AddrPortFrom(s.wan, s.port(s.wan, o.Plain)).String())
+			err = s.Answers(ctx, s.WAN, o.Plain, 2*time.Second)
 			if err == nil || !(errors.Is(err, routeros.ErrFiltered) || errors.Is(err, routeros.ErrRefused)) {
 				t.Errorf("API from the WAN after apply on %s: %v, want no answer", v, err)
 			}
 			if err := e.Rollback(ctx); err != nil {
 				t.Fatalf("rollback on %s: %v", v, err)
 			}
-			if diff := cmp.Diff(before, exportBody(s.r.Export())); diff != "" {
+			if diff := cmp.Diff(before, s.Export()); diff != "" {
 				t.Errorf("export after rollback on %s differs (-before +after):\n%s", v, diff)
 			}
-			if !strings.Contains(s.r.Export(), "by RouterOS "+v) {
+			if !strings.Contains(s.Sim.Export(), "by RouterOS "+v) {
 				t.Errorf("the export does not say it came from %s", v)
 			}
 		})
@@ -102,26 +92,16 @@ func TestVersionMatrix(t *testing.T) {
 // (next-run set) and fires (the undo removes it) on a version before 7.10
 // and after. The router's clock runs 60 times fast: 5 minutes are 5 s.
 func TestTimerInRouterDateForm(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	for _, v := range []string{"7.8", "7.20.6"} {
 		t.Run(v, func(t *testing.T) {
 			s := startExample(t, ex, func(o *sim.Options) { o.Version = v; o.ClockSpeed = 60 })
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			o := s.options(t, s.lan, nil)
-			o.Settings.VerifyEndpoint = s.lan.String()
-			e, err := New(o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			o := simOptions(t, s, s.LAN, nil)
+			o.Settings.VerifyEndpoint = s.LAN.String()
+			e, p := simtest.Plan(t, ctx, New, o, o.Settings)
 			defer e.Close()
-			if err := e.Connect(ctx); err != nil {
-				t.Fatal(err)
-			}
-			p, err := e.Plan(ctx, o.Settings)
-			if err != nil {
-				t.Fatal(err)
-			}
 			a := &applyRun{j: &Journal{}}
 			if err := e.arm(ctx, a, p); err != nil {
 				t.Fatalf("arm on %s: %v", v, err)

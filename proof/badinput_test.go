@@ -13,13 +13,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/routeros"
 	"github.com/wgboot/wgboot/routeros/sim"
 )
 
 // badEnv is what one bad-input case runs against.
 type badEnv struct {
-	rt    *router
+	rt    *simtest.Router
 	c     *cli
 	state string
 	addr  netip.Addr // the address the technician reaches
@@ -46,7 +47,7 @@ var otherFingerprint = strings.Repeat("ab", 32)
 // does not speak.
 func silentListener(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", netip.AddrPortFrom(loopback(), 0).String())
+	ln, err := net.Listen("tcp", netip.AddrPortFrom(simtest.Loopback(), 0).String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,37 +92,37 @@ func badCases() []badCase {
 		{name: "no password", prep: func(t *testing.T, e *badEnv) { e.c.unsetenv("WGBOOT_PASSWORD") },
 			want: []string{"no password", "WGBOOT_PASSWORD"}, code: 2},
 		{name: "wrong fingerprint", args: func(e *badEnv) []string {
-			return []string{"apply", "--yes", "--router", e.rt.apiAddr(e.addr, false), "--fingerprint", otherFingerprint, "--state-dir", e.state, "--local", "netstack"}
+			return []string{"apply", "--yes", "--router", e.rt.APIAddr(e.addr, false), "--fingerprint", otherFingerprint, "--state-dir", e.state, "--local", "netstack"}
 		}, want: []string{"fingerprint", "certificate"}},
 		{name: "malformed fingerprint", args: func(e *badEnv) []string {
-			return []string{"apply", "--yes", "--router", e.rt.apiAddr(e.addr, false), "--fingerprint", "xyz", "--state-dir", e.state, "--local", "netstack"}
+			return []string{"apply", "--yes", "--router", e.rt.APIAddr(e.addr, false), "--fingerprint", "xyz", "--state-dir", e.state, "--local", "netstack"}
 		}, want: []string{"fingerprint", "sha-256"}},
 		{name: "changed certificate", args: func(e *badEnv) []string {
-			return []string{"apply", "--yes", "--router", e.rt.apiAddr(e.addr, false), "--tofu", "--state-dir", e.state, "--local", "netstack"}
+			return []string{"apply", "--yes", "--router", e.rt.APIAddr(e.addr, false), "--tofu", "--state-dir", e.state, "--local", "netstack"}
 		}, prep: func(t *testing.T, e *badEnv) {
-			if err := routeros.NewKnownHosts(e.state).Add(e.rt.apiAddr(e.addr, false), otherFingerprint); err != nil {
+			if err := routeros.NewKnownHosts(e.state).Add(e.rt.APIAddr(e.addr, false), otherFingerprint); err != nil {
 				t.Fatal(err)
 			}
 		}, want: []string{"changed", "certificate"}},
 		{name: "no fingerprint and no tofu", args: func(e *badEnv) []string {
-			return []string{"apply", "--yes", "--router", e.rt.apiAddr(e.addr, false), "--state-dir", e.state, "--local", "netstack"}
+			return []string{"apply", "--yes", "--router", e.rt.APIAddr(e.addr, false), "--state-dir", e.state, "--local", "netstack"}
 		}, want: []string{"fingerprint", "--tofu"}},
 		{name: "fingerprint and tofu", extra: []string{"--tofu"}, want: []string{"--fingerprint", "--tofu"}, code: 2},
 		{name: "api-ssl without certificate", sim: func(o *sim.Options) { o.Cert = "none" }, args: func(e *badEnv) []string {
-			return []string{"apply", "--yes", "--router", e.rt.apiAddr(e.addr, false), "--fingerprint", otherFingerprint, "--state-dir", e.state, "--local", "netstack"}
+			return []string{"apply", "--yes", "--router", e.rt.APIAddr(e.addr, false), "--fingerprint", otherFingerprint, "--state-dir", e.state, "--local", "netstack"}
 		}, want: []string{"certificate", "api-ssl"}},
 		{name: "RouterOS 6", sim: func(o *sim.Options) { o.Version = "6.49.18" }, want: []string{"RouterOS 6", "upgrade"}},
 		{name: "no WireGuard (7.0)", sim: func(o *sim.Options) { o.Version = "7.0.5" }, want: []string{"wireguard", "upgrade"}},
 		{name: "unreachable host", args: func(e *badEnv) []string {
-			return []string{"apply", "--yes", "--router", netip.AddrPortFrom(loopback(), 1).String(), "--fingerprint", otherFingerprint, "--state-dir", e.state}
+			return []string{"apply", "--yes", "--router", netip.AddrPortFrom(simtest.Loopback(), 1).String(), "--fingerprint", otherFingerprint, "--state-dir", e.state}
 		}, want: []string{"refused", "enable the API"}},
-		{name: "API dropped by the firewall", prep: func(t *testing.T, e *badEnv) { e.addr = e.rt.wan },
+		{name: "API dropped by the firewall", prep: func(t *testing.T, e *badEnv) { e.addr = e.rt.WAN },
 			want: []string{"did not answer", "firewall"}},
 		{name: "router that never answers", args: func(e *badEnv) []string {
 			return []string{"apply", "--yes", "--router", e.c.stdin, "--fingerprint", otherFingerprint, "--state-dir", e.state}
 		}, prep: func(t *testing.T, e *badEnv) { e.c.stdin = silentListener(t) }, want: []string{"did not answer", "check the address"}},
 		{name: "slow router", sim: func(o *sim.Options) { o.Latency = 12 * time.Second }, want: []string{"did not answer", "check"}},
-		{name: "API service disabled", example: "apissl-restricted", prep: func(t *testing.T, e *badEnv) { e.addr = e.rt.wan },
+		{name: "API service disabled", example: "apissl-restricted", prep: func(t *testing.T, e *badEnv) { e.addr = e.rt.WAN },
 			want: []string{"no answer", "/ip service"}},
 		{name: "subnet overlaps the LAN", extra: []string{"--subnet", "192.168.88.0/24"}, want: []string{"overlap", "--subnet"}},
 		{name: "subnet is the (public) WAN", extra: []string{"--subnet", "203.0.113.0/24"}, want: []string{"private", "--subnet"}, code: 2},
@@ -161,10 +162,10 @@ func badCases() []badCase {
 			o.Config += "\n/user group\nadd name=ro policy=read,api,!write\n/user\nadd name=tech group=read password=" + password + "\n"
 		}, extra: []string{"--user", "tech"}, want: []string{"permission", "write"}},
 		{name: "corrupt journal", args: rollbackArgs, prep: func(t *testing.T, e *badEnv) {
-			writeJournalFile(t, e.state, e.rt.apiAddr(e.addr, false), "{not json")
+			writeJournalFile(t, e.state, e.rt.APIAddr(e.addr, false), "{not json")
 		}, want: []string{"journal", "damaged"}},
 		{name: "journal from another router", args: rollbackArgs, prep: func(t *testing.T, e *badEnv) {
-			writeJournalFile(t, e.state, e.rt.apiAddr(e.addr, false), `{"router":"192.0.2.77:8729","identity":"Other","run_id":"0badc0","state":"armed","ops":[]}`)
+			writeJournalFile(t, e.state, e.rt.APIAddr(e.addr, false), `{"router":"192.0.2.77:8729","identity":"Other","run_id":"0badc0","state":"armed","ops":[]}`)
 		}, want: []string{"journal", "0badc0"}},
 		{name: "trap on undo script add", sim: trapOn("/system/script/add"), want: []string{"undo script", "fault injected"}},
 		{name: "trap on scheduler add", sim: trapOn("/system/scheduler/add"), want: []string{"scheduler", "fault injected"}},
@@ -182,7 +183,7 @@ func badCases() []badCase {
 
 // rollbackArgs is a rollback of e's router (it reads the journal).
 func rollbackArgs(e *badEnv) []string {
-	return []string{"rollback", "--yes", "--router", e.rt.apiAddr(e.addr, false), "--fingerprint", e.rt.info.Fingerprint, "--state-dir", e.state}
+	return []string{"rollback", "--yes", "--router", e.rt.APIAddr(e.addr, false), "--fingerprint", e.rt.Info.Fingerprint, "--state-dir", e.state}
 }
 
 func writeJournalFile(t *testing.T, stateDir, router, text string) {
@@ -238,12 +239,12 @@ func TestBadInput(t *testing.T) {
 			if exName == "" {
 				exName = "soho-defconf"
 			}
-			rt := startRouter(t, exampleNamed(t, exName), tt.sim)
-			e := &badEnv{rt: rt, c: newCLI(t), state: t.TempDir(), addr: rt.reach()}
+			rt := startRouter(t, simtest.Named(t, exName), tt.sim)
+			e := &badEnv{rt: rt, c: newCLI(t), state: t.TempDir(), addr: rt.Reach()}
 			if tt.prep != nil {
 				tt.prep(t, e)
 			}
-			before := rt.export()
+			before := rt.Export()
 			args := applyArgs(rt, e.addr, e.state, tt.extra...)
 			if tt.args != nil {
 				args = append(tt.args(e), tt.extra...)
@@ -267,7 +268,7 @@ func TestBadInput(t *testing.T) {
 			if strings.Contains(res.stdout+res.stderr, password) {
 				t.Errorf("the password appears in the output")
 			}
-			if diff := cmp.Diff(before, rt.export()); diff != "" {
+			if diff := cmp.Diff(before, rt.Export()); diff != "" {
 				t.Errorf("the router changed (-before +after):\n%.1500s", diff)
 			}
 			if testing.Verbose() {

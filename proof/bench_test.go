@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/onboard"
 	"github.com/wgboot/wgboot/routeros/sim"
 	"github.com/wgboot/wgboot/vpn"
@@ -96,7 +97,7 @@ type applyFigures struct {
 // measureApply runs one full onboarding of soho-defconf from the LAN at the
 // given latency, in-process, and measures it.
 func measureApply(b *testing.B, latency time.Duration) applyFigures {
-	ex := exampleNamed(b, "soho-defconf")
+	ex := simtest.Named(b, "soho-defconf")
 	rt := startRouter(b, ex, func(o *sim.Options) { o.Latency = latency })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -104,7 +105,7 @@ func measureApply(b *testing.B, latency time.Duration) applyFigures {
 	var mu sync.Mutex
 	var peerAt, shakeAt time.Time
 	o := onboard.Options{
-		Router: rt.apiAddr(rt.lan, false), User: "admin", Password: password, Fingerprint: rt.info.Fingerprint, StateDir: b.TempDir(),
+		Router: rt.APIAddr(rt.LAN, false), User: "admin", Password: password, Fingerprint: rt.Info.Fingerprint, StateDir: b.TempDir(),
 		Settings: onboard.Settings{LANKeepsAPI: true, ConfirmTimeout: 5 * time.Minute},
 		Dial:     m.dial,
 		NewLocal: func(string) (vpn.Backend, error) { return meterBackend{Backend: vpn.NewNetstack(nil), m: m}, nil },
@@ -121,18 +122,8 @@ func measureApply(b *testing.B, latency time.Duration) applyFigures {
 		},
 	}
 	start := time.Now()
-	e, err := onboard.New(o)
-	if err != nil {
-		b.Fatal(err)
-	}
+	e, p := simtest.Plan(b, ctx, onboard.New, o, o.Settings)
 	defer e.Close()
-	if err := e.Connect(ctx); err != nil {
-		b.Fatal(err)
-	}
-	p, err := e.Plan(ctx, o.Settings)
-	if err != nil {
-		b.Fatal(err)
-	}
 	if _, err := e.Apply(ctx, p); err != nil {
 		b.Fatal(err)
 	}

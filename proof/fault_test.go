@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/onboard"
 	"github.com/wgboot/wgboot/routeros"
 	"github.com/wgboot/wgboot/routeros/sim"
@@ -33,78 +34,79 @@ const (
 // recording is the API commands of one clean onboarding, in order, as the
 // router counts them (logins included).
 type recording struct {
-	ex    example
+	ex    simtest.Example
 	reach string // "wan" or "lan": the path the technician uses
 	cmds  []string
 }
 
 // pathAddr is the listen address of the technician's path.
-func (rc recording) pathAddr(rt *router) netip.Addr {
+func (rc recording) pathAddr(rt *simtest.Router) netip.Addr {
 	if rc.reach == "wan" {
-		return rt.wan
+		return rt.WAN
 	}
-	return rt.lan
+	return rt.LAN
+}
+
+// startRecording starts rossim for ex and picks the technician's path:
+// the WAN when the API answers there (the case that can lock out), else
+// the LAN. o onboards in-process over the plain API, since only the plain
+// API can be read on the wire. Where the path offers api-ssl only
+// (tlsOnly), o goes over TLS and the commands can be counted, not named:
+// the matrix then covers every position, and traps the usual
+// router-changing commands.
+func startRecording(t testing.TB, ctx context.Context, ex simtest.Example) (rt *simtest.Router, rc recording, o onboard.Options, tlsOnly bool) {
+	t.Helper()
+	rt = startRouter(t, ex, nil)
+	rc = recording{ex: ex, reach: "lan"}
+	if rt.WAN.IsValid() && rt.Answers(ctx, rt.WAN, false, 3*time.Second) == nil {
+		rc.reach = "wan"
+	}
+	addr := rc.pathAddr(rt)
+	o = onboard.Options{
+		Router: rt.APIAddr(addr, true), Plain: true, User: "admin", Password: password, StateDir: t.TempDir(),
+		Settings: onboard.Settings{LANKeepsAPI: true, ConfirmTimeout: 5 * time.Minute},
+		NewLocal: func(string) (vpn.Backend, error) { return vpn.NewNetstack(nil), nil },
+	}
+	tlsOnly = rt.Port(addr, true) == 0 || rt.Answers(ctx, addr, true, 2*time.Second) != nil
+	if tlsOnly {
+		o.Router, o.Plain, o.Fingerprint = rt.APIAddr(addr, false), false, rt.Info.Fingerprint
+	}
+	return rt, rc, o, tlsOnly
 }
 
 // recordOnboarding runs one clean onboarding in-process over the plain API
 // and records every command the engine sends (original path and tunnel).
 // The technician comes from the WAN when the API answers there (the case
 // that can lock out), else from the LAN.
-func recordOnboarding(t testing.TB, ex example) recording {
+func recordOnboarding(t testing.TB, ex simtest.Example) recording {
 	t.Helper()
-	rt := startRouter(t, ex, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rc := recording{ex: ex, reach: "lan"}
-	if rt.wan.IsValid() && rt.apiAnswers(ctx, rt.wan) == nil {
-		rc.reach = "wan"
-	}
-	addr := rc.pathAddr(rt)
+	rt, rc, o, tlsOnly := startRecording(t, ctx, ex)
 	rec := &recorder{}
-	o := onboard.Options{
-		Router: rt.apiAddr(addr, true), Plain: true, User: "admin", Password: password, StateDir: t.TempDir(),
-		Settings: onboard.Settings{LANKeepsAPI: true, ConfirmTimeout: 5 * time.Minute},
-		Dial:     rec.dial,
-		NewLocal: func(string) (vpn.Backend, error) { return recBackend{Backend: vpn.NewNetstack(nil), r: rec}, nil },
+	if !tlsOnly {
+		o.Dial = rec.dial
+		o.NewLocal = func(string) (vpn.Backend, error) { return recBackend{Backend: vpn.NewNetstack(nil), r: rec}, nil }
 	}
-	// Only the plain API can be read on the wire. Where the path offers
-	// api-ssl only, the run goes over TLS and the commands are counted, not
-	// named: the matrix then covers every position, and traps the usual
-	// router-changing commands.
-	tlsOnly := rt.port(addr, true) == 0 || rt.apiAnswersPlain(ctx, addr) != nil
-	if tlsOnly {
-		o.Router, o.Plain, o.Fingerprint, o.Dial = rt.apiAddr(addr, false), false, rt.info.Fingerprint, nil
-		o.NewLocal = func(string) (vpn.Backend, error) { return vpn.NewNetstack(nil), nil }
-	}
-	e, err := onboard.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, p := simtest.Plan(t, ctx, onboard.New, o, o.Settings)
 	defer e.Close()
-	if err := e.Connect(ctx); err != nil {
-		t.Fatalf("%s: connect: %v", ex.name, err)
-	}
-	p, err := e.Plan(ctx, o.Settings)
-	if err != nil {
-		t.Fatalf("%s: plan: %v", ex.name, err)
-	}
 	if _, err := e.Apply(ctx, p); err != nil {
-		t.Fatalf("%s: apply: %v", ex.name, err)
+		t.Fatalf("%s: apply: %v", ex.Name, err)
 	}
 	cmds, err := rec.commands()
 	if err != nil {
-		t.Fatalf("%s: recording: %v", ex.name, err)
+		t.Fatalf("%s: recording: %v", ex.Name, err)
 	}
 	if tlsOnly {
-		cmds = make([]string, rt.r.Stats().Commands)
+		cmds = make([]string, rt.Sim.Stats().Commands)
 		for i := range cmds {
 			cmds[i] = unnamed
 		}
 		rc.cmds = cmds
 		return rc
 	}
-	if got := rt.r.Stats().Commands; got != int64(len(cmds)) {
-		t.Logf("%s: the router counted %d commands, the recording has %d", ex.name, got, len(cmds))
+	if got := rt.Sim.Stats().Commands; got != int64(len(cmds)) {
+		t.Logf("%s: the router counted %d commands, the recording has %d", ex.Name, got, len(cmds))
 	}
 	rc.cmds = cmds
 	return rc
@@ -216,7 +218,7 @@ func runFault(t *testing.T, rc recording, fc faultCase) outcome {
 		}
 	})
 	addr := rc.pathAddr(rt)
-	before := rt.export()
+	before := rt.Export()
 	state := t.TempDir()
 	c := newCLI(t)
 	args := applyArgs(rt, addr, state, "--confirm-timeout", confirmTimeout.String())
@@ -240,7 +242,7 @@ func runFault(t *testing.T, rc recording, fc faultCase) outcome {
 				break poll
 			default:
 			}
-			if rt.r.Stats().Commands >= int64(fc.n) {
+			if rt.Sim.Stats().Commands >= int64(fc.n) {
 				cmd.Process.Signal(syscall.SIGKILL)
 				killed = true
 				res = finish(<-done, out, errb)
@@ -267,7 +269,7 @@ func runFault(t *testing.T, rc recording, fc faultCase) outcome {
 	if fc.kind == "trap" && strings.HasSuffix(fc.path, "/remove") {
 		// The router refuses every removal of that kind: nothing can take
 		// the safety net away, so the end state may keep it (and only it).
-		before = withTrapped(before, rt.export(), fc.path)
+		before = withTrapped(before, rt.Export(), fc.path)
 	}
 	return settle(t, ctx, rt, addr, state, before, res, c, args)
 }
@@ -298,9 +300,9 @@ func withTrapped(before, after, path string) string {
 // settle waits for the end state of a case and checks it: the export as
 // before (by wgboot, or by the armed scheduler on the accelerated clock), or
 // a completed onboarding (first run, or a rerun); never a lockout.
-func settle(t *testing.T, ctx context.Context, rt *router, addr netip.Addr, state, before string, first result, c *cli, args []string) outcome {
+func settle(t *testing.T, ctx context.Context, rt *simtest.Router, addr netip.Addr, state, before string, first result, c *cli, args []string) outcome {
 	var out outcome
-	now := rt.export()
+	now := rt.Export()
 	switch {
 	case now == before:
 		out.how = "restored by wgboot"
@@ -309,7 +311,7 @@ func settle(t *testing.T, ctx context.Context, rt *router, addr netip.Addr, stat
 		deadline := time.Now().Add(time.Duration(float64(confirmTimeout)/clockSpeed)*2 + 10*time.Second)
 		for now != before && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
-			now = rt.export()
+			now = rt.Export()
 		}
 		if now != before {
 			t.Errorf("the armed scheduler did not restore the router (-before +after):\n%s", cmp.Diff(before, now))
@@ -327,7 +329,7 @@ func settle(t *testing.T, ctx context.Context, rt *router, addr netip.Addr, stat
 		out.how = "resumed by a rerun"
 	}
 	if out.how == "completed" || out.how == "resumed by a rerun" {
-		if a := rt.export(); strings.Contains(a, "wgboot-undo") {
+		if a := rt.Export(); strings.Contains(a, "wgboot-undo") {
 			t.Errorf("onboarded but still armed: the router will undo it")
 		}
 	}
@@ -336,7 +338,7 @@ func settle(t *testing.T, ctx context.Context, rt *router, addr netip.Addr, stat
 	// this check's own session once (the router counts every command).
 	var errOrig, errTun error
 	for try := 0; try < 2; try++ {
-		if errOrig = rt.apiAnswers(ctx, addr); errOrig == nil {
+		if errOrig = rt.Answers(ctx, addr, false, 3*time.Second); errOrig == nil {
 			break
 		}
 		if errTun = tunnelAPI(ctx, rt, addr, state); errTun == nil {
@@ -357,7 +359,7 @@ func settle(t *testing.T, ctx context.Context, rt *router, addr netip.Addr, stat
 
 // tunnelAPI brings up a fresh local peer from the wg-quick file wgboot
 // wrote in state and logs in to the API through it.
-func tunnelAPI(ctx context.Context, rt *router, addr netip.Addr, state string) error {
+func tunnelAPI(ctx context.Context, rt *simtest.Router, addr netip.Addr, state string) error {
 	var conf string
 	filepath.WalkDir(state, func(p string, d os.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(p, ".conf") {
@@ -383,8 +385,8 @@ func tunnelAPI(ctx context.Context, rt *router, addr netip.Addr, state string) e
 	if _, err := b.WaitHandshake(hctx); err != nil {
 		return fmt.Errorf("handshake: %w", err)
 	}
-	cl, err := routeros.Dial(ctx, routeros.Config{Addr: netip.AddrPortFrom(q.allowed.Addr(), rt.port(addr, false)).String(), TLS: true,
-		Fingerprint: rt.info.Fingerprint, User: "admin", Password: password, Dial: b.DialContext, Timeout: 5 * time.Second})
+	cl, err := routeros.Dial(ctx, routeros.Config{Addr: netip.AddrPortFrom(q.allowed.Addr(), rt.Port(addr, false)).String(), TLS: true,
+		Fingerprint: rt.Info.Fingerprint, User: "admin", Password: password, Dial: b.DialContext, Timeout: 5 * time.Second})
 	if err != nil {
 		return err
 	}
@@ -453,11 +455,11 @@ func parseQuick(text string) (quick, error) {
 
 // matrixExamples are the examples the matrix runs: all in the full mode,
 // one reached over the WAN (where a mistake locks out) in the fast mode.
-func matrixExamples(t testing.TB) []example {
+func matrixExamples(t testing.TB) []simtest.Example {
 	if full {
-		return loadExamples(t)
+		return simtest.Examples(t, "../examples/*.rsc")
 	}
-	return []example{exampleNamed(t, "open-cpe")}
+	return []simtest.Example{simtest.Named(t, "open-cpe")}
 }
 
 // TestFaultMatrix severs the technician's link after, kills wgboot at, and
@@ -469,12 +471,12 @@ func TestFaultMatrix(t *testing.T) {
 	totals := map[string]*tally{}
 	hows := map[string]int{}
 	for _, ex := range matrixExamples(t) {
-		t.Run(ex.name, func(t *testing.T) {
+		t.Run(ex.Name, func(t *testing.T) {
 			rc := recordOnboarding(t, ex)
-			t.Logf("%s (technician on the %s): %d commands: %s", ex.name, rc.reach, len(rc.cmds), strings.Join(rc.cmds, " "))
+			t.Logf("%s (technician on the %s): %d commands: %s", ex.Name, rc.reach, len(rc.cmds), strings.Join(rc.cmds, " "))
 			cases := faultCases(rc)
 			rb := recordRollback(t, ex)
-			t.Logf("%s rollback (technician on the %s): %d commands: %s", ex.name, rb.reach, len(rb.cmds), strings.Join(rb.cmds, " "))
+			t.Logf("%s rollback (technician on the %s): %d commands: %s", ex.Name, rb.reach, len(rb.cmds), strings.Join(rb.cmds, " "))
 			cases = append(cases, sampleRollback(rollbackFaultCases(rb))...)
 			// The cases wait on the router's scheduler, not on the CPU:
 			// run several at once whatever -parallel says.

@@ -11,21 +11,22 @@ import (
 	"time"
 
 	"github.com/wgboot/wgboot/fleet"
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/routeros/sim"
 )
 
 // fleetInventory starts n soho-defconf routers (all called MikroTik) and
 // writes an inventory reaching each on its LAN side.
-func fleetInventory(tb testing.TB, n int) (string, []*router) {
+func fleetInventory(tb testing.TB, n int) (string, []*simtest.Router) {
 	tb.Helper()
-	ex := exampleNamed(tb, "soho-defconf")
+	ex := simtest.Named(tb, "soho-defconf")
 	var b strings.Builder
 	b.WriteString("pool: 10.80.0.0/16\ndefaults:\n  local: netstack\n  password_env: FLEET_PW\nrouters:\n")
-	var rts []*router
+	var rts []*simtest.Router
 	for range n {
 		rt := startRouter(tb, ex, func(o *sim.Options) { o.Password = "fleet-" + password })
 		rts = append(rts, rt)
-		fmt.Fprintf(&b, "  - address: %s\n    fingerprint: %s\n", rt.apiAddr(rt.lan, false), rt.info.Fingerprint)
+		fmt.Fprintf(&b, "  - address: %s\n    fingerprint: %s\n", rt.APIAddr(rt.LAN, false), rt.Info.Fingerprint)
 	}
 	path := filepath.Join(tb.TempDir(), "inventory.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
@@ -52,18 +53,18 @@ func TestFleetCLI(t *testing.T) {
 		t.Errorf("no summary line:\n%s", res.stdout)
 	}
 	for _, rt := range rts {
-		name := fleet.ConfigName("MikroTik", rt.apiAddr(rt.lan, false))
+		name := fleet.ConfigName("MikroTik", rt.APIAddr(rt.LAN, false))
 		p := filepath.Join(state, "fleet", name)
 		st, err := os.Stat(p)
 		if err != nil {
-			t.Errorf("config for %s: %v", rt.apiAddr(rt.lan, false), err)
+			t.Errorf("config for %s: %v", rt.APIAddr(rt.LAN, false), err)
 			continue
 		}
 		if st.Mode().Perm() != 0o600 {
 			t.Errorf("%s mode %v", p, st.Mode().Perm())
 		}
-		if !strings.Contains(rt.export(), "wgboot") {
-			t.Errorf("%s not onboarded", rt.apiAddr(rt.lan, false))
+		if !strings.Contains(rt.Export(), "wgboot") {
+			t.Errorf("%s not onboarded", rt.APIAddr(rt.LAN, false))
 		}
 	}
 	if strings.Contains(res.stdout+res.stderr, "fleet-"+password) {

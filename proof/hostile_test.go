@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/onboard"
 	"github.com/wgboot/wgboot/routeros"
 	"github.com/wgboot/wgboot/routeros/rsc"
@@ -104,30 +105,20 @@ func newHostile(name string, role hostileRole) hostileRouter {
 // client, not the tunnel, so the plan sets the user by its name.
 const hostileUserAddress = "192.168.88.0/24"
 
-// hostileRun is one rossim router of the corpus and how to reach it.
+// hostileRun is one rossim router of the corpus, reached on its LAN side
+// as the corpus user.
 type hostileRun struct {
-	h   hostileRouter
-	r   *sim.Router
-	lan netip.Addr
+	*simtest.Router
+	h hostileRouter
 }
 
 func startHostile(t *testing.T, h hostileRouter, mod func(*sim.Options)) *hostileRun {
 	t.Helper()
-	hr := &hostileRun{h: h, lan: loopback()}
-	o := sim.Options{Config: h.config, User: h.name, Password: password,
-		DynamicAddresses: []sim.DynamicAddress{{Iface: h.wan, Prefix: netip.MustParsePrefix("198.51.100.77/24")}},
-		Listen:           []sim.Listen{{Iface: h.bridge, Addr: hr.lan, Src: netip.MustParseAddr("192.168.88.100")}}}
-	if mod != nil {
-		mod(&o)
-	}
+	ex := simtest.Example{Name: h.name, Config: h.config, Wiring: sim.Wiring{LAN: h.bridge, LANClient: netip.MustParseAddr("192.168.88.100"),
+		Dynamic: []sim.DynamicAddress{{Iface: h.wan, Prefix: netip.MustParsePrefix("198.51.100.77/24")}}}}
+	hr := &hostileRun{Router: simtest.Start(t, ex, simtest.Options{User: h.name, Password: password, Quiet: true, Sim: mod}), h: h}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	r, err := sim.Start(ctx, o)
-	if err != nil {
-		t.Fatalf("sim.Start: %v\n%s", err, h.config)
-	}
-	t.Cleanup(func() { r.Close() })
-	hr.r = r
 	cl := hr.client(t)
 	defer cl.Close()
 	// By .id: a name may read as an id or a number.
@@ -141,22 +132,14 @@ func startHostile(t *testing.T, h hostileRouter, mod func(*sim.Options)) *hostil
 	return hr
 }
 
-func (hr *hostileRun) apiAddr() string {
-	for _, l := range hr.r.Info().Listen {
-		if l.Addr == hr.lan {
-			return netip.AddrPortFrom(l.Addr, l.APISSL).String()
-		}
-	}
-	return ""
-}
+func (hr *hostileRun) apiAddr() string { return hr.APIAddr(hr.LAN, false) }
 
 // client is a session of the test's own (not counted as wgboot's).
 func (hr *hostileRun) client(t *testing.T) *routeros.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cl, err := routeros.Dial(ctx, routeros.Config{Addr: hr.apiAddr(), TLS: true, Fingerprint: hr.r.Info().Fingerprint,
-		User: hr.h.name, Password: password, Timeout: 5 * time.Second})
+	cl, err := hr.Dial(ctx, hr.LAN, false, 5*time.Second)
 	if err != nil {
 		t.Fatalf("log in as %q: %v", hr.h.name, err)
 	}
@@ -202,10 +185,10 @@ var hostileInjected atomic.Int64
 // on the original path or through the tunnel.
 func (hr *hostileRun) engine(t *testing.T) *onboard.Engine {
 	t.Helper()
-	gone := func() bool { return hr.r.Stats().Severed > 0 }
-	o := onboard.Options{Router: hr.apiAddr(), User: hr.h.name, Password: password, Fingerprint: hr.r.Info().Fingerprint,
+	gone := func() bool { return hr.Sim.Stats().Severed > 0 }
+	o := onboard.Options{Router: hr.apiAddr(), User: hr.h.name, Password: password, Fingerprint: hr.Info.Fingerprint,
 		StateDir: t.TempDir(), RunID: "hostile",
-		Settings: onboard.Settings{LANKeepsAPI: true, ConfirmTimeout: confirmTimeout, VerifyEndpoint: hr.lan.String()},
+		Settings: onboard.Settings{LANKeepsAPI: true, ConfirmTimeout: confirmTimeout, VerifyEndpoint: hr.LAN.String()},
 		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			if gone() {
 				return nil, errors.New("proof: the technician's link is gone")
@@ -276,12 +259,12 @@ func cleanHostile(t *testing.T, h hostileRouter) (first, last, tagged int) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	hr := startHostile(t, h, nil)
-	before := exportBody(hr.r.Export())
+	before := hr.Export()
 	e := hr.engine(t)
 	if err := e.Connect(ctx); err != nil {
 		t.Fatalf("connect: %v", err)
 	}
-	p, err := e.Plan(ctx, onboard.Settings{LANKeepsAPI: true, ConfirmTimeout: confirmTimeout, VerifyEndpoint: hr.lan.String()})
+	p, err := e.Plan(ctx, onboard.Settings{LANKeepsAPI: true, ConfirmTimeout: confirmTimeout, VerifyEndpoint: hr.LAN.String()})
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
@@ -302,12 +285,12 @@ func cleanHostile(t *testing.T, h hostileRouter) (first, last, tagged int) {
 	if !named {
 		t.Errorf("no harden rule carries the name (the case does not test what it should):\n%+v", p.Changes)
 	}
-	first = int(hr.r.Stats().Commands) + 1
+	first = int(hr.Sim.Stats().Commands) + 1
 	if _, err := e.Apply(ctx, p); err != nil {
 		t.Fatalf("apply: %v", err)
 	}
-	last = int(hr.r.Stats().Commands)
-	tagged = strings.Count(exportBody(hr.r.Export()), "wgboot:hostile ")
+	last = int(hr.Sim.Stats().Commands)
+	tagged = strings.Count(hr.Export(), "wgboot:hostile ")
 	if bad := hr.injected(t, hostileUserAddress+",10.77.0.0/24"); len(bad) > 0 {
 		t.Errorf("after apply: %s", strings.Join(bad, "; "))
 	}
@@ -324,7 +307,7 @@ func cleanHostile(t *testing.T, h hostileRouter) (first, last, tagged int) {
 	if err := twin.runScript(t, "undo", undo); err != nil {
 		t.Fatalf("the plan's undo fails as a script: %v\n%s", err, undo)
 	}
-	if diff := cmp.Diff(before, exportBody(twin.r.Export())); diff != "" {
+	if diff := cmp.Diff(before, twin.Export()); diff != "" {
 		t.Errorf("the plan's undo does not restore the router (-before +after):\n%s", diff)
 	}
 	if bad := twin.injected(t, hostileUserAddress); len(bad) > 0 {
@@ -341,24 +324,24 @@ func severHostile(t *testing.T, h hostileRouter, n, tagged int) string {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	hr := startHostile(t, h, func(o *sim.Options) { o.DropAfterCommands = n })
-	before := exportBody(hr.r.Export())
+	before := hr.Export()
 	e := hr.engine(t)
 	if err := e.Connect(ctx); err != nil {
 		t.Fatalf("connect: %v", err)
 	}
-	p, err := e.Plan(ctx, onboard.Settings{LANKeepsAPI: true, ConfirmTimeout: confirmTimeout, VerifyEndpoint: hr.lan.String()})
+	p, err := e.Plan(ctx, onboard.Settings{LANKeepsAPI: true, ConfirmTimeout: confirmTimeout, VerifyEndpoint: hr.LAN.String()})
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
 	if _, err := e.Apply(ctx, p); err == nil {
-		if strings.Contains(hr.r.Export(), "wgboot-undo") {
+		if strings.Contains(hr.Sim.Export(), "wgboot-undo") {
 			t.Errorf("onboarded but still armed")
 		}
 		return "completed"
 	}
 	e.Close()
 	how := "nothing changed"
-	if now := exportBody(hr.r.Export()); now != before {
+	if now := hr.Export(); now != before {
 		how = "restored by the scheduler"
 		if !strings.Contains(now, "wgboot-undo") {
 			// The sever came right after the commit: the router is
@@ -373,16 +356,16 @@ func severHostile(t *testing.T, h hostileRouter, n, tagged int) string {
 		// (tagged API commands run concurrently); on a real router they
 		// do so long before the timer fires. Let them, then jump the
 		// clock past the deadline.
-		for stable, last, lastN := 0, now, hr.r.Stats().Commands; stable < 3; {
+		for stable, last, lastN := 0, now, hr.Sim.Stats().Commands; stable < 3; {
 			time.Sleep(20 * time.Millisecond)
-			cur, n := exportBody(hr.r.Export()), hr.r.Stats().Commands
+			cur, n := hr.Export(), hr.Sim.Stats().Commands
 			if cur == last && n == lastN {
 				stable++
 			} else {
 				stable, last, lastN = 0, cur, n
 			}
 		}
-		hr.r.AdvanceClock(3 * confirmTimeout)
+		hr.Sim.AdvanceClock(3 * confirmTimeout)
 		for now != before {
 			select {
 			case <-ctx.Done():
@@ -390,7 +373,7 @@ func severHostile(t *testing.T, h hostileRouter, n, tagged int) string {
 				return ""
 			case <-time.After(20 * time.Millisecond):
 			}
-			now = exportBody(hr.r.Export())
+			now = hr.Export()
 		}
 	}
 	if bad := hr.injected(t, hostileUserAddress); len(bad) > 0 {

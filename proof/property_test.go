@@ -16,8 +16,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wgboot/wgboot/firewall"
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/onboard"
 	"github.com/wgboot/wgboot/routeros/rsc"
+	"github.com/wgboot/wgboot/routeros/sim"
 	"github.com/wgboot/wgboot/vpn"
 )
 
@@ -391,11 +393,12 @@ func untaggedAdds(before, after string) ([]string, error) {
 }
 
 // propertyRouter starts rossim with rs, reached on the LAN over the plain API.
-func propertyRouter(t testing.TB, rs ruleset) (*router, onboard.Options) {
-	ex := example{name: fmt.Sprintf("seed-%d", rs.seed), config: rs.config, wan: rs.wans, lan: "bridge"}
+func propertyRouter(t testing.TB, rs ruleset) (*simtest.Router, onboard.Options) {
+	ex := simtest.Example{Name: fmt.Sprintf("seed-%d", rs.seed), Config: rs.config,
+		Wiring: sim.Wiring{WAN: rs.wans, LAN: "bridge", LANClient: sim.LANClient(rs.config, "bridge")}}
 	rt := startRouter(t, ex, nil)
 	o := onboard.Options{
-		Router: rt.apiAddr(rt.lan, true), Plain: true, User: "admin", Password: password, StateDir: t.TempDir(),
+		Router: rt.APIAddr(rt.LAN, true), Plain: true, User: "admin", Password: password, StateDir: t.TempDir(),
 		Settings: onboard.Settings{LANKeepsAPI: true, ConfirmTimeout: 5 * time.Minute},
 		NewLocal: func(string) (vpn.Backend, error) { return vpn.NewNetstack(nil), nil },
 		Timeout:  5 * time.Second,
@@ -485,21 +488,11 @@ func TestPropertyPlan(t *testing.T) {
 		rt, o := propertyRouter(t, rs)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := rt.apiAnswersPlain(ctx, rt.lan); err != nil {
+		if err := rt.Answers(ctx, rt.LAN, true, 2*time.Second); err != nil {
 			return "LAN has no API (skipped)"
 		}
-		e, err := onboard.New(o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		e, p := simtest.Plan(t, ctx, onboard.New, o, o.Settings)
 		defer e.Close()
-		if err := e.Connect(ctx); err != nil {
-			t.Fatalf("connect: %v", err)
-		}
-		p, err := e.Plan(ctx, o.Settings)
-		if err != nil {
-			t.Fatalf("plan: %v", err)
-		}
 		var bad []string
 		for _, v := range p.Verdicts {
 			switch {
@@ -538,31 +531,21 @@ func TestPropertyApply(t *testing.T) {
 		rt, o := propertyRouter(t, rs)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		if err := rt.apiAnswersPlain(ctx, rt.lan); err != nil {
+		if err := rt.Answers(ctx, rt.LAN, true, 2*time.Second); err != nil {
 			return "LAN has no API (skipped)"
 		}
-		beforeText := rt.r.Export()
+		beforeText := rt.Sim.Export()
 		before, err := readView(beforeText)
 		if err != nil {
 			t.Fatalf("read the export: %v", err)
 		}
-		e, err := onboard.New(o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		e, p := simtest.Plan(t, ctx, onboard.New, o, o.Settings)
 		defer e.Close()
-		if err := e.Connect(ctx); err != nil {
-			t.Fatalf("connect: %v", err)
-		}
-		p, err := e.Plan(ctx, o.Settings)
-		if err != nil {
-			t.Fatalf("plan: %v", err)
-		}
 		if _, err := e.Apply(ctx, p); err != nil {
 			dumpOnStall(t, err)
 			t.Fatalf("apply: %v", err)
 		}
-		afterText := rt.r.Export()
+		afterText := rt.Sim.Export()
 		after, err := readView(afterText)
 		if err != nil {
 			t.Fatalf("read the export after: %v", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/onboard"
 	"github.com/wgboot/wgboot/routeros/sim"
 	"github.com/wgboot/wgboot/vpn"
@@ -32,59 +33,36 @@ var usualRollbackWrites = []string{"/system/backup/save", "/export", "/system/sc
 
 // recordRollback onboards ex in-process (as recordOnboarding does, without
 // recording) and records every command of the rollback that follows.
-func recordRollback(t testing.TB, ex example) recording {
+func recordRollback(t testing.TB, ex simtest.Example) recording {
 	t.Helper()
-	rt := startRouter(t, ex, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rc := recording{ex: ex, reach: "lan"}
-	if rt.wan.IsValid() && rt.apiAnswers(ctx, rt.wan) == nil {
-		rc.reach = "wan"
-	}
-	addr := rc.pathAddr(rt)
+	rt, rc, o, tlsOnly := startRecording(t, ctx, ex)
+	o.Settings.Local = "netstack"
 	rec := &recorder{}
-	o := onboard.Options{
-		Router: rt.apiAddr(addr, true), Plain: true, User: "admin", Password: password, StateDir: t.TempDir(),
-		Settings: onboard.Settings{LANKeepsAPI: true, ConfirmTimeout: 5 * time.Minute, Local: "netstack"},
-		NewLocal: func(string) (vpn.Backend, error) { return vpn.NewNetstack(nil), nil },
-	}
-	tlsOnly := rt.port(addr, true) == 0 || rt.apiAnswersPlain(ctx, addr) != nil
-	if tlsOnly {
-		o.Router, o.Plain, o.Fingerprint = rt.apiAddr(addr, false), false, rt.info.Fingerprint
-	}
-	e, err := onboard.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Connect(ctx); err != nil {
-		t.Fatalf("%s: connect: %v", ex.name, err)
-	}
-	p, err := e.Plan(ctx, o.Settings)
-	if err != nil {
-		t.Fatalf("%s: plan: %v", ex.name, err)
-	}
+	e, p := simtest.Plan(t, ctx, onboard.New, o, o.Settings)
 	if _, err := e.Apply(ctx, p); err != nil {
-		t.Fatalf("%s: apply: %v", ex.name, err)
+		t.Fatalf("%s: apply: %v", ex.Name, err)
 	}
 	e.Close()
-	base := rt.r.Stats().Commands
+	base := rt.Sim.Stats().Commands
 	if !tlsOnly {
 		o.Dial = rec.dial
 		o.NewLocal = func(string) (vpn.Backend, error) { return recBackend{Backend: vpn.NewNetstack(nil), r: rec}, nil }
 	}
 	o.RunID = ""
-	e, err = onboard.New(o)
+	e, err := onboard.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
 	if err := e.Connect(ctx); err != nil {
-		t.Fatalf("%s: connect for the rollback: %v", ex.name, err)
+		t.Fatalf("%s: connect for the rollback: %v", ex.Name, err)
 	}
 	if err := e.Rollback(ctx); err != nil {
-		t.Fatalf("%s: rollback: %v", ex.name, err)
+		t.Fatalf("%s: rollback: %v", ex.Name, err)
 	}
-	n := rt.r.Stats().Commands - base
+	n := rt.Sim.Stats().Commands - base
 	if tlsOnly {
 		rc.cmds = make([]string, n)
 		for i := range rc.cmds {
@@ -93,10 +71,10 @@ func recordRollback(t testing.TB, ex example) recording {
 		return rc
 	}
 	if rc.cmds, err = rec.commands(); err != nil {
-		t.Fatalf("%s: recording: %v", ex.name, err)
+		t.Fatalf("%s: recording: %v", ex.Name, err)
 	}
 	if int64(len(rc.cmds)) != n {
-		t.Logf("%s: the router counted %d rollback commands, the recording has %d", ex.name, n, len(rc.cmds))
+		t.Logf("%s: the router counted %d rollback commands, the recording has %d", ex.Name, n, len(rc.cmds))
 	}
 	return rc
 }
@@ -162,7 +140,7 @@ func runRollbackFault(t *testing.T, rc recording, fc faultCase) outcome {
 		}
 	})
 	addr := rc.pathAddr(rt)
-	before := rt.export()
+	before := rt.Export()
 	state := t.TempDir()
 	c := newCLI(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -170,15 +148,15 @@ func runRollbackFault(t *testing.T, rc recording, fc faultCase) outcome {
 	if res := c.run(ctx, applyArgs(rt, addr, state, "--confirm-timeout", confirmTimeout.String())...); res.code != 0 {
 		t.Fatalf("the onboarding before the rollback failed:\n%s", res.brief())
 	}
-	committed := rt.export()
-	args := []string{"rollback", "--yes", "--router", rt.apiAddr(addr, false), "--fingerprint", rt.info.Fingerprint,
+	committed := rt.Export()
+	args := []string{"rollback", "--yes", "--router", rt.APIAddr(addr, false), "--fingerprint", rt.Info.Fingerprint,
 		"--state-dir", state, "--local", "netstack", "--confirm-timeout", confirmTimeout.String()}
-	base := rt.r.Stats().Commands
+	base := rt.Sim.Stats().Commands
 	switch fc.kind {
 	case "sever":
-		rt.r.InjectFaults(fc.n, nil)
+		rt.Sim.InjectFaults(fc.n, nil)
 	case "trap":
-		rt.r.InjectFaults(0, []string{fc.path})
+		rt.Sim.InjectFaults(0, []string{fc.path})
 	}
 	var res result
 	if fc.kind == "kill" {
@@ -197,7 +175,7 @@ func runRollbackFault(t *testing.T, rc recording, fc faultCase) outcome {
 				break poll
 			default:
 			}
-			if rt.r.Stats().Commands >= base+int64(fc.n) {
+			if rt.Sim.Stats().Commands >= base+int64(fc.n) {
 				cmd.Process.Signal(syscall.SIGKILL)
 				res = finish(<-done, out, errb)
 				break poll
@@ -220,15 +198,15 @@ func runRollbackFault(t *testing.T, rc recording, fc faultCase) outcome {
 
 // settleRollback waits for the router's schedulers, checks for a lockout,
 // and has a rerun (the fault gone) finish whatever is not rolled back.
-func settleRollback(t *testing.T, ctx context.Context, rt *router, rc recording, state, before, committed string, first result, c *cli, args []string) outcome {
+func settleRollback(t *testing.T, ctx context.Context, rt *simtest.Router, rc recording, state, before, committed string, first result, c *cli, args []string) outcome {
 	var out outcome
 	addr := rc.pathAddr(rt)
 	// A killed run's last batch may still be under way on the router:
 	// settle on an export that holds still.
-	now := rt.export()
+	now := rt.Export()
 	for i := 0; i < 20; i++ {
 		time.Sleep(50 * time.Millisecond)
-		next := rt.export()
+		next := rt.Export()
 		if next == now {
 			break
 		}
@@ -240,7 +218,7 @@ func settleRollback(t *testing.T, ctx context.Context, rt *router, rc recording,
 		deadline := time.Now().Add(time.Duration(float64(confirmTimeout)/clockSpeed)*2 + 10*time.Second)
 		for strings.Contains(now, "wgboot-undo") && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
-			now = rt.export()
+			now = rt.Export()
 		}
 		byNet = true
 	}
@@ -258,10 +236,10 @@ func settleRollback(t *testing.T, ctx context.Context, rt *router, rc recording,
 	// once the router's schedulers have run. The fault goes first: a trap
 	// on the check's own read (/system/identity/print) or a sever the
 	// rollback never reached says nothing about the paths.
-	rt.r.InjectFaults(0, nil)
+	rt.Sim.InjectFaults(0, nil)
 	var errOrig, errTun error
 	for try := 0; try < 2; try++ {
-		if errOrig = rt.apiAnswers(ctx, addr); errOrig == nil {
+		if errOrig = rt.Answers(ctx, addr, false, 3*time.Second); errOrig == nil {
 			break
 		}
 		if errTun = tunnelAPI(ctx, rt, addr, state); errTun == nil {
@@ -280,10 +258,10 @@ func settleRollback(t *testing.T, ctx context.Context, rt *router, rc recording,
 		// it rolled back.
 		re := c.run(ctx, args...)
 		if re.code != 0 {
-			t.Errorf("the router is neither rolled back nor armed, and a rerun of the rollback fails:\n%s\nrouter (-before +after):\n%s", re.brief(), cmp.Diff(before, rt.export()))
+			t.Errorf("the router is neither rolled back nor armed, and a rerun of the rollback fails:\n%s\nrouter (-before +after):\n%s", re.brief(), cmp.Diff(before, rt.Export()))
 			return outcome{lockout: out.lockout}
 		}
-		if diff := cmp.Diff(before, rt.export()); diff != "" {
+		if diff := cmp.Diff(before, rt.Export()); diff != "" {
 			t.Errorf("the rerun of the rollback did not restore the router (-before +after):\n%s", diff)
 			return outcome{lockout: out.lockout}
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/routeros/sim"
 )
 
@@ -20,7 +21,7 @@ import (
 // nowhere; the technician's private key only in the 0600 wg-quick files.
 // Files wgboot writes are 0600 and its directories 0700.
 func TestSecretScan(t *testing.T) {
-	ex := exampleNamed(t, "soho-defconf")
+	ex := simtest.Named(t, "soho-defconf")
 	var logMu sync.Mutex
 	var simLog strings.Builder
 	rt := startRouter(t, ex, func(o *sim.Options) {
@@ -40,7 +41,7 @@ func TestSecretScan(t *testing.T) {
 	state := filepath.Join(home, ".config", "wgboot") // the default state dir
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	common := []string{"--router", rt.apiAddr(rt.lan, false), "--fingerprint", rt.info.Fingerprint, "--local", "netstack"}
+	common := []string{"--router", rt.APIAddr(rt.LAN, false), "--fingerprint", rt.Info.Fingerprint, "--local", "netstack"}
 	var outputs []string
 	run := func(wantOK bool, args ...string) {
 		res := c.run(ctx, args...)
@@ -95,7 +96,7 @@ func TestSecretScan(t *testing.T) {
 	logMu.Lock()
 	scan("the router's log", simLog.String())
 	logMu.Unlock()
-	scan("the router's export", rt.r.Export())
+	scan("the router's export", rt.Sim.Export())
 	files := 0
 	filepath.WalkDir(home, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wgboot/wgboot/internal/demo"
+	"github.com/wgboot/wgboot/internal/simtest"
 )
 
 // startOwnWizard is startSimWizard on the demo router loaded from a real
@@ -36,7 +37,7 @@ func startOwnWizard(t *testing.T, file string) *simWizard {
 		StateDir: stateDir, Settings: base.Settings, NewEngine: OnboardFactory(base), Logf: t.Logf,
 		Banner: "Demo: a simulated copy of " + file + ". " + r.Describe(),
 	}
-	w := &simWizard{r: r, stateDir: stateDir, before: exportBody(r.Sim.Export())}
+	w := &simWizard{r: r, stateDir: stateDir, before: simtest.ExportBody(r.Sim.Export())}
 	w.harness = start(t, o)
 	// A tall terminal: a real router's inspect screen (its API exposure
 	// warnings) runs past 24 rows, and the test waits for its last line.
@@ -92,7 +93,7 @@ func TestWalkOwnExport(t *testing.T) {
 		if err := w.m.Shutdown(t.Context()); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
-		if diff := cmp.Diff(w.before, exportBody(w.r.Sim.Export())); diff != "" {
+		if diff := cmp.Diff(w.before, simtest.ExportBody(w.r.Sim.Export())); diff != "" {
 			t.Errorf("router after quit differs from before (-before +after):\n%s", diff)
 		}
 	})

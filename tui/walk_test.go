@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wgboot/wgboot/internal/demo"
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/onboard"
 	"github.com/wgboot/wgboot/routeros"
 	"github.com/wgboot/wgboot/routeros/rsc"
@@ -44,7 +45,7 @@ func startSimWizard(t *testing.T, adjust ...func(*Options)) *simWizard {
 	for _, f := range adjust {
 		f(&o)
 	}
-	w := &simWizard{r: r, stateDir: stateDir, before: exportBody(r.Sim.Export())}
+	w := &simWizard{r: r, stateDir: stateDir, before: simtest.ExportBody(r.Sim.Export())}
 	w.harness = start(t, o)
 	return w
 }
@@ -98,17 +99,6 @@ func keys(m map[string]func(string, bool) bool) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// exportBody is an export without its header comments (they hold the time).
-func exportBody(s string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if !strings.HasPrefix(l, "#") {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }
 
 // wanAnswers reports whether a new API session from the WAN side logs in.
@@ -203,7 +193,7 @@ func TestWalkSimQuitRollsBack(t *testing.T) {
 	if err := w.m.Shutdown(t.Context()); err != nil {
 		t.Errorf("shutdown: %v", err)
 	}
-	if diff := cmp.Diff(w.before, exportBody(w.r.Sim.Export())); diff != "" {
+	if diff := cmp.Diff(w.before, simtest.ExportBody(w.r.Sim.Export())); diff != "" {
 		t.Errorf("router after quit differs from before (-before +after):\n%s", diff)
 	}
 }
@@ -218,7 +208,7 @@ func TestWalkSimDecline(t *testing.T) {
 			w.toGate()
 			w.key(k)
 			w.waitFor("every change was rolled back", "What was undone")
-			if diff := cmp.Diff(w.before, exportBody(w.r.Sim.Export())); diff != "" {
+			if diff := cmp.Diff(w.before, simtest.ExportBody(w.r.Sim.Export())); diff != "" {
 				t.Errorf("router after declining at the Gate differs from before (-before +after):\n%s", diff)
 			}
 			if !errors.Is(w.m.Err(), onboard.ErrDeclined) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wgboot/wgboot/internal/simtest"
 )
 
 // The audit of every example is kept as a golden file; the password comes
@@ -14,13 +15,13 @@ import (
 func TestAuditGolden(t *testing.T) {
 	paths, _ := filepath.Glob("../../examples/*.rsc")
 	for _, p := range paths {
-		ex := loadExample(t, p)
-		t.Run(ex.name, func(t *testing.T) {
+		ex := simtest.LoadExample(t, p)
+		t.Run(ex.Name, func(t *testing.T) {
 			t.Parallel()
 			r, addr := startSim(t, ex)
 			var out, errb strings.Builder
 			a := &app{Stdin: strings.NewReader("pw-golden\n"), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
-			code := a.main(t.Context(), []string{"audit", "--router", addr, "--fingerprint", r.Info().Fingerprint, "--state-dir", t.TempDir()})
+			code := a.main(t.Context(), []string{"audit", "--router", addr, "--fingerprint", r.Info.Fingerprint, "--state-dir", t.TempDir()})
 			// The exit code is the verdict: 1 when the API is reachable
 			// from the WAN, 0 when it is closed.
 			open := strings.Contains(out.String(), "the API is reachable from the WAN")
@@ -34,8 +35,8 @@ func TestAuditGolden(t *testing.T) {
 				t.Errorf("password prompt wrong or password echoed: %q", errb.String())
 			}
 			got := strings.ReplaceAll(out.String(), addr, "ROUTER")
-			got = strings.ReplaceAll(got, r.Info().Fingerprint, "FINGERPRINT")
-			golden := filepath.Join("testdata", "audit", ex.name+".golden")
+			got = strings.ReplaceAll(got, r.Info.Fingerprint, "FINGERPRINT")
+			golden := filepath.Join("testdata", "audit", ex.Name+".golden")
 			if *update {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 					t.Fatal(err)

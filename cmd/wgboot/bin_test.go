@@ -7,40 +7,16 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/wgboot/wgboot/internal/simtest"
 )
 
 // binBuild is the wgboot binary built from this tree, once per test run
 // (TestMain removes it).
-var binBuild struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
-
-func wgbootBin(t testing.TB) string {
-	t.Helper()
-	binBuild.once.Do(func() {
-		binBuild.dir, binBuild.err = os.MkdirTemp("", "wgboot-cli-")
-		if binBuild.err != nil {
-			return
-		}
-		binBuild.path = filepath.Join(binBuild.dir, "wgboot")
-		out, err := exec.Command("go", "build", "-o", binBuild.path, ".").CombinedOutput()
-		if err != nil {
-			binBuild.err = fmt.Errorf("build wgboot: %v\n%s", err, out)
-		}
-	})
-	if binBuild.err != nil {
-		t.Fatal(binBuild.err)
-	}
-	return binBuild.path
-}
+var binBuild = simtest.Build{Pkg: "."}
 
 // binResult is how one run of the binary ended.
 type binResult struct {
@@ -58,7 +34,7 @@ func runBin(t testing.TB, env map[string]string, args ...string) binResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, wgbootBin(t), args...)
+	cmd := exec.CommandContext(ctx, binBuild.Path(t), args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/onboard"
 )
 
@@ -68,10 +69,10 @@ func TestCLIUsageExitCodes(t *testing.T) {
 // step's event), durations as Go duration strings; --listen-port 8291
 // (WinBox's TCP port) is no conflict for WireGuard's UDP.
 func TestCLIPlanJSON(t *testing.T) {
-	ex := loadExample(t, "../../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	r, addr := startSim(t, ex)
 	env := map[string]string{"WGBOOT_PASSWORD": "pw-golden"}
-	common := []string{"--router", addr, "--fingerprint", r.Info().Fingerprint, "--state-dir", t.TempDir()}
+	common := []string{"--router", addr, "--fingerprint", r.Info.Fingerprint, "--state-dir", t.TempDir()}
 	for _, port := range []string{"8291", "8729"} {
 		res := runBin(t, env, append([]string{"plan", "--json", "--listen-port", port}, common...)...)
 		if res.code != 0 {
@@ -113,10 +114,10 @@ func TestCLIAuditExit(t *testing.T) {
 		example string
 		code    int
 	}{{"open-cpe", 1}, {"soho-defconf", 0}} {
-		ex := loadExample(t, "../../examples/"+tt.example+".rsc")
+		ex := simtest.LoadExample(t, "../../examples/"+tt.example+".rsc")
 		r, addr := startSim(t, ex)
 		for _, jsonOut := range []bool{false, true} {
-			args := []string{"audit", "--router", addr, "--fingerprint", r.Info().Fingerprint, "--state-dir", t.TempDir()}
+			args := []string{"audit", "--router", addr, "--fingerprint", r.Info.Fingerprint, "--state-dir", t.TempDir()}
 			if jsonOut {
 				args = append(args, "--json")
 			}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wgboot/wgboot/routeros/sim"
+	"github.com/wgboot/wgboot/internal/simtest"
 )
 
 // The README says how to put wgboot on the PATH before its example session
@@ -52,11 +52,8 @@ func TestRossimDocFirstExample(t *testing.T) {
 	if cfg == nil {
 		t.Fatalf("the first example gives no --config:\n%s", run)
 	}
-	ex := loadExample(t, "../../"+cfg[1])
-	w, err := sim.ParseWiring(ex.config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ex := simtest.LoadExample(t, "../../"+cfg[1])
+	w := ex.Wiring
 	listens := map[string]string{} // iface -> addr
 	for _, m := range regexp.MustCompile(`--listen (\S+?)=([0-9.]+)`).FindAllStringSubmatch(run, -1) {
 		listens[m[1]] = m[2]

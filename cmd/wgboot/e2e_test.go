@@ -10,31 +10,22 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/onboard"
 )
 
 // firesAt finds the firing time in a window-restart message.
 var firesAt = regexp.MustCompile(`rollback now fires at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)`)
 
-func exportBody(s string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if !strings.HasPrefix(l, "#") {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
-}
-
 // The whole headless cycle against rossim: apply --yes --json, status,
 // apply again (no changes), audit, rollback --yes (export as before).
 func TestCLICycle(t *testing.T) {
-	ex := loadExample(t, "../../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	r, addr := startSim(t, ex)
-	before := exportBody(r.Export())
+	before := r.Export()
 	env := map[string]string{"WGBOOT_PASSWORD": "pw-golden"}
 	hook := func(o *onboard.Options) { o.RunID = "cli" }
-	common := []string{"--router", addr, "--fingerprint", r.Info().Fingerprint, "--state-dir", t.TempDir(), "--local", "netstack"}
+	common := []string{"--router", addr, "--fingerprint", r.Info.Fingerprint, "--state-dir", t.TempDir(), "--local", "netstack"}
 	run := func(args ...string) (int, string, string) {
 		code, out, errOut := runCLI(t, env, hook, append(args, common...)...)
 		if strings.Contains(out+errOut, "pw-golden") {
@@ -82,12 +73,12 @@ func TestCLICycle(t *testing.T) {
 		t.Errorf("status: exit %d\n%s\n%s", code, out, errOut)
 	}
 
-	after := exportBody(r.Export())
+	after := r.Export()
 	code, out, errOut = run("apply", "--yes")
 	if code != 0 || !strings.Contains(out, "already onboarded") {
 		t.Errorf("second apply: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if got := exportBody(r.Export()); got != after {
+	if got := r.Export(); got != after {
 		t.Errorf("second apply changed the router:\n%s", cmp.Diff(after, got))
 	}
 
@@ -100,7 +91,7 @@ func TestCLICycle(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("rollback: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if diff := cmp.Diff(before, exportBody(r.Export())); diff != "" {
+	if diff := cmp.Diff(before, r.Export()); diff != "" {
 		t.Errorf("export after rollback (-before +after):\n%s", diff)
 	}
 }
@@ -108,10 +99,10 @@ func TestCLICycle(t *testing.T) {
 // Without --yes the plan is shown and a "no" changes nothing; an interrupt
 // exits 130.
 func TestCLIDeclineAndInterrupt(t *testing.T) {
-	ex := loadExample(t, "../../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	r, addr := startSim(t, ex)
-	before := exportBody(r.Export())
-	args := []string{"apply", "--router", addr, "--fingerprint", r.Info().Fingerprint, "--state-dir", t.TempDir()}
+	before := r.Export()
+	args := []string{"apply", "--router", addr, "--fingerprint", r.Info.Fingerprint, "--state-dir", t.TempDir()}
 
 	var out, errb bytes.Buffer
 	a := &app{Stdin: strings.NewReader("n\n"), Stdout: &out, Stderr: &errb,
@@ -122,7 +113,7 @@ func TestCLIDeclineAndInterrupt(t *testing.T) {
 	if !strings.Contains(errb.String(), "/interface wireguard add") || !strings.Contains(errb.String(), "Apply this plan?") {
 		t.Errorf("the plan was not shown before the question:\n%s", errb.String())
 	}
-	if got := exportBody(r.Export()); got != before {
+	if got := r.Export(); got != before {
 		t.Errorf("declined apply changed the router:\n%s", cmp.Diff(before, got))
 	}
 
@@ -139,10 +130,10 @@ func TestCLIDeclineAndInterrupt(t *testing.T) {
 // the WAN. The spec's "no leaves the router as it was": every change is
 // rolled back (export as before), the exit is non-zero and says so.
 func TestCLIDeclineHarden(t *testing.T) {
-	ex := loadExample(t, "../../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	r, addr := startSim(t, ex)
-	before := exportBody(r.Export())
-	args := []string{"apply", "--router", addr, "--fingerprint", r.Info().Fingerprint, "--state-dir", t.TempDir(), "--local", "netstack"}
+	before := r.Export()
+	args := []string{"apply", "--router", addr, "--fingerprint", r.Info.Fingerprint, "--state-dir", t.TempDir(), "--local", "netstack"}
 	var out, errb bytes.Buffer
 	a := &app{Stdin: strings.NewReader("y\nn\n"), Stdout: &out, Stderr: &errb,
 		LookupEnv: func(k string) (string, bool) {
@@ -158,7 +149,7 @@ func TestCLIDeclineHarden(t *testing.T) {
 	if want := "every change was rolled back and the router is as it was"; !strings.Contains(errb.String(), want) {
 		t.Errorf("stderr does not say %q:\n%s", want, errb.String())
 	}
-	if diff := cmp.Diff(before, exportBody(r.Export())); diff != "" {
+	if diff := cmp.Diff(before, r.Export()); diff != "" {
 		t.Errorf("export after a declined harden (-before +after):\n%s", diff)
 	}
 }

@@ -9,23 +9,23 @@ import (
 	"testing"
 
 	"github.com/wgboot/wgboot/fleet"
-	"github.com/wgboot/wgboot/routeros/sim"
+	"github.com/wgboot/wgboot/internal/simtest"
 )
 
 // fleetRouters starts n soho-defconf routers (all called MikroTik) and
 // writes an inventory reaching each on its LAN side. It returns the
 // inventory's path, the routers and their API addresses.
-func fleetRouters(t *testing.T, n int) (string, []*sim.Router, []string) {
+func fleetRouters(t *testing.T, n int) (string, []*simtest.Router, []string) {
 	t.Helper()
-	ex := loadExample(t, "../../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	var b strings.Builder
 	b.WriteString("pool: 10.80.0.0/16\ndefaults:\n  local: netstack\n  password_env: FLEET_PW\nrouters:\n")
-	var rs []*sim.Router
+	var rs []*simtest.Router
 	var addrs []string
 	for range n {
 		r, addr := startSim(t, ex)
 		rs, addrs = append(rs, r), append(addrs, addr)
-		fmt.Fprintf(&b, "  - address: %s\n    fingerprint: %s\n", addr, r.Info().Fingerprint)
+		fmt.Fprintf(&b, "  - address: %s\n    fingerprint: %s\n", addr, r.Info.Fingerprint)
 	}
 	path := filepath.Join(t.TempDir(), "inventory.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
@@ -96,7 +96,7 @@ func TestFleetRerunAfterRollback(t *testing.T) {
 	}
 
 	for i, addr := range addrs {
-		res := runBin(t, env, "rollback", "--yes", "--router", addr, "--fingerprint", rs[i].Info().Fingerprint, "--state-dir", state, "--local", "netstack")
+		res := runBin(t, env, "rollback", "--yes", "--router", addr, "--fingerprint", rs[i].Info.Fingerprint, "--state-dir", state, "--local", "netstack")
 		if res.code != 0 || !strings.Contains(res.stdout, "removed the fleet config") {
 			t.Fatalf("rollback %s: %s", addr, res)
 		}

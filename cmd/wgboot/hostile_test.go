@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/wgboot/wgboot/fleet"
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/onboard"
-	"github.com/wgboot/wgboot/routeros"
 )
 
 // hostileIdentity retitles the terminal window (OSC), clears the screen
@@ -32,11 +32,11 @@ var rawControls = []string{"\x1b", "\x07", "\u202e", "\u009b"}
 // sequences cannot drive the technician's terminal. Text output shows the
 // escapes visibly; JSON output stays JSON and decodes to the same name.
 func TestHostileRouterStrings(t *testing.T) {
-	ex := loadExample(t, "../../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	r, addr := startSim(t, ex)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := routeros.Dial(ctx, routeros.Config{Addr: addr, TLS: true, Fingerprint: r.Info().Fingerprint, User: "admin", Password: "pw-golden"})
+	c, err := r.Dial(ctx, r.Reach(), false, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestHostileRouterStrings(t *testing.T) {
 
 	env := map[string]string{"WGBOOT_PASSWORD": "pw-golden"}
 	hook := func(o *onboard.Options) { o.RunID = "hostile" }
-	common := []string{"--router", addr, "--fingerprint", r.Info().Fingerprint, "--state-dir", t.TempDir()}
+	common := []string{"--router", addr, "--fingerprint", r.Info.Fingerprint, "--state-dir", t.TempDir()}
 	identity := `\x1b]0;pwned\x07\x1b[2J evil\u202e\u009b31m\nplan ok`
 	// Audit quotes the rule's comment in RouterOS form (rsc.Quote): ESC and
 	// the 8-bit CSI become \1B and \9B, the carriage return \r.

@@ -11,8 +11,6 @@ import (
 // The wgboot binary some tests build is removed at the end.
 func TestMain(m *testing.M) {
 	code := leakcheck.Run(m, "wgboot", 0)
-	if binBuild.dir != "" {
-		os.RemoveAll(binBuild.dir)
-	}
+	binBuild.Remove()
 	os.Exit(code)
 }

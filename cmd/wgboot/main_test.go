@@ -5,8 +5,6 @@ import (
 	"context"
 	"flag"
 	"io"
-	"math/rand/v2"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,47 +15,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/onboard"
-	"github.com/wgboot/wgboot/routeros/sim"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
-
-// example is one examples/*.rsc and its "# wgboot-example:" wiring.
-type example struct {
-	name, config string
-	wan          []string
-	lan          string
-	dynamic      []sim.DynamicAddress
-}
-
-func loadExample(t testing.TB, path string) example {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ex := example{name: strings.TrimSuffix(filepath.Base(path), ".rsc"), config: string(b)}
-	w, err := sim.ParseWiring(ex.config)
-	if err != nil {
-		t.Fatalf("%s: %v", ex.name, err)
-	}
-	ex.wan, ex.lan, ex.dynamic = w.WAN, w.LAN, w.Dynamic
-	return ex
-}
-
-// lanSource is a client address inside the LAN's subnet (sim.Wiring).
-func lanSource(t testing.TB, ex example) netip.Addr {
-	w, err := sim.ParseWiring(ex.config)
-	if err != nil {
-		t.Fatalf("%s: %v", ex.name, err)
-	}
-	return w.LANClient
-}
-
-func loopback() netip.Addr {
-	return netip.AddrFrom4([4]byte{127, byte(2 + rand.IntN(250)), byte(rand.IntN(256)), byte(1 + rand.IntN(253))})
-}
 
 // testKey is a fixed technician key so golden files are stable.
 func testKey() (wgtypes.Key, error) {
@@ -70,33 +32,12 @@ func testKey() (wgtypes.Key, error) {
 	return k, nil
 }
 
-// startSim starts rossim for ex with a WAN listener and returns the API
-// address the CLI reaches (the LAN side when there is one) and its
-// fingerprint.
-func startSim(t *testing.T, ex example) (*sim.Router, string) {
+// startSim starts rossim for ex (see simtest.Start) and returns it and the
+// api-ssl address the CLI reaches (the LAN side when there is one).
+func startSim(t *testing.T, ex simtest.Example) (*simtest.Router, string) {
 	t.Helper()
-	o := sim.Options{Config: ex.config, DynamicAddresses: ex.dynamic, Password: "pw-golden", Logf: t.Logf}
-	wan := loopback()
-	o.Listen = append(o.Listen, sim.Listen{Iface: ex.wan[0], Addr: wan, Src: netip.MustParseAddr("203.0.113.99")})
-	reach := wan
-	if ex.lan != "" {
-		reach = loopback()
-		o.Listen = append(o.Listen, sim.Listen{Iface: ex.lan, Addr: reach, Src: lanSource(t, ex)})
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	r, err := sim.Start(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	for _, l := range r.Info().Listen {
-		if l.Addr == reach {
-			return r, netip.AddrPortFrom(reach, l.APISSL).String()
-		}
-	}
-	t.Fatal("sim: no listener")
-	return nil, ""
+	r := simtest.Start(t, ex, simtest.Options{Password: "pw-golden"})
+	return r, r.APIAddr(r.Reach(), false)
 }
 
 // runCLI runs wgboot with args and returns exit code, stdout and stderr.
@@ -113,18 +54,13 @@ func runCLI(t *testing.T, env map[string]string, hook func(*onboard.Options), ar
 }
 
 func TestPlanGolden(t *testing.T) {
-	paths, _ := filepath.Glob("../../examples/*.rsc")
-	if len(paths) == 0 {
-		t.Fatal("no examples")
-	}
-	for _, p := range paths {
-		ex := loadExample(t, p)
-		t.Run(ex.name, func(t *testing.T) {
+	for _, ex := range simtest.Examples(t, "../../examples/*.rsc") {
+		t.Run(ex.Name, func(t *testing.T) {
 			t.Parallel()
 			r, addr := startSim(t, ex)
 			env := map[string]string{"WGBOOT_PASSWORD": "pw-golden"}
 			hook := func(o *onboard.Options) { o.RunID = "golden"; o.NewKey = testKey }
-			code, out, errOut := runCLI(t, env, hook, "plan", "--router", addr, "--fingerprint", r.Info().Fingerprint, "--state-dir", t.TempDir())
+			code, out, errOut := runCLI(t, env, hook, "plan", "--router", addr, "--fingerprint", r.Info.Fingerprint, "--state-dir", t.TempDir())
 			if code != 0 {
 				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 			}
@@ -132,7 +68,7 @@ func TestPlanGolden(t *testing.T) {
 			if strings.Contains(out+errOut, "pw-golden") {
 				t.Error("the password appears in the output")
 			}
-			golden := filepath.Join("testdata", "plan", ex.name+".golden")
+			golden := filepath.Join("testdata", "plan", ex.Name+".golden")
 			if *update {
 				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
 					t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/onboard"
 	"github.com/wgboot/wgboot/routeros/sim"
 	"github.com/wgboot/wgboot/vpn"
@@ -21,19 +22,14 @@ import (
 // peer list --json, status --via the added peer's config from the WAN,
 // rotate, remove, and a rollback that removes every added peer.
 func TestCLIPeers(t *testing.T) {
-	ex := loadExample(t, "../../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	r, addr := startSim(t, ex)
-	before := exportBody(r.Export())
-	var wan netip.Addr
-	for _, l := range r.Info().Listen {
-		if l.Iface == ex.wan[0] {
-			wan = l.Addr
-		}
-	}
+	before := r.Export()
+	wan := r.WAN
 	env := map[string]string{"WGBOOT_PASSWORD": "pw-golden"}
 	hook := func(o *onboard.Options) { o.RunID = "cli" }
 	state := t.TempDir()
-	common := []string{"--fingerprint", r.Info().Fingerprint, "--state-dir", state, "--local", "netstack"}
+	common := []string{"--fingerprint", r.Info.Fingerprint, "--state-dir", state, "--local", "netstack"}
 	run := func(args ...string) (string, string) {
 		t.Helper()
 		code, out, errOut := runCLI(t, env, hook, append(args, common...)...)
@@ -118,7 +114,7 @@ func TestCLIPeers(t *testing.T) {
 	}
 	run("peer", "add", "carol", "--router", addr)
 	run("rollback", "--yes", "--router", addr)
-	if diff := cmp.Diff(before, exportBody(r.Export())); diff != "" {
+	if diff := cmp.Diff(before, r.Export()); diff != "" {
 		t.Errorf("export after rollback (-before +after):\n%s", diff)
 	}
 }
@@ -127,23 +123,13 @@ func TestCLIPeers(t *testing.T) {
 // phone connects from an outside WAN address, and the summary and --json
 // say the tunnel was proven from outside by the phone at that address.
 func TestCLIProveRemote(t *testing.T) {
-	ex := loadExample(t, "../../examples/soho-defconf.rsc")
-	phoneAt, lan := loopback(), loopback()
-	o := sim.Options{Config: ex.config, DynamicAddresses: ex.dynamic, Password: "pw-golden", Logf: t.Logf, Listen: []sim.Listen{
-		{Iface: ex.wan[0], Addr: phoneAt, Src: netip.MustParseAddr("198.51.100.23")}, {Iface: ex.lan, Addr: lan, Src: lanSource(t, ex)}}}
+	ex := simtest.Named(t, "soho-defconf")
+	// The WAN listener is where the phone comes from (outside).
+	r := simtest.Start(t, ex, simtest.Options{Password: "pw-golden", Sim: func(o *sim.Options) { o.Listen[0].Src = netip.MustParseAddr("198.51.100.23") }})
+	phoneAt, lan := r.WAN, r.LAN
+	addr := r.APIAddr(lan, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	r, err := sim.Start(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	addr := ""
-	for _, l := range r.Info().Listen {
-		if l.Addr == lan {
-			addr = netip.AddrPortFrom(lan, l.APISSL).String()
-		}
-	}
 	var phones []*vpn.Netstack
 	defer func() {
 		for _, p := range phones {
@@ -169,7 +155,7 @@ func TestCLIProveRemote(t *testing.T) {
 		}
 	}
 	env := map[string]string{"WGBOOT_PASSWORD": "pw-golden"}
-	args := []string{"apply", "--yes", "--json", "--prove-remote", "--prove-remote-wait", "30s", "--router", addr, "--fingerprint", r.Info().Fingerprint,
+	args := []string{"apply", "--yes", "--json", "--prove-remote", "--prove-remote-wait", "30s", "--router", addr, "--fingerprint", r.Info.Fingerprint,
 		"--state-dir", t.TempDir(), "--local", "netstack", "--verify-endpoint", lan.String()}
 	code, out, errOut := runCLI(t, env, hook, args...)
 	if code != 0 {
@@ -191,7 +177,7 @@ func TestCLIProveRemote(t *testing.T) {
 	if !strings.Contains(out, `"proven_via":"outside"`) || !strings.Contains(out, `"proven_from":"198.51.100.23"`) {
 		t.Errorf("--json does not say how the tunnel was proven:\n%s", out)
 	}
-	if strings.Contains(r.Export(), "peer:phone") {
+	if strings.Contains(r.Sim.Export(), "peer:phone") {
 		t.Error("the phone's peer stayed without --keep-phone")
 	}
 }

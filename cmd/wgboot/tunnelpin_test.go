@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/onboard"
 )
 
@@ -21,9 +22,9 @@ var undoLine = regexp.MustCompile(`(?m)^undo:\s+(wgboot rollback .*)$`)
 // work as typed, without --fingerprint or --tofu: the known_hosts line
 // pins the API through the tunnel.
 func TestCLITunnelUsesKnownHost(t *testing.T) {
-	ex := loadExample(t, "../../examples/open-cpe.rsc")
+	ex := simtest.Named(t, "open-cpe")
 	r, addr := startSim(t, ex) // open-cpe has no LAN: addr is the WAN side
-	before := exportBody(r.Export())
+	before := r.Export()
 	state := t.TempDir()
 	// Each command waits this long on the closed WAN before the tunnel.
 	hook := func(o *onboard.Options) { o.Timeout = 3 * time.Second }
@@ -69,7 +70,7 @@ func TestCLITunnelUsesKnownHost(t *testing.T) {
 	if !strings.Contains(out, "through the tunnel") {
 		t.Errorf("%s did not say it went through the tunnel:\n%s", m[1], out)
 	}
-	if diff := cmp.Diff(before, exportBody(r.Export())); diff != "" {
+	if diff := cmp.Diff(before, r.Export()); diff != "" {
 		t.Errorf("export after %s (-before +after):\n%s", m[1], diff)
 	}
 }
