@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wgboot/wgboot/internal/simtest"
 	"github.com/wgboot/wgboot/routeros"
 )
 
@@ -79,12 +80,12 @@ func TestKindWords(t *testing.T) {
 // The failures the engine reports carry their kind, and their hints name
 // no flag: a wrong password against the simulator.
 func TestFailureKind(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	s := startExample(t, ex, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var events []Event
-	o := s.options(t, s.lan, &events)
+	o := simOptions(t, s, s.LAN, &events)
 	o.Password = "wrong"
 	e, err := New(o)
 	if err != nil {

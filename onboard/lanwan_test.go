@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wgboot/wgboot/internal/simtest"
 )
 
 // A technician on the LAN who types the router's WAN (public) address
@@ -16,28 +18,28 @@ import (
 // router saw the handshake arrive on the LAN, so the WAN drop rests on the
 // evaluator, as for any LAN run.
 func TestLANTechnicianDialsWANAddress(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
-	if len(ex.dynamic) == 0 {
+	ex := simtest.Named(t, "soho-defconf")
+	if len(ex.Dynamic) == 0 {
 		t.Fatal("soho-defconf has no dynamic WAN address")
 	}
-	wanAddr := ex.dynamic[0].Prefix.Addr()
+	wanAddr := ex.Dynamic[0].Prefix.Addr()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s := startExample(t, ex, nil)
 	var events []Event
-	o := s.options(t, s.lan, &events)
-	lanPort := s.port(s.lan, false)
+	o := simOptions(t, s, s.LAN, &events)
+	lanPort := s.Port(s.LAN, false)
 	o.Router = netip.AddrPortFrom(wanAddr, 8729).String()
 	// Every TCP connection to the WAN address goes out through the LAN,
 	// as it does for a laptop plugged into the bridge.
 	o.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if addr == o.Router {
-			addr = netip.AddrPortFrom(s.lan, lanPort).String()
+			addr = netip.AddrPortFrom(s.LAN, lanPort).String()
 		}
 		var d net.Dialer
 		return d.DialContext(ctx, network, addr)
 	}
-	o.Settings.VerifyEndpoint = s.lan.String()
+	o.Settings.VerifyEndpoint = s.LAN.String()
 	e, err := New(o)
 	if err != nil {
 		t.Fatal(err)

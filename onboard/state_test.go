@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wgboot/wgboot/internal/simtest"
 )
 
 // stateAt is the State the first event of step and kind carried.
@@ -26,7 +28,7 @@ func stateAt(t *testing.T, events []Event, step Step, kind Kind) State {
 // from the sequence: connected from the login on, armed with its deadline
 // from the arm to the commit, applied, proven (how), hardened, committed.
 func TestEventState(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var events []Event
@@ -87,7 +89,7 @@ func TestEventState(t *testing.T) {
 // itself, says so in its events (and their State), and returns an error
 // that wraps ErrDeclined. The front end only answers the question.
 func TestGateNoRollsBack(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	tests := []struct {
 		name   string
 		answer func() (bool, error)
@@ -109,7 +111,7 @@ func TestGateNoRollsBack(t *testing.T) {
 					return true, nil
 				})
 			})
-			before := exportBody(s.r.Export())
+			before := s.Export()
 			sum, err := e.Apply(ctx, p)
 			if sum != nil || !errors.Is(err, ErrDeclined) {
 				t.Fatalf("apply after no at the Gate: %v, %v; want no summary and ErrDeclined", sum, err)
@@ -117,10 +119,10 @@ func TestGateNoRollsBack(t *testing.T) {
 			if FailedStep(err) != StepHarden {
 				t.Errorf("failed step %q, want %q", FailedStep(err), StepHarden)
 			}
-			if got := s.r.Export(); strings.Contains(got, "wgboot") {
+			if got := s.Sim.Export(); strings.Contains(got, "wgboot") {
 				t.Errorf("the router keeps wgboot's objects after the no:\n%s", got)
 			}
-			if got := exportBody(s.r.Export()); got != before {
+			if got := s.Export(); got != before {
 				t.Errorf("export after the no differs from before")
 			}
 			end := stateAt(t, events, StepRollback, KindDone)
@@ -141,7 +143,7 @@ func TestGateNoRollsBack(t *testing.T) {
 // engine's own (Options.Now): it jumps past the deadline while the
 // question is up.
 func TestGateDeadline(t *testing.T) {
-	ex := loadExample(t, "../examples/soho-defconf.rsc")
+	ex := simtest.Named(t, "soho-defconf")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var events []Event
@@ -185,7 +187,7 @@ func TestGateDeadline(t *testing.T) {
 	if asked.Deadline == nil || last == nil || !asked.Deadline.Equal(*last) {
 		t.Errorf("the Gate's deadline %v, want the safety net's %v", asked.Deadline, last)
 	}
-	if got := s.r.Export(); strings.Contains(got, "wgboot") {
+	if got := s.Sim.Export(); strings.Contains(got, "wgboot") {
 		t.Errorf("the router keeps wgboot's objects after the deadline:\n%s", got)
 	}
 	end := events[len(events)-1]
