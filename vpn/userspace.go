@@ -11,6 +11,7 @@ import (
 
 	"github.com/wgboot/wgboot/internal/uapi"
 	"golang.zx2c4.com/wireguard/device"
+	"golang.zx2c4.com/wireguard/ipc"
 )
 
 // userspace is the wireguard-go device shared by the netstack and the TUN
@@ -74,17 +75,29 @@ func uapiConfig(cfg Config) string {
 // configure applies cfg, brings the device up and sends the first handshake
 // initiation at once (a keepalive with no session starts one), so nothing
 // waits for a keepalive timer or for application traffic.
+//
+// The device goes up before it is configured (finding 67). The TUN reports
+// "up" on its own and wireguard-go brings the device up from another
+// goroutine; when that happened during the configuration, it bound the
+// UDP socket a second time after the first initiation had gone out from
+// the first socket, and the router's answer came to a closed port: the
+// handshake then waited for the retry 5s later, past the safety net of a
+// fast-clocked test router. Up first, the configuration's listen port is
+// the last bind, made before the peer exists.
 func (u *userspace) configure(cfg Config) error {
-	if err := u.dev.IpcSet(uapiConfig(cfg)); err != nil {
-		// The UAPI error text names the field, never the key value.
-		return fmt.Errorf("vpn: configure wireguard: %w", err)
-	}
 	if err := u.dev.Up(); err != nil {
 		return fmt.Errorf("vpn: bring wireguard up (is listen port %d free?): %w", cfg.ListenPort, err)
 	}
-	// The TUN reports "up" on its own and wireguard-go brings the device up
-	// from another goroutine; when that bind fails it forgets the port and
-	// our Up then succeeds on a random one. A fixed port must be checked.
+	if err := u.dev.IpcSet(uapiConfig(cfg)); err != nil {
+		if ipcErr := (*device.IPCError)(nil); errors.As(err, &ipcErr) && ipcErr.ErrorCode() == ipc.IpcErrorPortInUse {
+			// Worded as when the port was bound by Up.
+			return fmt.Errorf("vpn: bring wireguard up (is listen port %d free?): %w", cfg.ListenPort, ipcErr.Unwrap())
+		}
+		// The UAPI error text names the field, never the key value.
+		return fmt.Errorf("vpn: configure wireguard: %w", err)
+	}
+	// A fixed port is checked once more: a bind that failed elsewhere than
+	// in the configuration leaves wireguard-go on a random one.
 	if cfg.ListenPort != 0 {
 		port, err := u.listenPort()
 		if err != nil {
